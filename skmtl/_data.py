@@ -1,0 +1,392 @@
+"""Stacked task targets: validation, observed-entry masks and weights.
+
+Every estimator of the package receives its targets as one array ``Y`` of shape
+``(n_samples, n_tasks)`` in which an entry that a task does not observe is
+missing (``NaN``, or ``None`` for label arrays). This module is the only place
+that turns such an array into what the solvers use:
+
+* ``mask``: boolean ``(n_samples, n_tasks)``, ``True`` where the task observes
+  the row;
+* ``weights``: the weight of each (row, task) entry in the data term, so that
+  the data term of every model reads ``sum_{i, t} weights[i, t] * loss(y_it,
+  z_it)``. With ``s`` the sample weights normalised to mean one over the
+  observed rows of task ``t`` and ``n_t`` the number of those rows,
+  ``weights[i, t] = task_weights[t] * s_it / n_t`` on observed entries and
+  ``0`` elsewhere.
+"""
+
+from dataclasses import dataclass
+from numbers import Real
+
+import numpy as np
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+__all__ = [
+    "ClassificationTargets",
+    "RegressionTargets",
+    "check_sample_weight",
+    "check_task_weights",
+    "entry_weights",
+    "observed_mask",
+    "validate_classification_targets",
+    "validate_regression_targets",
+]
+
+
+@dataclass(frozen=True)
+class RegressionTargets:
+    """Validated real-valued stacked targets.
+
+    Attributes
+    ----------
+    values : ndarray of shape (n_samples, n_tasks)
+        Targets, with ``0.0`` written where an entry is missing.
+    mask : ndarray of bool, shape (n_samples, n_tasks)
+        ``True`` where the entry is observed.
+    task_names : ndarray of str, shape (n_tasks,)
+    single_task : bool
+        ``True`` when the targets were given as a 1-D array.
+    """
+
+    values: np.ndarray
+    mask: np.ndarray
+    task_names: np.ndarray
+    single_task: bool
+
+    @property
+    def n_tasks(self):
+        return self.values.shape[1]
+
+
+@dataclass(frozen=True)
+class ClassificationTargets:
+    """Validated label targets, encoded per task.
+
+    Attributes
+    ----------
+    codes : ndarray of int, shape (n_samples, n_tasks)
+        Index of each label in ``classes[t]``; ``-1`` where missing.
+    mask : ndarray of bool, shape (n_samples, n_tasks)
+    classes : list of ndarray
+        Sorted distinct labels of each task (at least two per task).
+    task_names : ndarray of str, shape (n_tasks,)
+    single_task : bool
+    """
+
+    codes: np.ndarray
+    mask: np.ndarray
+    classes: list
+    task_names: np.ndarray
+    single_task: bool
+
+    @property
+    def n_tasks(self):
+        return self.codes.shape[1]
+
+
+def _is_missing_object(values):
+    """Missing-entry mask of an object array: ``None`` or a float NaN."""
+    flat = values.ravel()
+    missing = np.fromiter(
+        (v is None or (isinstance(v, (float, np.floating)) and v != v) for v in flat),
+        dtype=bool,
+        count=flat.size,
+    )
+    return missing.reshape(values.shape)
+
+
+def observed_mask(Y):
+    """Boolean mask of the observed entries of a target array.
+
+    Missing entries are ``NaN`` in numeric arrays and ``None`` or ``NaN`` in
+    object arrays.
+    """
+    Y = np.asarray(Y)
+    if Y.dtype.kind == "f":
+        return ~np.isnan(Y)
+    if Y.dtype.kind == "c":
+        return ~np.isnan(Y)
+    if Y.dtype.kind == "O":
+        return ~_is_missing_object(Y)
+    return np.ones(Y.shape, dtype=bool)
+
+
+def _as_2d_targets(Y, n_samples):
+    """Return ``(array_2d, task_names, single_task)`` from array-like targets."""
+    task_names = None
+    if hasattr(Y, "columns") and hasattr(Y, "to_numpy"):  # pandas DataFrame
+        task_names = np.asarray([str(c) for c in Y.columns], dtype=object)
+        Y = _frame_to_numpy(Y)
+    elif hasattr(Y, "to_numpy") and hasattr(Y, "name"):  # pandas Series
+        if Y.name is not None:
+            task_names = np.asarray([str(Y.name)], dtype=object)
+        Y = _frame_to_numpy(Y)
+    Y = np.asarray(Y)
+    if Y.ndim == 0:
+        raise ValueError("Y must be a 1-D or 2-D array of targets, got a scalar.")
+    if Y.ndim > 2:
+        raise ValueError(
+            f"Y must be 1-D (one task) or 2-D (n_samples, n_tasks), got shape {Y.shape}."
+        )
+    single_task = Y.ndim == 1
+    if single_task:
+        Y = Y.reshape(-1, 1)
+    if Y.shape[0] != n_samples:
+        raise ValueError(
+            f"Y has {Y.shape[0]} rows but X has {n_samples}: each row of Y holds "
+            "the targets of the same row of X."
+        )
+    if Y.shape[1] == 0:
+        raise ValueError("Y has no task (0 columns).")
+    if task_names is None:
+        task_names = np.asarray([f"task_{t}" for t in range(Y.shape[1])], dtype=object)
+    return Y, task_names, single_task
+
+
+def _frame_to_numpy(frame):
+    """pandas object to numpy, with pandas' missing values turned into NaN/None."""
+    try:
+        return frame.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        values = frame.to_numpy(dtype=object)
+        missing = frame.isna().to_numpy()
+        values[missing] = None
+        return values
+
+
+def validate_regression_targets(Y, n_samples):
+    """Validate real-valued targets of shape ``(n,)`` or ``(n, n_tasks)``.
+
+    Raises a ``ValueError`` naming the task for non-numeric or infinite values
+    and for a task without any observed target.
+    """
+    Y, task_names, single_task = _as_2d_targets(Y, n_samples)
+    if Y.dtype.kind not in "fiub":
+        Y = _object_to_float(Y, task_names)
+    values = np.asarray(Y, dtype=np.float64)
+    mask = ~np.isnan(values)
+    infinite = np.isinf(values)
+    if infinite.any():
+        row, task = np.argwhere(infinite)[0]
+        raise ValueError(
+            f"Y contains infinity: task {task_names[task]!r} (column {task}), row {row}"
+            f" ({infinite.sum()} infinite entries in all). Mark missing targets with NaN."
+        )
+    _check_every_task_observed(mask, task_names)
+    values = np.where(mask, values, 0.0)
+    return RegressionTargets(values, mask, task_names, single_task)
+
+
+def _object_to_float(Y, task_names):
+    out = np.empty(Y.shape, dtype=np.float64)
+    missing = _is_missing_object(Y) if Y.dtype.kind == "O" else np.zeros(Y.shape, bool)
+    for t in range(Y.shape[1]):
+        column = Y[:, t]
+        try:
+            out[:, t] = [np.nan if m else float(v) for v, m in zip(column, missing[:, t])]
+        except (TypeError, ValueError):
+            bad = next(
+                v for v, m in zip(column, missing[:, t]) if not m and not _is_number(v)
+            )
+            raise ValueError(
+                f"A regressor needs numeric targets, but task {task_names[t]!r} "
+                f"(column {t}) holds {bad!r}. Use a classifier for labels."
+            ) from None
+    return out
+
+
+def _is_number(value):
+    if isinstance(value, (str, bytes)):
+        return False
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _check_every_task_observed(mask, task_names):
+    counts = mask.sum(axis=0)
+    empty = np.flatnonzero(counts == 0)
+    if empty.size:
+        names = ", ".join(repr(task_names[t]) for t in empty[:5])
+        raise ValueError(
+            f"Task {names} has no observed target (every entry is missing); "
+            "remove the task or give it data."
+        )
+
+
+def validate_classification_targets(Y, n_samples):
+    """Validate label targets and encode each task's labels as integer codes.
+
+    Labels may be numbers or strings; a missing entry is ``NaN`` or ``None``.
+    Each task needs at least two distinct observed labels.
+    """
+    Y, task_names, single_task = _as_2d_targets(Y, n_samples)
+    mask = observed_mask(Y)
+    _check_every_task_observed(mask, task_names)
+    codes = np.full(Y.shape, -1, dtype=np.intp)
+    classes = []
+    for t in range(Y.shape[1]):
+        labels = Y[mask[:, t], t]
+        labels = _uniform_label_array(labels, task_names[t], t)
+        try:
+            check_classification_targets(labels)
+        except ValueError as exc:
+            raise ValueError(f"Task {task_names[t]!r} (column {t}): {exc}") from None
+        task_classes, task_codes = np.unique(labels, return_inverse=True)
+        if task_classes.size < 2:
+            raise ValueError(
+                f"Task {task_names[t]!r} (column {t}) has only one class "
+                f"({task_classes[0]!r}) among its observed targets; a classifier "
+                "needs at least two classes in every task."
+            )
+        codes[mask[:, t], t] = task_codes.ravel()
+        classes.append(task_classes)
+    return ClassificationTargets(codes, mask, classes, task_names, single_task)
+
+
+def _uniform_label_array(labels, task_name, column):
+    """Labels of one task as an array np.unique can sort; clear error otherwise."""
+    if labels.dtype.kind != "O":
+        return labels
+    kinds = {"str" if isinstance(v, (str, np.str_)) else "num" for v in labels}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"Task {task_name!r} (column {column}) mixes string and numeric labels; "
+            "use one type of label per task."
+        )
+    if kinds == {"str"}:
+        return labels.astype(str)
+    values = labels.astype(np.float64)
+    if type_of_target(values) in ("binary", "multiclass") and np.all(
+        values == np.round(values)
+    ):
+        return values.astype(np.int64) if _all_int(labels) else values
+    return values
+
+
+def _all_int(labels):
+    return all(isinstance(v, (int, np.integer)) for v in labels)
+
+
+def check_sample_weight(sample_weight, n_samples, n_tasks):
+    """Validate ``sample_weight``: None, a scalar, ``(n,)`` or ``(n, n_tasks)``.
+
+    Returns ``None`` (all ones) or a float64 array of shape ``(n,)`` or
+    ``(n, n_tasks)``. Weights must be finite and non-negative.
+    """
+    if sample_weight is None:
+        return None
+    if isinstance(sample_weight, Real):
+        sample_weight = np.full(n_samples, float(sample_weight))
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    if sample_weight.ndim == 2 and sample_weight.shape[1] == 1 and n_tasks != 1:
+        sample_weight = sample_weight[:, 0]
+    allowed = {(n_samples,), (n_samples, n_tasks)}
+    if sample_weight.shape not in allowed:
+        raise ValueError(
+            f"sample_weight has shape {sample_weight.shape}; expected ({n_samples},) "
+            f"or ({n_samples}, {n_tasks}) for {n_samples} samples and {n_tasks} tasks."
+        )
+    if not np.all(np.isfinite(sample_weight)):
+        raise ValueError("sample_weight contains NaN or infinity.")
+    if np.any(sample_weight < 0):
+        row = np.argwhere(sample_weight < 0)[0]
+        raise ValueError(f"sample_weight has a negative value at index {tuple(row)}.")
+    return sample_weight
+
+
+def check_task_weights(task_weights, n_tasks, task_names=None):
+    """Validate ``task_weights``: None (all ones), a scalar or ``(n_tasks,)``."""
+    if task_weights is None:
+        return np.ones(n_tasks)
+    weights = np.asarray(task_weights, dtype=np.float64)
+    if weights.ndim == 0:
+        weights = np.full(n_tasks, float(weights))
+    if weights.shape != (n_tasks,):
+        raise ValueError(
+            f"task_weights has shape {weights.shape}; expected ({n_tasks},), "
+            "one weight per task (column of Y)."
+        )
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if bad.size:
+        t = bad[0]
+        name = task_names[t] if task_names is not None else t
+        raise ValueError(
+            f"task_weights must be finite and non-negative; task {name!r} "
+            f"(column {t}) has weight {weights[t]}."
+        )
+    if not np.any(weights > 0):
+        raise ValueError("task_weights are all zero: no task contributes to the fit.")
+    return weights
+
+
+def entry_weights(mask, sample_weight, task_weights, task_names):
+    """Weight of each (row, task) entry in the data term.
+
+    ``weights[i, t] = task_weights[t] * s_it / sum_{i observed in t} s_it`` on
+    observed entries and 0 elsewhere, which equals ``task_weights[t] * s'_it /
+    n_t`` with ``s'`` the sample weights normalised to mean one within task
+    ``t``.
+    """
+    if sample_weight is None:
+        raw = mask.astype(np.float64)
+    elif sample_weight.ndim == 1:
+        raw = mask * sample_weight[:, None]
+    else:
+        raw = mask * sample_weight
+    totals = raw.sum(axis=0)
+    empty = np.flatnonzero(totals <= 0)
+    if empty.size:
+        t = empty[0]
+        raise ValueError(
+            f"Task {task_names[t]!r} (column {t}) has zero total sample_weight over "
+            "its observed rows; it cannot be fitted."
+        )
+    return raw * (task_weights / totals)
+
+
+@dataclass(frozen=True)
+class ColumnLayout:
+    """Map between the columns of the coefficient matrix and the tasks.
+
+    A regression task or a binary classification task owns one column of the
+    coefficient matrix ``W`` (n_features, n_columns); a task with ``K > 2``
+    classes owns ``K`` consecutive columns (one per class, multinomial model).
+
+    Attributes
+    ----------
+    starts : ndarray of int, shape (n_tasks + 1,)
+        Columns of task ``t`` are ``starts[t]:starts[t + 1]``.
+    """
+
+    starts: np.ndarray
+
+    @classmethod
+    def one_per_task(cls, n_tasks):
+        return cls(np.arange(n_tasks + 1))
+
+    @classmethod
+    def from_classes(cls, classes):
+        widths = [1 if len(c) == 2 else len(c) for c in classes]
+        return cls(np.concatenate([[0], np.cumsum(widths)]).astype(np.intp))
+
+    @property
+    def n_tasks(self):
+        return len(self.starts) - 1
+
+    @property
+    def n_columns(self):
+        return int(self.starts[-1])
+
+    @property
+    def widths(self):
+        return np.diff(self.starts)
+
+    def columns(self, task):
+        return slice(int(self.starts[task]), int(self.starts[task + 1]))
+
+    @property
+    def task_of_column(self):
+        return np.repeat(np.arange(self.n_tasks), self.widths)

@@ -1,0 +1,336 @@
+"""Shared fit / predict machinery of the multi-task linear estimators.
+
+An estimator subclass only says which problem it solves: ``_penalty()``
+returns the non-smooth penalty, the ridge strength and the column coupling
+matrix; ``_solve(problem, W0, b0)`` may replace the generic solver (closed
+forms). Everything else (validation of ``X``, ``Y``, weights; dropping rows
+with no observed target; warm starts; fitted attributes; convergence
+warnings) lives here, once.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .._data import (
+    ColumnLayout,
+    check_sample_weight,
+    check_task_weights,
+    entry_weights,
+    validate_classification_targets,
+    validate_regression_targets,
+)
+from ..datafits import Logistic, Quadratic
+from ..solvers import Problem, solve
+
+_X_OPTIONS = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
+
+
+class _MultiTaskLinearModel(BaseEstimator):
+    """Base class: parameter validation and the common ``fit`` flow."""
+
+    _parameter_constraints: dict = {
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "ridge": [Interval(Real, 0, None, closed="left")],
+        "fit_intercept": ["boolean"],
+        "task_weights": ["array-like", Interval(Real, 0, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    # -- to be provided by subclasses ------------------------------------------
+    def _penalty(self, n_columns):
+        """Return ``(penalty, ridge, coupling)`` of the problem."""
+        raise NotImplementedError
+
+    def _solve(self, problem, W0, b0):
+        return solve(problem, W0, b0, tol=self.tol, max_iter=self.max_iter,
+                     verbose=self.verbose)
+
+    # -- common flow -------------------------------------------------------------
+    def _prepare(self, X, Y, sample_weight):
+        if Y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        """Validate inputs; return ``(X, targets, weights)`` on rows that count."""
+        X = validate_data(self, X, reset=True, **_X_OPTIONS)
+        targets = self._validate_targets(Y, X.shape[0])
+        sample_weight = check_sample_weight(sample_weight, X.shape[0], targets.n_tasks)
+        task_weights = check_task_weights(
+            self.task_weights, targets.n_tasks, targets.task_names
+        )
+        weights = entry_weights(
+            targets.mask, sample_weight, task_weights, targets.task_names
+        )
+        rows = np.flatnonzero(weights.sum(axis=1) > 0)
+        if rows.size < X.shape[0]:
+            X, weights = X[rows], weights[rows]
+            targets = _select_rows(targets, rows)
+        return X, targets, weights
+
+    def _fit_problem(self, X, datafit):
+        """Build the problem, solve it (warm-started if asked) and report."""
+        penalty, ridge, coupling = self._penalty(datafit.n_columns)
+        problem = Problem(X, datafit, penalty, fit_intercept=self.fit_intercept,
+                          ridge=ridge, coupling=coupling)
+        W0, b0 = self._warm_start_point(X.shape[1], datafit.n_columns)
+        result = self._solve(problem, W0, b0)
+        if not result.converged:
+            warnings.warn(
+                f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
+                f"iterations: {result.criterion} {result.measure:.3e} > tolerance "
+                f"{result.threshold:.3e}. Increase max_iter, raise tol, or scale the "
+                "features.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        self.n_iter_ = int(result.n_iter)
+        self.kkt_violation_ = float(result.kkt)
+        if result.gap is not None:
+            self.dual_gap_ = float(result.gap)
+        return result
+
+    def _warm_start_point(self, n_features, n_columns):
+        if not self.warm_start or not hasattr(self, "coef_"):
+            return None, None
+        coef, intercept = self._coef_matrix()
+        if coef.shape != (n_columns, n_features):
+            return None, None
+        return coef.T.astype(np.float64), intercept.astype(np.float64)
+
+    def _coef_matrix(self):
+        """``coef_`` as (n_columns, n_features) and ``intercept_`` as (n_columns,)."""
+        coef = np.atleast_2d(self.coef_)
+        return coef, np.atleast_1d(self.intercept_)
+
+    def _linear_predictor(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, **_X_OPTIONS)
+        coef, intercept = self._coef_matrix()
+        return np.asarray(X @ coef.T.astype(X.dtype, copy=False)) + intercept
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.required = True
+        return tags
+
+
+def alpha_max(estimator, X, y, sample_weight=None):
+    """Smallest ``alpha`` at which ``estimator`` fitted on ``(X, y)`` has zero
+    coefficients (for penalties whose dual set is a norm ball: L2,1, L1, trace).
+
+    It is the dual norm of the gradient of the smooth part at zero
+    coefficients and optimal intercepts; ``estimator`` is not modified.
+    """
+    est = clone(estimator)
+    X, targets, weights = est._prepare(X, y, sample_weight)
+    datafit = est._make_datafit(targets, weights)
+    penalty, ridge, coupling = est._penalty(datafit.n_columns)
+    problem = Problem(X, datafit, penalty, fit_intercept=est.fit_intercept,
+                      ridge=ridge, coupling=coupling)
+    W0, b0 = problem.null_point()
+    G0 = problem.full_gradient(W0, b0)[3]
+    return float(penalty.dual_norm(G0))
+
+
+def _select_rows(targets, rows):
+    fields = dict(targets.__dict__)
+    for name in ("values", "codes", "mask"):
+        if name in fields:
+            fields[name] = fields[name][rows]
+    return type(targets)(**fields)
+
+
+class MultiTaskRegressorMixin:
+    """Squared-loss data term; ``predict``/``score`` over all tasks."""
+
+    def _validate_targets(self, Y, n_samples):
+        return validate_regression_targets(Y, n_samples)
+
+    def _make_datafit(self, targets, weights):
+        return Quadratic(targets.values, weights)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (float64 or float32, kept).
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Stacked targets ``Y``; ``NaN`` where a task has no target for the row.
+            A pandas DataFrame's column names become ``task_names_``.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks)
+            Non-negative weights, normalised to mean one within each task.
+
+        Returns
+        -------
+        self : object
+        """
+        X, targets, weights = self._prepare(X, y, sample_weight)
+        result = self._fit_problem(X, self._make_datafit(targets, weights))
+        self.n_tasks_ = targets.n_tasks
+        self.task_names_ = targets.task_names
+        coef, intercept = result.W.T.astype(X.dtype), result.b.astype(X.dtype)
+        if targets.single_task:
+            self.coef_, self.intercept_ = coef[0], float(intercept[0])
+        else:
+            self.coef_, self.intercept_ = coef, intercept
+        self._after_fit(result)
+        return self
+
+    def _after_fit(self, result):
+        """Hook for model-specific fitted attributes."""
+
+    def predict(self, X):
+        """Predict every task for every row: (n_samples, n_tasks), or (n,) for 1-D y."""
+        Z = self._linear_predictor(X)
+        return Z[:, 0] if np.ndim(self.coef_) == 1 else Z
+
+    def score(self, X, y, sample_weight=None):
+        """Mean over tasks of the R² on each task's observed entries of ``y``."""
+        from ..metrics import r2_score
+
+        return float(r2_score(y, self.predict(X), sample_weight=sample_weight))
+
+
+class MultiTaskClassifierMixin:
+    """Logistic / multinomial data term; labels, probabilities, scores per task."""
+
+    def _validate_targets(self, Y, n_samples):
+        return validate_classification_targets(Y, n_samples)
+
+    def _make_datafit(self, targets, weights):
+        self._check_classes(targets.classes)
+        return Logistic(targets.codes, weights, ColumnLayout.from_classes(targets.classes))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Stacked labels ``Y`` (numbers or strings); ``NaN`` or ``None`` where a
+            task has no label for the row. Each task has its own classes.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks)
+
+        Returns
+        -------
+        self : object
+        """
+        X, targets, weights = self._prepare(X, y, sample_weight)
+        datafit = self._make_datafit(targets, weights)
+        layout = datafit.layout
+        result = self._fit_problem(X, datafit)
+        self.n_tasks_ = targets.n_tasks
+        self.task_names_ = targets.task_names
+        self.classes_ = targets.classes[0] if targets.single_task else targets.classes
+        self.task_slices_ = [layout.columns(t) for t in range(layout.n_tasks)]
+        self.coef_ = result.W.T.astype(X.dtype)
+        self.intercept_ = result.b.astype(X.dtype)
+        self._after_fit(result)
+        return self
+
+    @property
+    def _single_task(self):
+        return not isinstance(self.classes_, list)
+
+    def _task_classes(self):
+        return [self.classes_] if self._single_task else self.classes_
+
+    def _check_classes(self, classes):
+        """Hook: models that compare tasks may require identical label sets."""
+
+    def _after_fit(self, result):
+        """Hook for model-specific fitted attributes."""
+
+    def _task_scores(self, X):
+        check_is_fitted(self)
+        Z = self._linear_predictor(X)
+        return [Z[:, columns] for columns in self.task_slices_]
+
+    def decision_function(self, X):
+        """Scores: (n, n_tasks) when every task is binary (score of its second
+        class), else a list with an (n,) or (n, K_t) array per task; for 1-D
+        y, (n,) or (n, K)."""
+        scores = [s[:, 0] if s.shape[1] == 1 else s for s in self._task_scores(X)]
+        if self._single_task:
+            return scores[0]
+        if all(s.ndim == 1 for s in scores):
+            return np.column_stack(scores)
+        return scores
+
+    def predict_proba(self, X):
+        """Class probabilities: a list with an (n, K_t) array per task (columns
+        in the order of ``classes_[t]``), or one (n, K) array for 1-D y."""
+        probas = []
+        for s in self._task_scores(X):
+            if s.shape[1] == 1:
+                p = _expit(s[:, 0])
+                probas.append(np.column_stack([1.0 - p, p]))
+            else:
+                probas.append(_softmax(s))
+        return probas[0] if self._single_task else probas
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`."""
+        probas = self.predict_proba(X)
+        if isinstance(probas, list):
+            return [np.log(p) for p in probas]
+        return np.log(probas)
+
+    def predict(self, X):
+        """Predicted labels: (n, n_tasks) array (object dtype if the tasks'
+        label types differ), or (n,) for 1-D y."""
+        check_is_fitted(self)
+        labels = []
+        for classes, s in zip(self._task_classes(), self._task_scores(X)):
+            index = (s[:, 0] > 0).astype(np.intp) if s.shape[1] == 1 else s.argmax(1)
+            labels.append(classes[index])
+        if self._single_task:
+            return labels[0]
+        dtypes = {c.dtype for c in self.classes_}
+        dtype = dtypes.pop() if len(dtypes) == 1 else object
+        out = np.empty((labels[0].shape[0], len(labels)), dtype=dtype)
+        for t, task_labels in enumerate(labels):
+            out[:, t] = task_labels
+        return out
+
+    def score(self, X, y, sample_weight=None):
+        """Mean over tasks of the accuracy on each task's observed entries of ``y``."""
+        from ..metrics import accuracy_score
+
+        return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+def _expit(z):
+    out = np.empty_like(z, dtype=np.float64)
+    positive = z >= 0
+    out[positive] = 1.0 / (1.0 + np.exp(-z[positive]))
+    ez = np.exp(z[~positive])
+    out[~positive] = ez / (1.0 + ez)
+    return out
+
+
+def _softmax(S):
+    S = S - S.max(axis=1, keepdims=True)
+    E = np.exp(S)
+    return E / E.sum(axis=1, keepdims=True)
+

@@ -1,0 +1,118 @@
+"""Row-group (L2,1) and entrywise (L1) norms of the coefficient matrix."""
+
+import numpy as np
+
+
+def _row_norms(W):
+    return np.sqrt(np.einsum("ij,ij->i", W, W))
+
+
+class L21:
+    r"""Sum of the Euclidean norms of the rows of ``W`` (one row per feature).
+
+    .. math:: \Omega(W) = \alpha \sum_j \lVert W_{j,:} \rVert_2
+
+    A feature is used by all tasks or by none: joint feature selection.
+    """
+
+    row_separable = True
+    conjugate_is_indicator = True
+
+    def __init__(self, alpha):
+        self.alpha = float(alpha)
+
+    def value(self, W):
+        return self.alpha * float(np.sum(_row_norms(W)))
+
+    def prox(self, W, step):
+        return self.prox_value(W, step)[0]
+
+    def prox_value(self, W, step):
+        """Prox and the penalty value at the result (from the same row norms)."""
+        norms = _row_norms(W)
+        threshold = step * self.alpha
+        scale = np.zeros_like(norms)
+        big = norms > threshold
+        scale[big] = 1.0 - threshold / norms[big]
+        value = self.alpha * float(np.sum(norms[big]) - threshold * np.count_nonzero(big))
+        return W * scale[:, None], value
+
+    def row_violations(self, W, G):
+        """Distance of ``-G_j`` to the subdifferential of the penalty at ``W_j``."""
+        norms = _row_norms(W)
+        out = np.maximum(_row_norms(G) - self.alpha, 0.0)
+        nonzero = norms > 0
+        if np.any(nonzero):
+            direction = W[nonzero] / norms[nonzero, None]
+            out[nonzero] = _row_norms(G[nonzero] + self.alpha * direction)
+        return out
+
+    def dual_norm(self, V):
+        """The norm whose ball of radius ``alpha`` is the dual feasible set."""
+        return float(np.max(_row_norms(V))) if V.size else 0.0
+
+    def conjugate(self, V, ridge):
+        r"""Conjugate of :math:`\Omega + \frac{\rho}{2}\lVert\cdot\rVert_F^2`, ``rho > 0``."""
+        excess = np.maximum(_row_norms(V) - self.alpha, 0.0)
+        return float(np.sum(excess * excess)) / (2.0 * ridge)
+
+
+class L1:
+    r"""Entrywise absolute value: :math:`\Omega(W) = \alpha \sum_{j,t} |W_{jt}|`."""
+
+    row_separable = True
+    conjugate_is_indicator = True
+
+    def __init__(self, alpha):
+        self.alpha = float(alpha)
+
+    def value(self, W):
+        return self.alpha * float(np.sum(np.abs(W)))
+
+    def prox(self, W, step):
+        return np.sign(W) * np.maximum(np.abs(W) - step * self.alpha, 0.0)
+
+    def prox_value(self, W, step):
+        magnitude = np.maximum(np.abs(W) - step * self.alpha, 0.0)
+        return np.sign(W) * magnitude, self.alpha * float(np.sum(magnitude))
+
+    def row_violations(self, W, G):
+        dist = np.where(
+            W != 0,
+            np.abs(G + self.alpha * np.sign(W)),
+            np.maximum(np.abs(G) - self.alpha, 0.0),
+        )
+        return _row_norms(dist)
+
+    def dual_norm(self, V):
+        return float(np.max(np.abs(V))) if V.size else 0.0
+
+    def conjugate(self, V, ridge):
+        excess = np.maximum(np.abs(V) - self.alpha, 0.0)
+        return float(np.sum(excess * excess)) / (2.0 * ridge)
+
+
+class NoPenalty:
+    """The zero function (used when only smooth terms regularise)."""
+
+    row_separable = True
+    conjugate_is_indicator = True
+    alpha = 0.0
+
+    def value(self, W):
+        return 0.0
+
+    def prox(self, W, step):
+        return W
+
+    def prox_value(self, W, step):
+        return W, 0.0
+
+    def row_violations(self, W, G):
+        return _row_norms(G)
+
+    def dual_norm(self, V):
+        return float(np.max(_row_norms(V))) if V.size else 0.0
+
+    def conjugate(self, V, ridge):
+        return float(np.sum(V * V)) / (2.0 * ridge)

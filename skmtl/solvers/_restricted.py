@@ -1,0 +1,178 @@
+"""The smooth part of a problem restricted to a subset of features.
+
+Two interchangeable implementations, chosen by cost:
+
+* :class:`DesignObjective` computes ``X_S W`` and ``X_S^T dF/dZ`` (any datafit);
+* :class:`GramObjective` works on the task Gram matrices of the features
+  ``X_S^T diag(omega_t) X_S`` (squared loss only), so that an iteration costs
+  nothing that grows with the number of samples.
+
+Both expose ``evaluate(W, b) -> (value, cache)``, ``gradient(cache) -> (gW,
+gb)`` and ``intercept(cache)``; ``gb`` is empty when the intercept is not a
+free variable (no intercept, or profiled out in closed form).
+"""
+
+import numpy as np
+from scipy import sparse
+
+_EXPECTED_ITERATIONS = 30
+_MAX_GRAM_ENTRIES = 2 * 10**7
+
+
+def _columns(X, features):
+    XS = X[:, features]
+    if sparse.issparse(XS):
+        return XS.astype(np.float64).tocsc()
+    return np.asarray(XS, dtype=np.float64)
+
+
+class DesignObjective:
+    """Smooth part evaluated through the design matrix columns ``X[:, S]``."""
+
+    def __init__(self, problem, features):
+        self.problem = problem
+        self.XS = _columns(problem.X, features)
+        self._joint = hasattr(problem.datafit, "value_and_raw_gradient")
+
+    def evaluate(self, W, b):
+        problem = self.problem
+        XW = np.asarray(self.XS @ W)
+        b = problem.intercept(XW, b)
+        Z = XW + b
+        if self._joint:
+            value, raw = problem.datafit.value_and_raw_gradient(Z)
+        else:
+            value, raw = problem.datafit.value(Z), None
+        return value + problem.quadratic_value(W), (W, b, Z, raw)
+
+    def gradient(self, cache):
+        W, _, Z, raw = cache
+        problem = self.problem
+        if raw is None:
+            raw = problem.datafit.raw_gradient(Z)
+        gW = np.asarray(self.XS.T @ raw) + problem.quadratic_gradient(W)
+        return gW, problem.intercept_gradient(raw)
+
+    @staticmethod
+    def intercept(cache):
+        return cache[1]
+
+    def residual_moments(self, cache):
+        """``(data value, sum w r y, sum w r^2)`` (squared loss only)."""
+        yr, rr = self.problem.datafit.residual_moments(cache[2])
+        return 0.5 * rr, yr, rr
+
+
+class GramObjective:
+    """Squared loss through per-task Gram matrices (intercept profiled out).
+
+    With a profiled intercept the loss of task ``t`` at ``w_t`` is
+    ``1/2 (w^T H_t w - 2 c_t^T w + k_t)`` where ``H_t``, ``c_t``, ``k_t`` are
+    the weighted, task-centred second moments of ``X_S`` and ``y_t``.
+    """
+
+    def __init__(self, problem, features):
+        self.problem = problem
+        self.features = features
+        XS = _columns(problem.X, features)
+        datafit = problem.datafit
+        center = problem.fit_intercept
+        if problem._task_scale is not None:
+            self._init_shared(XS, datafit.Y, *problem._task_scale, center)
+        else:
+            self._init_per_task(XS, datafit.Y, datafit.weights, center)
+
+    def _init_shared(self, XS, Y, row_weight, task_scale, center):
+        total = row_weight.sum()
+        x_mean = np.asarray(XS.T @ row_weight).ravel() / total if center else 0.0
+        y_mean = row_weight @ Y / total if center else np.zeros(Y.shape[1])
+        Xw = _scale_rows(XS, row_weight)
+        gram = _dense(XS.T @ Xw)
+        if center:
+            gram -= total * np.outer(x_mean, x_mean)
+        Yc = Y - y_mean
+        # the weighted columns of Yc sum to zero, so X need not be centred here
+        self.C = _dense(Xw.T @ Yc) * task_scale
+        self.k = task_scale * (row_weight @ (Yc * Yc))
+        self.gram, self.task_scale, self.H = gram, task_scale, None
+        self.x_mean = np.outer(x_mean, np.ones(Y.shape[1])) if center else None
+        self.y_mean = y_mean
+
+    def _init_per_task(self, XS, Y, weights, center):
+        n_features, n_tasks = XS.shape[1], Y.shape[1]
+        self.H = np.empty((n_tasks, n_features, n_features))
+        self.C = np.empty((n_features, n_tasks))
+        self.k = np.empty(n_tasks)
+        self.x_mean = np.zeros((n_features, n_tasks)) if center else None
+        self.y_mean = np.zeros(n_tasks)
+        for t in range(n_tasks):
+            rows = np.flatnonzero(weights[:, t] > 0)
+            w, Xt, y = weights[rows, t], XS[rows], Y[rows, t]
+            Xw = _scale_rows(Xt, w)
+            H = _dense(Xt.T @ Xw)
+            if center and rows.size:
+                total = w.sum()
+                xm = np.asarray(Xw.sum(axis=0)).ravel() / total
+                self.y_mean[t] = w @ y / total
+                H -= total * np.outer(xm, xm)
+                self.x_mean[:, t] = xm
+            yc = y - self.y_mean[t]
+            self.H[t] = H
+            self.C[:, t] = np.asarray(Xw.T @ yc).ravel()
+            self.k[t] = w @ (yc * yc)
+        self.gram = None
+
+    def _hessian_product(self, W):
+        if self.H is None:
+            return (self.gram @ W) * self.task_scale
+        return np.einsum("tjk,kt->jt", self.H, W)
+
+    def evaluate(self, W, b):
+        HW = self._hessian_product(W)
+        value = 0.5 * (np.sum(W * HW) + np.sum(self.k)) - np.sum(W * self.C)
+        return float(value) + self.problem.quadratic_value(W), (W, HW)
+
+    def gradient(self, cache):
+        W, HW = cache
+        return HW - self.C + self.problem.quadratic_gradient(W), np.zeros(0)
+
+    def residual_moments(self, cache):
+        """``(data value, sum w r y, sum w r^2)`` from the Gram quantities."""
+        W, HW = cache
+        k, cw = float(np.sum(self.k)), float(np.sum(W * self.C))
+        rr = max(k - 2.0 * cw + float(np.sum(W * HW)), 0.0)
+        return 0.5 * rr, k - cw, rr
+
+    def intercept(self, cache):
+        W = cache[0]
+        if self.x_mean is None:
+            return np.zeros(W.shape[1])
+        return self.y_mean - np.einsum("jt,jt->t", self.x_mean, W)
+
+
+def _scale_rows(X, w):
+    if sparse.issparse(X):
+        return sparse.diags(w) @ X
+    return X * w[:, None]
+
+
+def _dense(M):
+    return np.asarray(M.toarray() if sparse.issparse(M) else M, dtype=np.float64)
+
+
+def gram_is_cheaper(problem, features):
+    """Whether the Gram implementation costs less for this restricted problem."""
+    if not problem.datafit.profiled_intercept:
+        return False
+    n_samples, n_columns = problem.X.shape[0], problem.n_columns
+    size = len(features)
+    shared = problem._task_scale is not None
+    n_grams = 1 if shared else n_columns
+    if n_grams * size * size > _MAX_GRAM_ENTRIES:
+        return False
+    observed = n_samples if shared else int(np.count_nonzero(problem.datafit.weights))
+    build = observed * size * size
+    gram_iteration = 2 * size * size * n_columns
+    design_iteration = 4 * n_samples * size * n_columns
+    k = _EXPECTED_ITERATIONS
+    return build + k * gram_iteration < k * design_iteration

@@ -1,0 +1,34 @@
+"""scikit-learn's estimator checks over every public estimator.
+
+The instances use a small ``alpha`` (the default strengths zero every
+coefficient on the checks' standardised toy data, which some checks score)
+and a tight ``tol`` (the sample-weight equivalence checks compare predictions
+to 1e-7, finer than the default tolerance guarantees).
+"""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import skmtl
+
+ESTIMATORS = [
+    skmtl.L21Regressor(alpha=0.01, tol=1e-10),
+    skmtl.L21Regressor(alpha=0.01, ridge=0.1, fit_intercept=False, tol=1e-10),
+    skmtl.L21Classifier(alpha=0.001, tol=1e-10),
+]
+
+_LIST_PROBA = (
+    "predict_proba returns one (n, K_t) array per task (the format of "
+    "scikit-learn's multi-output classifiers) and classes_ is a list per task, "
+    "while this check indexes both as single arrays"
+)
+
+
+def expected_failed_checks(estimator):
+    if isinstance(estimator, skmtl.L21Classifier):
+        return {"check_classifier_multioutput": _LIST_PROBA}
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
