@@ -126,7 +126,8 @@ def _as_2d_targets(Y, n_samples):
         raise ValueError("Y must be a 1-D or 2-D array of targets, got a scalar.")
     if Y.ndim > 2:
         raise ValueError(
-            f"Y must be 1-D (one task) or 2-D (n_samples, n_tasks), got shape {Y.shape}."
+            "Y must be 1-D (one task) or 2-D (n_samples, n_tasks), "
+            f"got shape {Y.shape}."
         )
     single_task = Y.ndim == 1
     if single_task:
@@ -169,8 +170,9 @@ def validate_regression_targets(Y, n_samples):
     if infinite.any():
         row, task = np.argwhere(infinite)[0]
         raise ValueError(
-            f"Y contains infinity: task {task_names[task]!r} (column {task}), row {row}"
-            f" ({infinite.sum()} infinite entries in all). Mark missing targets with NaN."
+            f"Y contains infinity: task {task_names[task]!r} (column {task}), "
+            f"row {row} ({infinite.sum()} infinite entries in all). Mark missing "
+            "targets with NaN."
         )
     _check_every_task_observed(mask, task_names)
     values = np.where(mask, values, 0.0)
@@ -183,11 +185,11 @@ def _object_to_float(Y, task_names):
     for t in range(Y.shape[1]):
         column = Y[:, t]
         try:
-            out[:, t] = [np.nan if m else float(v) for v, m in zip(column, missing[:, t])]
+            pairs = zip(column, missing[:, t], strict=True)
+            out[:, t] = [np.nan if m else float(v) for v, m in pairs]
         except (TypeError, ValueError):
-            bad = next(
-                v for v, m in zip(column, missing[:, t]) if not m and not _is_number(v)
-            )
+            pairs = zip(column, missing[:, t], strict=True)
+            bad = next(v for v, m in pairs if not m and not _is_number(v))
             raise ValueError(
                 f"A regressor needs numeric targets, but task {task_names[t]!r} "
                 f"(column {t}) holds {bad!r}. Use a classifier for labels."

@@ -42,8 +42,16 @@ def fista(grad, prox, x0, lipschitz, n_iter):
     return x
 
 
-def l21_regression_reference(X, Y, alpha, ridge=0.0, fit_intercept=True,
-                             sample_weight=None, task_weights=None, n_iter=20000):
+def l21_regression_reference(
+    X,
+    Y,
+    alpha,
+    ridge=0.0,
+    fit_intercept=True,
+    sample_weight=None,
+    task_weights=None,
+    n_iter=20000,
+):
     """Solve the L2,1 regression problem with NaN targets by long FISTA runs.
 
     The variable stacks W (d, T) and the intercepts as a last row.
@@ -53,9 +61,10 @@ def l21_regression_reference(X, Y, alpha, ridge=0.0, fit_intercept=True,
     weights = entry_weights(Y, sample_weight, task_weights)
     Y0 = np.where(np.isnan(Y), 0.0, Y)
     Xa = np.hstack([X, np.ones((n, 1))]) if fit_intercept else X
-    lipschitz = max(
-        np.linalg.eigvalsh(Xa.T @ (weights[:, [t]] * Xa))[-1] for t in range(T)
-    ) + ridge
+    lipschitz = (
+        max(np.linalg.eigvalsh(Xa.T @ (weights[:, [t]] * Xa))[-1] for t in range(T))
+        + ridge
+    )
 
     def grad(V):
         R = weights * (Xa @ V - Y0)
@@ -82,7 +91,7 @@ def logistic_gradient(X, codes_list, W_blocks, b_blocks, weights):
     list of (K_t,) intercept gradients.
     """
     grads, grads_b = [], []
-    for t, (codes, W, b) in enumerate(zip(codes_list, W_blocks, b_blocks)):
+    for t, (codes, W, b) in enumerate(zip(codes_list, W_blocks, b_blocks, strict=True)):
         rows = codes >= 0
         Z = X[rows] @ W + b
         w = weights[rows, t]

@@ -10,8 +10,12 @@ import warnings
 
 import numpy as np
 import pytest
-from _reference import entry_weights, l21_objective, l21_regression_reference
-from _reference import logistic_gradient
+from _reference import (
+    entry_weights,
+    l21_objective,
+    l21_regression_reference,
+    logistic_gradient,
+)
 from numpy.testing import assert_allclose
 from scipy import sparse
 from sklearn.exceptions import ConvergenceWarning
@@ -43,7 +47,9 @@ def make_regression(n=60, d=15, T=4, k=3, seed=0, missing=0.0):
 
 
 def rel(a, b):
-    return np.linalg.norm(np.asarray(a) - np.asarray(b)) / max(np.linalg.norm(b), 1e-300)
+    return np.linalg.norm(np.asarray(a) - np.asarray(b)) / max(
+        np.linalg.norm(b), 1e-300
+    )
 
 
 def kkt_l21_regression(X, Y, model, weights):
@@ -58,7 +64,9 @@ def kkt_l21_regression(X, Y, model, weights):
         G[active] + model.alpha * W[active] / norms[active, None], axis=1
     )
     viol_zero = np.maximum(np.linalg.norm(G[~active], axis=1) - model.alpha, 0.0)
-    return max(viol_active.max(initial=0), viol_zero.max(initial=0), intercept_violation)
+    return max(
+        viol_active.max(initial=0), viol_zero.max(initial=0), intercept_violation
+    )
 
 
 # -- agreement with scikit-learn ----------------------------------------------
@@ -72,8 +80,9 @@ def test_matches_multitask_lasso(fit_intercept, weighted):
     alpha = 0.1 * alpha_max(L21Regressor(fit_intercept=fit_intercept), X, Y, sw)
     ours = L21Regressor(alpha=alpha, fit_intercept=fit_intercept, **TIGHT)
     ours.fit(X, Y, sample_weight=sw)
-    ref = MultiTaskLasso(alpha=alpha, fit_intercept=fit_intercept, tol=1e-14,
-                         max_iter=200000).fit(X, Y, sample_weight=sw)
+    ref = MultiTaskLasso(
+        alpha=alpha, fit_intercept=fit_intercept, tol=1e-14, max_iter=200000
+    ).fit(X, Y, sample_weight=sw)
     assert rel(ours.coef_, ref.coef_) < 1e-6
     assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-9)
     weights = entry_weights(Y, sw)
@@ -89,10 +98,19 @@ def test_matches_multitask_elastic_net(fit_intercept, l1_ratio):
     X, Y = make_regression(seed=2)
     sw = np.random.default_rng(3).uniform(0.5, 2.0, X.shape[0])
     a = 0.05
-    ref = MultiTaskElasticNet(alpha=a, l1_ratio=l1_ratio, fit_intercept=fit_intercept,
-                              tol=1e-14, max_iter=200000).fit(X, Y, sample_weight=sw)
-    ours = L21Regressor(alpha=a * l1_ratio, ridge=a * (1 - l1_ratio),
-                        fit_intercept=fit_intercept, **TIGHT).fit(X, Y, sample_weight=sw)
+    ref = MultiTaskElasticNet(
+        alpha=a,
+        l1_ratio=l1_ratio,
+        fit_intercept=fit_intercept,
+        tol=1e-14,
+        max_iter=200000,
+    ).fit(X, Y, sample_weight=sw)
+    ours = L21Regressor(
+        alpha=a * l1_ratio,
+        ridge=a * (1 - l1_ratio),
+        fit_intercept=fit_intercept,
+        **TIGHT,
+    ).fit(X, Y, sample_weight=sw)
     assert rel(ours.coef_, ref.coef_) < 1e-6
     assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-9)
 
@@ -124,10 +142,12 @@ def test_missing_targets_kkt_and_reference(fit_intercept, ridge):
     X, Y = make_regression(n=40, d=8, T=3, missing=0.3, seed=5)
     sw = np.random.default_rng(6).uniform(0.5, 2.0, X.shape[0])
     tw = np.array([1.0, 0.5, 2.0])
-    alpha = 0.2 * alpha_max(L21Regressor(fit_intercept=fit_intercept, task_weights=tw),
-                            X, Y, sw)
-    model = L21Regressor(alpha=alpha, ridge=ridge, fit_intercept=fit_intercept,
-                         task_weights=tw, **TIGHT).fit(X, Y, sample_weight=sw)
+    alpha = 0.2 * alpha_max(
+        L21Regressor(fit_intercept=fit_intercept, task_weights=tw), X, Y, sw
+    )
+    model = L21Regressor(
+        alpha=alpha, ridge=ridge, fit_intercept=fit_intercept, task_weights=tw, **TIGHT
+    ).fit(X, Y, sample_weight=sw)
     weights = entry_weights(Y, sw, tw)
     assert kkt_l21_regression(X, Y, model, weights) < 1e-6 * alpha
     W_ref, b_ref = l21_regression_reference(
@@ -247,8 +267,13 @@ def test_sparse_equals_dense(fmt):
     X, Y = make_regression(missing=0.2, seed=16)
     X[np.abs(X) < 0.8] = 0.0
     for Estimator in (L21Regressor, L21Classifier):
-        Yt = Y if Estimator is L21Regressor else np.where(
-            np.isnan(Y), np.nan, (Y > np.nanmedian(Y, axis=0)).astype(float))
+        Yt = (
+            Y
+            if Estimator is L21Regressor
+            else np.where(
+                np.isnan(Y), np.nan, (Y > np.nanmedian(Y, axis=0)).astype(float)
+            )
+        )
         dense = Estimator(alpha=0.01, **TIGHT).fit(X, Yt)
         sp = Estimator(alpha=0.01, **TIGHT).fit(sparse.csr_matrix(X).asformat(fmt), Yt)
         assert_allclose(sp.coef_, dense.coef_, rtol=1e-7, atol=1e-9)
@@ -274,24 +299,32 @@ def test_single_task_classifier_matches_logistic_regression(fit_intercept):
     ridge = 0.05
     ours = L21Classifier(alpha=0.0, ridge=ridge, fit_intercept=fit_intercept, **TIGHT)
     ours.fit(X, y)
-    ref = LogisticRegression(C=1.0 / (ridge * X.shape[0]), fit_intercept=fit_intercept,
-                             tol=1e-12, max_iter=10000).fit(X, y)
+    ref = LogisticRegression(
+        C=1.0 / (ridge * X.shape[0]),
+        fit_intercept=fit_intercept,
+        tol=1e-12,
+        max_iter=10000,
+    ).fit(X, y)
     assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
     assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-6, atol=1e-8)
     assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-6, atol=1e-9)
-    assert_allclose(ours.decision_function(X), ref.decision_function(X), rtol=1e-6,
-                    atol=1e-8)
+    assert_allclose(
+        ours.decision_function(X), ref.decision_function(X), rtol=1e-6, atol=1e-8
+    )
     assert np.array_equal(ours.classes_, ref.classes_)
 
 
 def test_single_multiclass_task_matches_multinomial_logistic_regression():
     rng = np.random.default_rng(19)
     X = rng.standard_normal((90, 4))
-    y = np.array(["a", "b", "c"])[np.argmax(X[:, :3] + 0.5 * rng.standard_normal((90, 3)), 1)]
+    y = np.array(["a", "b", "c"])[
+        np.argmax(X[:, :3] + 0.5 * rng.standard_normal((90, 3)), 1)
+    ]
     ridge = 0.05
     ours = L21Classifier(alpha=0.0, ridge=ridge, **TIGHT).fit(X, y)
-    ref = LogisticRegression(C=1.0 / (ridge * X.shape[0]), tol=1e-12,
-                             max_iter=10000).fit(X, y)
+    ref = LogisticRegression(
+        C=1.0 / (ridge * X.shape[0]), tol=1e-12, max_iter=10000
+    ).fit(X, y)
     assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=1e-6, atol=1e-9)
     assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
     assert list(ours.predict(X[:5])) == list(ref.predict(X[:5]))
@@ -317,8 +350,10 @@ def test_multiclass_tasks_with_different_label_sets_kkt():
     assert [len(c) for c in model.classes_] == [2, 3, 4]
     assert model.coef_.shape == (1 + 3 + 4, X.shape[1])
     observed = np.array([[v is not None for v in row] for row in Y])
-    codes = [np.array([-1 if v is None else int(np.searchsorted(c, v)) for v in Y[:, t]])
-             for t, c in enumerate(model.classes_)]
+    codes = [
+        np.array([-1 if v is None else int(np.searchsorted(c, v)) for v in Y[:, t]])
+        for t, c in enumerate(model.classes_)
+    ]
     weights = observed / observed.sum(axis=0)
     blocks = [model.coef_[s].T for s in model.task_slices_]
     b_blocks = [model.intercept_[s] for s in model.task_slices_]
@@ -358,8 +393,11 @@ def test_classifier_all_binary_decision_function_shape():
 def test_pipeline_grid_search_with_nan_targets_and_pickle():
     X, Y = make_regression(n=80, missing=0.25, seed=22)
     pipe = make_pipeline(StandardScaler(), L21Regressor())
-    search = GridSearchCV(pipe, {"l21regressor__alpha": [0.01, 0.1, 1.0]},
-                          cv=KFold(3, shuffle=True, random_state=0))
+    search = GridSearchCV(
+        pipe,
+        {"l21regressor__alpha": [0.01, 0.1, 1.0]},
+        cv=KFold(3, shuffle=True, random_state=0),
+    )
     search.fit(X, Y)
     assert np.isfinite(search.best_score_)
     assert search.best_params_["l21regressor__alpha"] in (0.01, 0.1)
@@ -409,15 +447,28 @@ def test_no_nan_in_fitted_attributes():
 @pytest.mark.parametrize(
     "mutate, match",
     [
-        (lambda X, Y, kw: (np.where(np.eye(*X.shape, dtype=bool), np.nan, X), Y, kw),
-         "X contains NaN"),
-        (lambda X, Y, kw: (X, np.where(np.eye(*Y.shape, dtype=bool), np.inf, Y), kw),
-         "infinity: task 'task_0'"),
-        (lambda X, Y, kw: (X, np.column_stack([Y[:, :2], np.full(len(Y), np.nan)]), kw),
-         "Task 'task_2' has no observed target"),
+        (
+            lambda X, Y, kw: (np.where(np.eye(*X.shape, dtype=bool), np.nan, X), Y, kw),
+            "X contains NaN",
+        ),
+        (
+            lambda X, Y, kw: (X, np.where(np.eye(*Y.shape, dtype=bool), np.inf, Y), kw),
+            "infinity: task 'task_0'",
+        ),
+        (
+            lambda X, Y, kw: (
+                X,
+                np.column_stack([Y[:, :2], np.full(len(Y), np.nan)]),
+                kw,
+            ),
+            "Task 'task_2' has no observed target",
+        ),
         (lambda X, Y, kw: (X, Y[:-1], kw), "Y has 59 rows but X has 60"),
         (lambda X, Y, kw: (X, Y, {"sample_weight": -np.ones(len(Y))}), "negative"),
-        (lambda X, Y, kw: (X, Y, {"sample_weight": np.ones(3)}), "sample_weight has shape"),
+        (
+            lambda X, Y, kw: (X, Y, {"sample_weight": np.ones(3)}),
+            "sample_weight has shape",
+        ),
         (lambda X, Y, kw: (X, np.where(Y > 0, "a", "b"), kw), "needs numeric targets"),
     ],
 )
@@ -430,9 +481,11 @@ def test_bad_input_names_the_culprit(mutate, match):
 
 @pytest.mark.parametrize(
     "task_weights, match",
-    [([1.0, 2.0], r"task_weights has shape \(2,\)"),
-     ([1.0, -1.0, 1.0, 1.0], "task 'task_1'"),
-     ([1.0, np.nan, 1.0, 1.0], "task 'task_1'")],
+    [
+        ([1.0, 2.0], r"task_weights has shape \(2,\)"),
+        ([1.0, -1.0, 1.0, 1.0], "task 'task_1'"),
+        ([1.0, np.nan, 1.0, 1.0], "task 'task_1'"),
+    ],
 )
 def test_bad_task_weights(task_weights, match):
     X, Y = make_regression()

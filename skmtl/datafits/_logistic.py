@@ -44,7 +44,12 @@ class Logistic:
         for t in np.flatnonzero(widths > 1):
             task_rows = np.flatnonzero(observed[:, t])
             self._multi.append(
-                (layout.columns(t), task_rows, weights[task_rows, t], codes[task_rows, t])
+                (
+                    layout.columns(t),
+                    task_rows,
+                    weights[task_rows, t],
+                    codes[task_rows, t],
+                )
             )
         self.column_weights = weights[:, layout.task_of_column]
 
@@ -80,7 +85,9 @@ class Logistic:
             p = np.clip(p, 1e-12, 1 - 1e-12)
             b[c] = np.log(p / (1 - p))
         for columns, _, w, code in self._multi:
-            counts = np.bincount(code, weights=w, minlength=columns.stop - columns.start)
+            counts = np.bincount(
+                code, weights=w, minlength=columns.stop - columns.start
+            )
             if counts.sum() > 0:
                 logp = np.log(np.clip(counts / counts.sum(), 1e-12, None))
                 b[columns] = logp - logp.mean()

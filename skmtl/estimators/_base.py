@@ -51,16 +51,18 @@ class _MultiTaskLinearModel(BaseEstimator):
         raise NotImplementedError
 
     def _solve(self, problem, W0, b0):
-        return solve(problem, W0, b0, tol=self.tol, max_iter=self.max_iter,
-                     verbose=self.verbose)
+        return solve(
+            problem, W0, b0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
+        )
 
     # -- common flow -------------------------------------------------------------
     def _prepare(self, X, Y, sample_weight):
-        if Y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
         """Validate inputs; return ``(X, targets, weights)`` on rows that count."""
+        if Y is None:
+            name = type(self).__name__
+            raise ValueError(
+                f"{name} requires y to be passed, but the target y is None."
+            )
         X = validate_data(self, X, reset=True, **_X_OPTIONS)
         targets = self._validate_targets(Y, X.shape[0])
         sample_weight = check_sample_weight(sample_weight, X.shape[0], targets.n_tasks)
@@ -79,8 +81,14 @@ class _MultiTaskLinearModel(BaseEstimator):
     def _fit_problem(self, X, datafit):
         """Build the problem, solve it (warm-started if asked) and report."""
         penalty, ridge, coupling = self._penalty(datafit.n_columns)
-        problem = Problem(X, datafit, penalty, fit_intercept=self.fit_intercept,
-                          ridge=ridge, coupling=coupling)
+        problem = Problem(
+            X,
+            datafit,
+            penalty,
+            fit_intercept=self.fit_intercept,
+            ridge=ridge,
+            coupling=coupling,
+        )
         W0, b0 = self._warm_start_point(X.shape[1], datafit.n_columns)
         result = self._solve(problem, W0, b0)
         if not result.converged:
@@ -135,8 +143,14 @@ def alpha_max(estimator, X, y, sample_weight=None):
     X, targets, weights = est._prepare(X, y, sample_weight)
     datafit = est._make_datafit(targets, weights)
     penalty, ridge, coupling = est._penalty(datafit.n_columns)
-    problem = Problem(X, datafit, penalty, fit_intercept=est.fit_intercept,
-                      ridge=ridge, coupling=coupling)
+    problem = Problem(
+        X,
+        datafit,
+        penalty,
+        fit_intercept=est.fit_intercept,
+        ridge=ridge,
+        coupling=coupling,
+    )
     W0, b0 = problem.null_point()
     G0 = problem.full_gradient(W0, b0)[3]
     return float(penalty.dual_norm(G0))
@@ -212,7 +226,9 @@ class MultiTaskClassifierMixin:
 
     def _make_datafit(self, targets, weights):
         self._check_classes(targets.classes)
-        return Logistic(targets.codes, weights, ColumnLayout.from_classes(targets.classes))
+        return Logistic(
+            targets.codes, weights, ColumnLayout.from_classes(targets.classes)
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -296,7 +312,7 @@ class MultiTaskClassifierMixin:
         label types differ), or (n,) for 1-D y."""
         check_is_fitted(self)
         labels = []
-        for classes, s in zip(self._task_classes(), self._task_scores(X)):
+        for classes, s in zip(self._task_classes(), self._task_scores(X), strict=True):
             index = (s[:, 0] > 0).astype(np.intp) if s.shape[1] == 1 else s.argmax(1)
             labels.append(classes[index])
         if self._single_task:
@@ -333,4 +349,3 @@ def _softmax(S):
     S = S - S.max(axis=1, keepdims=True)
     E = np.exp(S)
     return E / E.sum(axis=1, keepdims=True)
-

@@ -6,7 +6,11 @@ from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval
 
 from ..penalties import L21
-from ._base import MultiTaskClassifierMixin, MultiTaskRegressorMixin, _MultiTaskLinearModel
+from ._base import (
+    MultiTaskClassifierMixin,
+    MultiTaskRegressorMixin,
+    _MultiTaskLinearModel,
+)
 
 _COMMON_PARAMETERS = """
     ridge : float, default=0.0
@@ -43,9 +47,11 @@ _ATTRIBUTES = """
 """
 
 
-class L21Regressor(MultiTaskRegressorMixin, MultiOutputMixin, RegressorMixin,
-                   _MultiTaskLinearModel):
-    r"""Multi-task linear regression with joint feature selection (L2,1 norm).
+class L21Regressor(
+    MultiTaskRegressorMixin, MultiOutputMixin, RegressorMixin, _MultiTaskLinearModel
+):
+    (
+        r"""Multi-task linear regression with joint feature selection (L2,1 norm).
 
     Minimises over the coefficients ``W`` (n_features, n_tasks) and the
     intercepts ``b``:
@@ -74,14 +80,18 @@ class L21Regressor(MultiTaskRegressorMixin, MultiOutputMixin, RegressorMixin,
         Strength of the L2,1 penalty. All coefficients are zero from
         ``alpha_max = max_j ||X_j^T Theta_0||_2`` on, ``Theta_0`` the
         weighted residuals at zero coefficients.
-    """ + _COMMON_PARAMETERS + """
+    """
+        + _COMMON_PARAMETERS
+        + """
     Attributes
     ----------
     coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
     intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
     dual_gap_ : float
         Duality gap at the solution.
-    """ + _ATTRIBUTES + """
+    """
+        + _ATTRIBUTES
+        + """
     Notes
     -----
     Solved by a working-set method: an outer loop over all features picks
@@ -106,9 +116,19 @@ class L21Regressor(MultiTaskRegressorMixin, MultiOutputMixin, RegressorMixin,
     >>> bool(np.all(model.coef_[:, 2:] == 0))
     True
     """
+    )
 
-    def __init__(self, alpha=1.0, ridge=0.0, fit_intercept=True, task_weights=None,
-                 tol=1e-4, max_iter=1000, warm_start=False, verbose=0):
+    def __init__(
+        self,
+        alpha=1.0,
+        ridge=0.0,
+        fit_intercept=True,
+        task_weights=None,
+        tol=1e-4,
+        max_iter=1000,
+        warm_start=False,
+        verbose=0,
+    ):
         self.alpha = alpha
         self.ridge = ridge
         self.fit_intercept = fit_intercept
@@ -122,9 +142,11 @@ class L21Regressor(MultiTaskRegressorMixin, MultiOutputMixin, RegressorMixin,
         return L21(self.alpha), self.ridge, None
 
 
-class L21Classifier(MultiTaskClassifierMixin, MultiOutputMixin, ClassifierMixin,
-                    _MultiTaskLinearModel):
-    r"""Multi-task logistic regression with joint feature selection (L2,1 norm).
+class L21Classifier(
+    MultiTaskClassifierMixin, MultiOutputMixin, ClassifierMixin, _MultiTaskLinearModel
+):
+    (
+        r"""Multi-task logistic regression with joint feature selection (L2,1 norm).
 
     Minimises over the coefficients ``W`` (n_features, n_columns) and the
     intercepts ``b``:
@@ -152,7 +174,9 @@ class L21Classifier(MultiTaskClassifierMixin, MultiOutputMixin, ClassifierMixin,
         regressor's because the gradient of an averaged logistic loss is
         small (at most about ``max|x| / 2`` per task), so ``alpha=1`` would
         zero every coefficient on standardised features.
-    """ + _COMMON_PARAMETERS + """
+    """
+        + _COMMON_PARAMETERS
+        + """
     Attributes
     ----------
     classes_ : list of ndarray, or ndarray for 1-D y
@@ -164,7 +188,9 @@ class L21Classifier(MultiTaskClassifierMixin, MultiOutputMixin, ClassifierMixin,
     intercept_ : ndarray of shape (n_coef_rows,)
     task_slices_ : list of slice
         Rows of ``coef_`` and entries of ``intercept_`` of each task.
-    """ + _ATTRIBUTES + """
+    """
+        + _ATTRIBUTES
+        + """
     Notes
     -----
     Same working-set solver as :class:`L21Regressor`. There is no closed-form
@@ -183,14 +209,24 @@ class L21Classifier(MultiTaskClassifierMixin, MultiOutputMixin, ClassifierMixin,
     >>> model.predict(X[:3]).shape
     (3, 2)
     """
+    )
 
     _parameter_constraints = {
         **_MultiTaskLinearModel._parameter_constraints,
         "alpha": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, alpha=0.01, ridge=0.0, fit_intercept=True, task_weights=None,
-                 tol=1e-4, max_iter=1000, warm_start=False, verbose=0):
+    def __init__(
+        self,
+        alpha=0.01,
+        ridge=0.0,
+        fit_intercept=True,
+        task_weights=None,
+        tol=1e-4,
+        max_iter=1000,
+        warm_start=False,
+        verbose=0,
+    ):
         self.alpha = alpha
         self.ridge = ridge
         self.fit_intercept = fit_intercept

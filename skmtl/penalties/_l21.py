@@ -30,12 +30,9 @@ class L21:
     def prox_value(self, W, step):
         """Prox and the penalty value at the result (from the same row norms)."""
         norms = _row_norms(W)
-        threshold = step * self.alpha
-        scale = np.zeros_like(norms)
-        big = norms > threshold
-        scale[big] = 1.0 - threshold / norms[big]
-        value = self.alpha * float(np.sum(norms[big]) - threshold * np.count_nonzero(big))
-        return W * scale[:, None], value
+        shrunk = np.maximum(norms - step * self.alpha, 0.0)
+        scale = shrunk / np.maximum(norms, np.finfo(float).tiny)
+        return W * scale[:, None], self.alpha * float(shrunk.sum())
 
     def row_violations(self, W, G):
         """Distance of ``-G_j`` to the subdifferential of the penalty at ``W_j``."""
@@ -49,10 +46,13 @@ class L21:
 
     def dual_norm(self, V):
         """The norm whose ball of radius ``alpha`` is the dual feasible set."""
-        return float(np.max(_row_norms(V))) if V.size else 0.0
+        return float(np.sqrt(np.max(np.einsum("ij,ij->i", V, V)))) if V.size else 0.0
 
     def conjugate(self, V, ridge):
-        r"""Conjugate of :math:`\Omega + \frac{\rho}{2}\lVert\cdot\rVert_F^2`, ``rho > 0``."""
+        r"""Conjugate of the penalty plus :math:`\frac{\rho}{2}\lVert\cdot\rVert_F^2`.
+
+        Used for duality gaps with a ridge term (``rho > 0``).
+        """
         excess = np.maximum(_row_norms(V) - self.alpha, 0.0)
         return float(np.sum(excess * excess)) / (2.0 * ridge)
 

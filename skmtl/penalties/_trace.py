@@ -86,7 +86,7 @@ class TraceNorm:
 
 
 class SquaredTraceNorm:
-    r"""Half the squared trace norm: :math:`\Omega(W) = \frac{\alpha}{2}\lVert W\rVert_*^2`.
+    r"""Half the squared trace norm, :math:`\frac{\alpha}{2}\lVert W\rVert_*^2`.
 
     It equals :math:`\frac{\alpha}{2}\min_{\Omega \succeq 0, \mathrm{tr}\,\Omega = 1}
     \mathrm{tr}(W \Omega^{-1} W^\top)`, attained at

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from ._prox_grad import kkt_distance, sqnorm
-from ._restricted import DesignObjective, GramObjective, gram_is_cheaper
+from ._restricted import choose_objective
 
 
 class Problem:
@@ -74,9 +74,13 @@ class Problem:
             return np.zeros(self.n_columns)
         return b
 
-    def full_gradient(self, W, b):
-        """Return ``b, Z, raw, G`` with G the gradient of the smooth part in W."""
-        XW = self.linear_predictor(W)
+    def full_gradient(self, W, b, XW=None):
+        """Return ``b, Z, raw, G`` with G the gradient of the smooth part in W.
+
+        ``XW`` may be passed when already known.
+        """
+        if XW is None:
+            XW = self.linear_predictor(W)
         b = self.intercept(XW, b)
         Z = XW + b
         raw = self.datafit.raw_gradient(Z)
@@ -98,7 +102,11 @@ class Problem:
     def null_point(self):
         """``(W, b)`` with zero coefficients and the best intercept for them."""
         W = np.zeros((self.n_features, self.n_columns))
-        b = self.datafit.null_intercept() if self.fit_intercept else np.zeros(W.shape[1])
+        b = (
+            self.datafit.null_intercept()
+            if self.fit_intercept
+            else np.zeros(W.shape[1])
+        )
         return W, b
 
     # -- certificates ------------------------------------------------------------
@@ -121,7 +129,7 @@ class Problem:
         return self.gap_from_moments(W, G, 0.5 * rr, yr, rr)
 
     def gap_from_moments(self, W, G, data_value, yr, rr, penalty_value=None):
-        r"""Gap between the primal value and the dual value at :math:`\Theta = s\,\omega\circ R`.
+        r"""Duality gap at the dual point :math:`\Theta = s\,\omega\circ R`.
 
         ``G`` is the smooth gradient in ``W`` (its columns may be a subset of
         the features: the gap is then the one of the restricted problem).
@@ -144,16 +152,18 @@ class Problem:
 
     def restricted(self, features):
         """Smooth part restricted to the given features (the others held at 0)."""
-        if gram_is_cheaper(self, features):
-            return GramObjective(self, features)
-        return DesignObjective(self, features)
+        return choose_objective(self, features)
 
 
 def _xt_dot(X, M):
     """``X.T @ M`` in float64 without converting a float32 ``X`` to float64."""
-    if X.dtype == np.float64:
-        return np.asarray(X.T @ M)
-    return np.asarray(X.T @ M.astype(X.dtype), dtype=np.float64)
+    if X.dtype != np.float64:
+        M = M.astype(X.dtype)
+    if isinstance(X, np.ndarray) and X.flags.c_contiguous:
+        product = (M.T @ X).T  # BLAS is faster this way round for C-ordered X
+    else:
+        product = X.T @ M
+    return np.asarray(product, dtype=np.float64)
 
 
 def _rank_one_scale(weights):

@@ -11,7 +11,7 @@ matters when there are more active features than samples).
 
 import numpy as np
 
-_MEMORY = 5  # number of past objective values in the non-monotone test
+_MEMORY = 10  # number of past objective values in the non-monotone test
 _SUFFICIENT_DECREASE = 1e-4
 _MAX_BACKTRACKS = 60
 
@@ -56,6 +56,7 @@ def prox_gradient(
     W, b : the solution (``b`` as set by the objective when it is profiled)
     n_iter : int
     curvature : float, last step curvature (to warm-start a next call)
+    cache : the objective's cache at the returned point
     """
     value, cache = objective.evaluate(W, b)
     b = objective.intercept(cache)
@@ -64,21 +65,23 @@ def prox_gradient(
     history = [value + penalty_value]
     eta = curvature or _initial_curvature(objective, W, b, gW, gb)
     if measure is None:
+
         def measure(W, gW, gb, cache, penalty_value):
             return kkt_distance(penalty, W, gW, gb)
+
     for n_iter in range(max_iter):
         if measure(W, gW, gb, cache, penalty_value) <= tol:
-            return W, b, n_iter, eta
+            return W, b, n_iter, eta, cache
         step = _line_search(objective, penalty, W, b, gW, gb, eta, max(history))
         if step is None:  # no move possible at machine precision
-            return W, b, n_iter, eta
+            return W, b, n_iter, eta, cache
         W_new, b_new, phi, penalty_value, cache, eta = step
         gW_new, gb_new = objective.gradient(cache)
         db = b_new - b if gb.size else gb
-        eta = _barzilai_borwein(W_new - W, db, gW_new - gW, gb_new - gb, eta)
+        eta = _barzilai_borwein(W_new - W, db, gW_new - gW, gb_new - gb, eta, n_iter)
         W, b, gW, gb = W_new, objective.intercept(cache), gW_new, gb_new
         history = (history + [phi])[-_MEMORY:]
-    return W, b, max_iter, eta
+    return W, b, max_iter, eta, cache
 
 
 def _line_search(objective, penalty, W, b, gW, gb, eta, reference):
@@ -98,9 +101,19 @@ def _line_search(objective, penalty, W, b, gW, gb, eta, reference):
     return None
 
 
-def _barzilai_borwein(dW, db, dgW, dgb, eta):
+def _barzilai_borwein(dW, db, dgW, dgb, eta, iteration):
+    """Next curvature estimate: the two Barzilai-Borwein ratios, alternately.
+
+    Odd iterations use <s, y>/<s, s> (the long step), even ones
+    <y, y>/<s, y> (the short step); alternating damps the oscillations of
+    the long step without the slowness of the short one.
+    """
     moved = sqnorm(dW) + sqnorm(db)
     curvature = float(np.vdot(dW, dgW)) + (float(np.vdot(db, dgb)) if db.size else 0.0)
     if moved <= 0 or curvature <= 0 or not np.isfinite(curvature):
         return eta
-    return min(max(curvature / moved, 1e-12 * eta, 1e-30), 1e12 * eta)
+    if iteration % 2:
+        new = (sqnorm(dgW) + sqnorm(dgb)) / curvature
+    else:
+        new = curvature / moved
+    return min(max(new, 1e-12 * eta, 1e-30), 1e12 * eta)

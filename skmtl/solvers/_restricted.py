@@ -17,6 +17,7 @@ from scipy import sparse
 
 _EXPECTED_ITERATIONS = 30
 _MAX_GRAM_ENTRIES = 2 * 10**7
+_MAX_DENSE_ENTRIES = 2 * 10**7
 
 
 def _columns(X, features):
@@ -57,10 +58,72 @@ class DesignObjective:
     def intercept(cache):
         return cache[1]
 
+    @staticmethod
+    def linear_part(cache):
+        """``X W`` at the cached point (saves the outer loop a product)."""
+        return cache[2] - cache[1]
+
     def residual_moments(self, cache):
         """``(data value, sum w r y, sum w r^2)`` (squared loss only)."""
         yr, rr = self.problem.datafit.residual_moments(cache[2])
         return 0.5 * rr, yr, rr
+
+
+class SharedDesignObjective:
+    """Squared loss when all tasks weight the rows alike (``w_it = a_i c_t``).
+
+    Then one centring of ``X_S`` and ``Y`` profiles every intercept out, and
+    an evaluation is one product ``X_S W`` plus a few operations on the
+    residual matrix: the common case of a shared design with no missing
+    targets, made as cheap as it can be.
+    """
+
+    def __init__(self, problem, features):
+        self.problem = problem
+        row_weight, task_scale = problem._task_scale
+        XS = _columns(problem.X, features)
+        XS = XS.toarray() if sparse.issparse(XS) else XS
+        Y = problem.datafit.Y
+        total = row_weight.sum()
+        if problem.fit_intercept:
+            self.x_mean = row_weight @ XS / total
+            self.y_mean = row_weight @ Y / total
+            XS = XS - self.x_mean
+            Y = Y - self.y_mean
+        else:
+            self.x_mean = np.zeros(XS.shape[1])
+            self.y_mean = np.zeros(Y.shape[1])
+        self.XS, self.Y = XS, Y
+        self.weights = np.outer(row_weight, task_scale)
+        self.uniform = np.all(row_weight == row_weight[0])
+        self.scale = task_scale * row_weight[0] if self.uniform else None
+        self.weighted_Y = self.weights * Y
+
+    def evaluate(self, W, b):
+        R = self.Y - self.XS @ W
+        value = 0.5 * float(np.vdot(R, self.weights * R))
+        return value + self.problem.quadratic_value(W), (W, R)
+
+    def gradient(self, cache):
+        W, R = cache
+        if self.uniform:
+            gW = (self.XS.T @ R) * -self.scale
+        else:
+            gW = -(self.XS.T @ (self.weights * R))
+        return gW + self.problem.quadratic_gradient(W), np.zeros(0)
+
+    def residual_moments(self, cache):
+        R = cache[1]
+        rr = float(np.vdot(R, self.weights * R))
+        return 0.5 * rr, float(np.vdot(self.weighted_Y, R)), rr
+
+    def intercept(self, cache):
+        return self.y_mean - self.x_mean @ cache[0]
+
+    def linear_part(self, cache):
+        """``X W`` (uncentred) at the cached point."""
+        W, R = cache
+        return (self.Y - R) + self.x_mean @ W
 
 
 class GramObjective:
@@ -143,6 +206,10 @@ class GramObjective:
         rr = max(k - 2.0 * cw + float(np.sum(W * HW)), 0.0)
         return 0.5 * rr, k - cw, rr
 
+    @staticmethod
+    def linear_part(cache):
+        return None
+
     def intercept(self, cache):
         W = cache[0]
         if self.x_mean is None:
@@ -158,6 +225,16 @@ def _scale_rows(X, w):
 
 def _dense(M):
     return np.asarray(M.toarray() if sparse.issparse(M) else M, dtype=np.float64)
+
+
+def choose_objective(problem, features):
+    """The cheapest exact implementation for this restricted problem."""
+    if gram_is_cheaper(problem, features):
+        return GramObjective(problem, features)
+    shared = problem.datafit.profiled_intercept and problem._task_scale is not None
+    if shared and problem.X.shape[0] * len(features) <= _MAX_DENSE_ENTRIES:
+        return SharedDesignObjective(problem, features)
+    return DesignObjective(problem, features)
 
 
 def gram_is_cheaper(problem, features):

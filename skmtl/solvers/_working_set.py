@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._prox_grad import kkt_distance, prox_gradient
+from ._prox_grad import kkt_distance, prox_gradient, sqnorm
 
 _MIN_WORKING_SET = 100
 _GROWTH = 2
 _INNER_FRACTION = 0.1
+_FINISH = 30.0
 _MAX_OUTER = 200
 
 
@@ -36,17 +37,23 @@ class Result:
     threshold: float  # the scaled tolerance the criterion was compared with
 
 
-def tolerance_scales(problem):
+def tolerance_scales(problem, null_gradient=None):
     """Scales of the gap and of the KKT distance at the zero solution."""
-    W0, b0 = problem.null_point()
-    b0, Z0, raw0, G0 = problem.full_gradient(W0, b0)
+    if null_gradient is None:
+        null_gradient = problem.full_gradient(*problem.null_point())
+    _, Z0, _, G0 = null_gradient
     gap_scale = 2.0 * problem.datafit.value(Z0)
     kkt_scale = float(np.sqrt(np.sum(G0 * G0)))
     return (gap_scale if gap_scale > 0 else 1.0), (kkt_scale if kkt_scale > 0 else 1.0)
 
 
-def _certificate(problem, W, Z, raw, G, scales, tol):
-    kkt = problem.kkt_violation(W, G, raw)
+def _certificate(problem, W, Z, raw, G, rows, scales, tol):
+    """``kkt, gap, criterion, measure, threshold`` at the current point."""
+    gb = problem.intercept_gradient(raw)
+    if rows is None:
+        kkt = problem.kkt_violation(W, G, raw)
+    else:
+        kkt = float(np.sqrt(sqnorm(rows) + sqnorm(gb)))
     if problem.has_duality_gap:
         gap = problem.duality_gap(W, Z, G)
         return kkt, gap, "duality_gap", gap, tol * scales[0]
@@ -54,18 +61,21 @@ def _certificate(problem, W, Z, raw, G, scales, tol):
 
 
 def _working_set(problem, W, kkt_rows, previous_size):
-    """Support plus the most violating features (all features if non-separable)."""
+    """Boolean mask of the features to solve on: the support plus the most
+    violating features (all features when the penalty is not separable)."""
     n_features = problem.n_features
     if kkt_rows is None or n_features <= _MIN_WORKING_SET:
-        return np.arange(n_features)
-    support = np.flatnonzero(np.any(W != 0, axis=1))
-    size = min(n_features, max(_MIN_WORKING_SET, _GROWTH * support.size, previous_size))
-    scores = kkt_rows.copy()
-    scores[support] = np.inf
+        return np.ones(n_features, dtype=bool)
+    in_support = np.any(W != 0, axis=1)
+    n_support = int(np.count_nonzero(in_support))
+    size = min(n_features, max(_MIN_WORKING_SET, _GROWTH * n_support, previous_size))
+    scores = np.where(in_support, np.inf, kkt_rows)
     candidates = np.flatnonzero(scores > 0)
     if candidates.size > size:
         candidates = candidates[np.argpartition(-scores[candidates], size - 1)[:size]]
-    return np.sort(np.union1d(candidates, support))
+    mask = in_support.copy()
+    mask[candidates] = True
+    return mask
 
 
 def _inner_measure(problem, objective, criterion):
@@ -85,16 +95,22 @@ def solve(problem, W=None, b=None, *, tol=1e-4, max_iter=1000, verbose=0):
 
     ``max_iter`` bounds the total number of proximal-gradient iterations.
     """
-    if W is None:
+    from_null = W is None
+    if from_null:
         W, b = problem.null_point()
     W = np.array(W, dtype=np.float64)
     b = np.array(b, dtype=np.float64)
-    scales = tolerance_scales(problem)
     n_iter, inner_tol, curvature, size, features = 0, np.inf, None, 0, None
+    XW = None
     for outer in range(_MAX_OUTER):
-        b, Z, raw, G = problem.full_gradient(W, b)
+        b, Z, raw, G = problem.full_gradient(W, b, XW)
+        if outer == 0:
+            scales = tolerance_scales(problem, (b, Z, raw, G) if from_null else None)
+        rows = None
+        if problem.penalty.row_separable:
+            rows = problem.penalty.row_violations(W, G)
         kkt, gap, criterion, measure, threshold = _certificate(
-            problem, W, Z, raw, G, scales, tol
+            problem, W, Z, raw, G, rows, scales, tol
         )
         if verbose:
             print(
@@ -103,24 +119,32 @@ def solve(problem, W=None, b=None, *, tol=1e-4, max_iter=1000, verbose=0):
             )
         if measure <= threshold or n_iter >= max_iter:
             break
-        rows = None
-        if problem.penalty.row_separable:
-            rows = problem.penalty.row_violations(W, G)
-        new_features = _working_set(problem, W, rows, size)
-        stable = features is not None and np.all(np.isin(new_features, features))
-        features, size = new_features, new_features.size
-        # once no new feature enters, solve to the final accuracy at once
-        inner_tol = 0.3 * threshold if stable else max(
-            min(_INNER_FRACTION * measure, 0.5 * inner_tol), 0.3 * threshold
+        mask = _working_set(problem, W, rows, size)
+        stable = features is not None and not np.any(mask & ~features)
+        features, size = mask, int(np.count_nonzero(mask))
+        # once no new feature enters, or close to the end, solve to the final
+        # accuracy at once
+        finish = stable or measure < _FINISH * threshold
+        inner_tol = (
+            0.3 * threshold
+            if finish
+            else max(min(_INNER_FRACTION * measure, 0.5 * inner_tol), 0.3 * threshold)
         )
-        objective = problem.restricted(features)
-        WS, b, its, curvature = prox_gradient(
-            objective, problem.penalty, W[features], b,
-            tol=inner_tol, max_iter=max_iter - n_iter, curvature=curvature,
+        indices = np.flatnonzero(features)
+        objective = problem.restricted(indices)
+        WS, b, its, curvature, cache = prox_gradient(
+            objective,
+            problem.penalty,
+            W[indices],
+            b,
+            tol=inner_tol,
+            max_iter=max_iter - n_iter,
+            curvature=curvature,
             measure=_inner_measure(problem, objective, criterion),
         )
         W = np.zeros_like(W)
-        W[features] = WS
+        W[indices] = WS
+        XW = objective.linear_part(cache)
         n_iter += max(its, 1)
     converged = measure <= threshold
     return Result(W, b, n_iter, converged, kkt, gap, criterion, measure, threshold)
