@@ -1,7 +1,32 @@
 """skmtl: regularized multi-task learning estimators for scikit-learn."""
 
-from .estimators import L21Classifier, L21Regressor, alpha_max
+from .estimators import (
+    L21Classifier,
+    L21Regressor,
+    MeanRegularizedClassifier,
+    MeanRegularizedRegressor,
+    TaskGraphClassifier,
+    TaskGraphRegressor,
+    TaskRelationClassifier,
+    TaskRelationRegressor,
+    TraceNormClassifier,
+    TraceNormRegressor,
+    alpha_max,
+)
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["L21Classifier", "L21Regressor", "__version__", "alpha_max"]
+__all__ = [
+    "L21Classifier",
+    "L21Regressor",
+    "MeanRegularizedClassifier",
+    "MeanRegularizedRegressor",
+    "TaskGraphClassifier",
+    "TaskGraphRegressor",
+    "TaskRelationClassifier",
+    "TaskRelationRegressor",
+    "TraceNormClassifier",
+    "TraceNormRegressor",
+    "__version__",
+    "alpha_max",
+]

@@ -8,6 +8,7 @@ small ridge because that check fits 15 samples with 30 features, where the
 logistic loss alone is flat in some directions.
 """
 
+from sklearn.base import is_classifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skmtl
@@ -16,6 +17,15 @@ ESTIMATORS = [
     skmtl.L21Regressor(alpha=0.01, tol=1e-14),
     skmtl.L21Regressor(alpha=0.01, ridge=0.1, fit_intercept=False, tol=1e-14),
     skmtl.L21Classifier(alpha=0.001, ridge=0.01, tol=1e-12),
+    skmtl.MeanRegularizedRegressor(alpha=0.1, tol=1e-12),
+    skmtl.MeanRegularizedClassifier(alpha=0.1, ridge=0.01, tol=1e-12),
+    skmtl.TaskGraphRegressor(alpha=0.1, tol=1e-12),
+    skmtl.TaskGraphRegressor(alpha=0.1, l1=0.01, tol=1e-14),
+    skmtl.TaskGraphClassifier(alpha=0.1, ridge=0.01, tol=1e-12),
+    skmtl.TaskRelationRegressor(alpha=0.01, tol=1e-14),
+    skmtl.TaskRelationClassifier(alpha=0.01, ridge=0.01, tol=1e-12),
+    skmtl.TraceNormRegressor(alpha=0.01, tol=1e-14),
+    skmtl.TraceNormClassifier(alpha=0.001, ridge=0.01, tol=1e-12),
 ]
 
 _LIST_PROBA = (
@@ -26,7 +36,7 @@ _LIST_PROBA = (
 
 
 def expected_failed_checks(estimator):
-    if isinstance(estimator, skmtl.L21Classifier):
+    if is_classifier(estimator):
         return {"check_classifier_multioutput": _LIST_PROBA}
     return {}
 

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .._data import ColumnLayout
+
 
 class Quadratic:
     r"""Squared loss summed over the observed entries of the stacked targets.
@@ -30,6 +32,7 @@ class Quadratic:
         self.Y = np.asarray(Y, dtype=np.float64)
         self.weights = np.asarray(weights, dtype=np.float64)
         self.n_columns = self.Y.shape[1]
+        self.layout = ColumnLayout.one_per_task(self.n_columns)
         self.column_weights = self.weights
 
     def value(self, Z):

@@ -2,5 +2,26 @@
 
 from ._base import alpha_max
 from ._l21 import L21Classifier, L21Regressor
+from ._relation import (
+    MeanRegularizedClassifier,
+    MeanRegularizedRegressor,
+    TaskGraphClassifier,
+    TaskGraphRegressor,
+    TaskRelationClassifier,
+    TaskRelationRegressor,
+)
+from ._trace import TraceNormClassifier, TraceNormRegressor
 
-__all__ = ["L21Classifier", "L21Regressor", "alpha_max"]
+__all__ = [
+    "L21Classifier",
+    "L21Regressor",
+    "MeanRegularizedClassifier",
+    "MeanRegularizedRegressor",
+    "TaskGraphClassifier",
+    "TaskGraphRegressor",
+    "TaskRelationClassifier",
+    "TaskRelationRegressor",
+    "TraceNormClassifier",
+    "TraceNormRegressor",
+    "alpha_max",
+]

@@ -1,11 +1,11 @@
 """Shared fit / predict machinery of the multi-task linear estimators.
 
-An estimator subclass only says which problem it solves: ``_penalty()``
+An estimator subclass only says which problem it solves: ``_penalty(layout)``
 returns the non-smooth penalty, the ridge strength and the column coupling
-matrix; ``_solve(problem, W0, b0)`` may replace the generic solver (closed
-forms). Everything else (validation of ``X``, ``Y``, weights; dropping rows
-with no observed target; warm starts; fitted attributes; convergence
-warnings) lives here, once.
+matrix. Squared loss with no non-smooth penalty goes to the closed-form
+solver, everything else to the working-set solver. The rest (validation of
+``X``, ``Y`` and weights; dropping rows with no observed target; warm starts;
+fitted attributes; convergence warnings) lives here, once.
 """
 
 import warnings
@@ -26,7 +26,9 @@ from .._data import (
     validate_regression_targets,
 )
 from ..datafits import Logistic, Quadratic
+from ..penalties import NoPenalty
 from ..solvers import Problem, solve
+from ..solvers._closed_form import closed_form_applies, solve_quadratic
 
 _X_OPTIONS = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
 
@@ -46,11 +48,16 @@ class _MultiTaskLinearModel(BaseEstimator):
     }
 
     # -- to be provided by subclasses ------------------------------------------
-    def _penalty(self, n_columns):
-        """Return ``(penalty, ridge, coupling)`` of the problem."""
+    def _penalty(self, layout):
+        """Return ``(penalty, ridge, coupling)`` for the columns in ``layout``."""
         raise NotImplementedError
 
     def _solve(self, problem, W0, b0):
+        if isinstance(problem.penalty, NoPenalty) and closed_form_applies(problem):
+            Q = problem.ridge * np.eye(problem.n_columns)
+            if problem.coupling is not None:
+                Q = Q + problem.coupling
+            return solve_quadratic(problem, Q, W0, tol=self.tol, max_iter=self.max_iter)
         return solve(
             problem, W0, b0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
         )
@@ -80,7 +87,7 @@ class _MultiTaskLinearModel(BaseEstimator):
 
     def _fit_problem(self, X, datafit):
         """Build the problem, solve it (warm-started if asked) and report."""
-        penalty, ridge, coupling = self._penalty(datafit.n_columns)
+        penalty, ridge, coupling = self._penalty(datafit.layout)
         problem = Problem(
             X,
             datafit,
@@ -142,7 +149,7 @@ def alpha_max(estimator, X, y, sample_weight=None):
     est = clone(estimator)
     X, targets, weights = est._prepare(X, y, sample_weight)
     datafit = est._make_datafit(targets, weights)
-    penalty, ridge, coupling = est._penalty(datafit.n_columns)
+    penalty, ridge, coupling = est._penalty(datafit.layout)
     problem = Problem(
         X,
         datafit,

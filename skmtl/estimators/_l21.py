@@ -5,53 +5,20 @@ from numbers import Real
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval
 
-from ..penalties import L21
+from ..penalties import L21, NoPenalty
 from ._base import (
     MultiTaskClassifierMixin,
     MultiTaskRegressorMixin,
     _MultiTaskLinearModel,
 )
-
-_COMMON_PARAMETERS = """
-    ridge : float, default=0.0
-        Strength of the squared Frobenius norm term (elastic-net mixing).
-    fit_intercept : bool, default=True
-        Fit one unpenalised intercept per task (per class of a multiclass task).
-    task_weights : array-like of shape (n_tasks,) or float, default=None
-        Weight of each task's average loss in the data term (all ones if
-        None). A small weight lets an auxiliary task help a main task.
-    tol : float, default=1e-4
-        Tolerance of the stopping criterion (see Notes).
-    max_iter : int, default=1000
-        Maximum number of proximal-gradient iterations, summed over the
-        working sets.
-    warm_start : bool, default=False
-        Start from the previous solution when refitting with the same shapes.
-    verbose : int, default=0
-        Print the stopping criterion at each outer iteration when positive.
-"""
-
-_ATTRIBUTES = """
-    n_tasks_ : int
-        Number of tasks (columns of ``Y``).
-    task_names_ : ndarray of str
-        Column names of a DataFrame ``Y``, else ``"task_0"``, ``"task_1"``, ...
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        Defined when ``X`` has feature names.
-    n_iter_ : int
-        Proximal-gradient iterations run.
-    kkt_violation_ : float
-        Distance from minus the gradient of the smooth part to the
-        subdifferential of the penalty at the solution (0 at the optimum).
-"""
+from ._docs import fill_doc
 
 
+@fill_doc
 class L21Regressor(
     MultiTaskRegressorMixin, MultiOutputMixin, RegressorMixin, _MultiTaskLinearModel
 ):
-    (
-        r"""Multi-task linear regression with joint feature selection (L2,1 norm).
+    r"""Multi-task linear regression with joint feature selection (L2,1 norm).
 
     Minimises over the coefficients ``W`` (n_features, n_tasks) and the
     intercepts ``b``:
@@ -80,18 +47,16 @@ class L21Regressor(
         Strength of the L2,1 penalty. All coefficients are zero from
         ``alpha_max = max_j ||X_j^T Theta_0||_2`` on, ``Theta_0`` the
         weighted residuals at zero coefficients.
-    """
-        + _COMMON_PARAMETERS
-        + """
+    %(common_parameters)s
+
     Attributes
     ----------
     coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
     intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
     dual_gap_ : float
         Duality gap at the solution.
-    """
-        + _ATTRIBUTES
-        + """
+    %(common_attributes)s
+
     Notes
     -----
     Solved by a working-set method: an outer loop over all features picks
@@ -116,7 +81,6 @@ class L21Regressor(
     >>> bool(np.all(model.coef_[:, 2:] == 0))
     True
     """
-    )
 
     def __init__(
         self,
@@ -138,15 +102,15 @@ class L21Regressor(
         self.warm_start = warm_start
         self.verbose = verbose
 
-    def _penalty(self, n_columns):
-        return L21(self.alpha), self.ridge, None
+    def _penalty(self, layout):
+        return (L21(self.alpha) if self.alpha > 0 else NoPenalty()), self.ridge, None
 
 
+@fill_doc
 class L21Classifier(
     MultiTaskClassifierMixin, MultiOutputMixin, ClassifierMixin, _MultiTaskLinearModel
 ):
-    (
-        r"""Multi-task logistic regression with joint feature selection (L2,1 norm).
+    r"""Multi-task logistic regression with joint feature selection (L2,1 norm).
 
     Minimises over the coefficients ``W`` (n_features, n_columns) and the
     intercepts ``b``:
@@ -174,9 +138,8 @@ class L21Classifier(
         regressor's because the gradient of an averaged logistic loss is
         small (at most about ``max|x| / 2`` per task), so ``alpha=1`` would
         zero every coefficient on standardised features.
-    """
-        + _COMMON_PARAMETERS
-        + """
+    %(common_parameters)s
+
     Attributes
     ----------
     classes_ : list of ndarray, or ndarray for 1-D y
@@ -188,9 +151,8 @@ class L21Classifier(
     intercept_ : ndarray of shape (n_coef_rows,)
     task_slices_ : list of slice
         Rows of ``coef_`` and entries of ``intercept_`` of each task.
-    """
-        + _ATTRIBUTES
-        + """
+    %(common_attributes)s
+
     Notes
     -----
     Same working-set solver as :class:`L21Regressor`. There is no closed-form
@@ -209,7 +171,6 @@ class L21Classifier(
     >>> model.predict(X[:3]).shape
     (3, 2)
     """
-    )
 
     _parameter_constraints = {
         **_MultiTaskLinearModel._parameter_constraints,
@@ -236,5 +197,5 @@ class L21Classifier(
         self.warm_start = warm_start
         self.verbose = verbose
 
-    def _penalty(self, n_columns):
-        return L21(self.alpha), self.ridge, None
+    def _penalty(self, layout):
+        return (L21(self.alpha) if self.alpha > 0 else NoPenalty()), self.ridge, None

@@ -8,6 +8,6 @@ handled by the smooth part of the objective, not here.
 """
 
 from ._l21 import L1, L21, NoPenalty
-from ._trace import SquaredTraceNorm, TraceNorm
+from ._trace import SquaredTraceNorm, TaskMatrixView, TraceNorm
 
-__all__ = ["L1", "L21", "NoPenalty", "SquaredTraceNorm", "TraceNorm"]
+__all__ = ["L1", "L21", "NoPenalty", "SquaredTraceNorm", "TaskMatrixView", "TraceNorm"]

@@ -96,6 +96,7 @@ class NoPenalty:
     """The zero function (used when only smooth terms regularise)."""
 
     row_separable = True
+    induces_sparsity = False
     conjugate_is_indicator = True
     alpha = 0.0
 

@@ -133,3 +133,50 @@ class SquaredTraceNorm:
         return float(
             sigma @ v - 0.5 * self.alpha * total**2 - 0.5 * ridge * sigma @ sigma
         )
+
+
+class TaskMatrixView:
+    """A spectral penalty applied to the task matrix of a multiclass model.
+
+    With ``K`` classes per task the coefficients ``W`` (d, T * K) hold one
+    column per (task, class), task-major. The task-relationship penalty acts
+    on the (d * K, T) matrix whose column ``t`` stacks all of task ``t``'s
+    class weights, so that tasks (not classes) are related.
+    """
+
+    row_separable = False
+
+    def __init__(self, penalty, n_tasks, n_classes):
+        self.penalty = penalty
+        self.alpha = penalty.alpha
+        self.conjugate_is_indicator = penalty.conjugate_is_indicator
+        self.n_tasks, self.n_classes = n_tasks, n_classes
+
+    def to_tasks(self, W):
+        d = W.shape[0]
+        K, T = self.n_classes, self.n_tasks
+        return W.reshape(d, T, K).transpose(0, 2, 1).reshape(d * K, T)
+
+    def from_tasks(self, V):
+        K, T = self.n_classes, self.n_tasks
+        d = V.shape[0] // K
+        return V.reshape(d, K, T).transpose(0, 2, 1).reshape(d, T * K)
+
+    def value(self, W):
+        return self.penalty.value(self.to_tasks(W))
+
+    def prox(self, W, step):
+        return self.prox_value(W, step)[0]
+
+    def prox_value(self, W, step):
+        V, value = self.penalty.prox_value(self.to_tasks(W), step)
+        return self.from_tasks(V), value
+
+    def violation(self, W, G):
+        return self.penalty.violation(self.to_tasks(W), self.to_tasks(G))
+
+    def dual_norm(self, V):
+        return self.penalty.dual_norm(self.to_tasks(V))
+
+    def conjugate(self, V, ridge):
+        return self.penalty.conjugate(self.to_tasks(V), ridge)

@@ -64,7 +64,8 @@ def _working_set(problem, W, kkt_rows, previous_size):
     """Boolean mask of the features to solve on: the support plus the most
     violating features (all features when the penalty is not separable)."""
     n_features = problem.n_features
-    if kkt_rows is None or n_features <= _MIN_WORKING_SET:
+    sparse_solutions = getattr(problem.penalty, "induces_sparsity", True)
+    if kkt_rows is None or n_features <= _MIN_WORKING_SET or not sparse_solutions:
         return np.ones(n_features, dtype=bool)
     in_support = np.any(W != 0, axis=1)
     n_support = int(np.count_nonzero(in_support))

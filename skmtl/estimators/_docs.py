@@ -1,0 +1,68 @@
+"""Docstring fragments shared by the estimators (one wording per parameter).
+
+A class docstring writes ``%(name)s`` on a line of its own; :func:`fill_doc`
+puts the fragment ``name`` there, indented like the marker. The fragments
+``common_parameters`` and ``common_attributes`` are always available.
+"""
+
+import re
+import textwrap
+
+COMMON_PARAMETERS = """
+ridge : float, default=0.0
+    Strength of the squared Frobenius norm term ``ridge/2 ||W||_F^2``.
+fit_intercept : bool, default=True
+    Fit one unpenalised intercept per task (per class of a multiclass task).
+task_weights : array-like of shape (n_tasks,) or float, default=None
+    Weight of each task's average loss in the data term (all ones if
+    None). A small weight lets an auxiliary task help a main task.
+tol : float, default=1e-4
+    Tolerance of the stopping criterion (see Notes).
+max_iter : int, default=1000
+    Maximum number of iterations of the solver (proximal-gradient steps,
+    summed over working sets; conjugate-gradient steps for linear systems).
+warm_start : bool, default=False
+    Start from the previous solution when refitting with the same shapes.
+verbose : int, default=0
+    Print the stopping criterion at each outer iteration when positive.
+"""
+
+COMMON_ATTRIBUTES = """
+n_tasks_ : int
+    Number of tasks (columns of ``Y``).
+task_names_ : ndarray of str
+    Column names of a DataFrame ``Y``, else ``"task_0"``, ``"task_1"``, ...
+n_features_in_ : int
+    Number of features seen during fit.
+feature_names_in_ : ndarray of str
+    Names of the features, defined when ``X`` has feature names.
+n_iter_ : int
+    Iterations run by the solver.
+kkt_violation_ : float
+    Distance from minus the gradient of the smooth part to the
+    subdifferential of the penalty at the solution (0 at the optimum).
+"""
+
+_MARKER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)
+
+
+def fill_doc(cls=None, **fragments):
+    """Class decorator: replace ``%(name)s`` marker lines by the fragments.
+
+    Use as ``@fill_doc`` or ``@fill_doc(name=text, ...)``.
+    """
+    fragments = {
+        "common_parameters": COMMON_PARAMETERS,
+        "common_attributes": COMMON_ATTRIBUTES,
+        **fragments,
+    }
+
+    def fill(match):
+        text = textwrap.dedent(fragments[match["name"]]).strip("\n")
+        return textwrap.indent(text, match["indent"], lambda line: line.strip() != "")
+
+    def decorate(klass):
+        klass.__doc__ = _MARKER.sub(fill, klass.__doc__)
+        return klass
+
+    return decorate if cls is None else decorate(cls)

@@ -1,0 +1,635 @@
+"""Task-relationship models: mean-regularised, task graph, learned task covariance."""
+
+from numbers import Real
+
+import numpy as np
+from scipy import linalg, sparse
+from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
+from sklearn.utils._param_validation import Interval
+
+from ..penalties import L1, NoPenalty, SquaredTraceNorm, TaskMatrixView
+from ._base import (
+    MultiTaskClassifierMixin,
+    MultiTaskRegressorMixin,
+    _MultiTaskLinearModel,
+)
+from ._docs import fill_doc
+
+_SAME_LABELS = """
+    The penalty compares the weights of different tasks class by class, so
+    every task must have the same label set (a clear error says which task
+    differs); a binary task compares the weights of its second class. Use
+    :class:`L21Classifier` or :class:`TraceNormClassifier` for tasks with
+    different labels."""
+
+
+def check_graph(graph, n_tasks):
+    """Validate a task-similarity matrix; return it dense, diagonal zeroed."""
+    A = graph.toarray() if sparse.issparse(graph) else np.asarray(graph, dtype=float)
+    if A.shape != (n_tasks, n_tasks):
+        raise ValueError(
+            f"graph must be a ({n_tasks}, {n_tasks}) matrix, one row and column "
+            f"per task; got shape {A.shape}."
+        )
+    if not np.all(np.isfinite(A)):
+        raise ValueError("graph contains NaN or infinity.")
+    if np.any(A < 0):
+        s, t = np.argwhere(A < 0)[0]
+        raise ValueError(f"graph must be non-negative; graph[{s}, {t}] = {A[s, t]}.")
+    if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12 * max(np.abs(A).max(), 1.0)):
+        s, t = np.unravel_index(np.argmax(np.abs(A - A.T)), A.shape)
+        raise ValueError(
+            f"graph must be symmetric; graph[{s}, {t}] = {A[s, t]} but "
+            f"graph[{t}, {s}] = {A[t, s]}."
+        )
+    A = 0.5 * (A + A.T)
+    np.fill_diagonal(A, 0.0)
+    return A
+
+
+def graph_laplacian(A):
+    """``L = D - A``: ``sum_{s<t} A_st ||w_s - w_t||^2 = tr(W L W^T)``."""
+    return np.diag(A.sum(axis=1)) - A
+
+
+def _classes_per_task(layout):
+    widths = layout.widths
+    return int(widths[0]) if widths.size else 1
+
+
+class _TaskRelationMixin:
+    """Shared by the models that compare tasks: coupling over tasks, per class."""
+
+    def _check_classes(self, classes):
+        first = classes[0]
+        for t, task_classes in enumerate(classes[1:], start=1):
+            if not np.array_equal(task_classes, first):
+                raise ValueError(
+                    f"{type(self).__name__} compares tasks class by class, so every "
+                    f"task needs the same labels; task {t} has {list(task_classes)} "
+                    f"but task 0 has {list(first)}."
+                )
+
+    def _expanded(self, task_matrix, layout):
+        """Coupling of the (task, class) columns: ``kron(task_matrix, I_K)``."""
+        return np.kron(task_matrix, np.eye(_classes_per_task(layout)))
+
+
+class _GraphMixin(_TaskRelationMixin):
+    def _task_laplacian(self, n_tasks):
+        raise NotImplementedError
+
+    def _penalty(self, layout):
+        coupling = self.alpha * self._expanded(
+            self._task_laplacian(layout.n_tasks), layout
+        )
+        l1 = getattr(self, "l1", 0.0)
+        return (L1(l1) if l1 > 0 else NoPenalty()), self.ridge, coupling
+
+
+def _mean_laplacian(n_tasks):
+    return np.eye(n_tasks) - np.full((n_tasks, n_tasks), 1.0 / n_tasks)
+
+
+class _MeanCoefMixin:
+    def _after_fit(self, result):
+        W = result.W  # (d, n_columns), task-major columns
+        n_tasks = self.n_tasks_
+        K = W.shape[1] // n_tasks
+        mean = W.reshape(W.shape[0], n_tasks, K).mean(axis=1).T
+        self.mean_coef_ = mean[0] if (K == 1 and self._is_regressor()) else mean
+
+    def _is_regressor(self):
+        return isinstance(self, RegressorMixin)
+
+
+_MEAN_DOC = r"""
+    .. math::
+
+        \mathcal{L}(W, b) + \frac{\alpha}{2} \sum_{t=1}^{T}
+            \lVert w_t - \bar w \rVert_2^2 + \frac{\rho}{2} \lVert W \rVert_F^2,
+        \qquad \bar w = \frac{1}{T} \sum_t w_t,
+
+    where ``w_t`` is task ``t``'s weight vector and :math:`\mathcal{L}` the
+    data term"""
+
+
+@fill_doc(mean_objective=_MEAN_DOC)
+class MeanRegularizedRegressor(
+    _MeanCoefMixin,
+    _GraphMixin,
+    MultiTaskRegressorMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    _MultiTaskLinearModel,
+):
+    r"""Multi-task regression pulling every task towards the mean task.
+
+    Evgeniou & Pontil (2004). Minimises over ``W`` (n_features, n_tasks) and
+    the intercepts ``b``
+
+    %(mean_objective)s
+
+    of :class:`L21Regressor`,
+
+    .. math::
+
+        \mathcal{L}(W, b) = \sum_{t=1}^{T} \frac{c_t}{2 n_t}
+            \sum_{i \in O_t} s_{it} (y_{it} - x_i^\top w_t - b_t)^2 .
+
+    ``alpha = 0`` fits one ridge model per task; a large ``alpha`` gives all
+    tasks the same weights. It is :class:`TaskGraphRegressor` with
+    ``graph=None``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength of the pull towards the mean task.
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
+    intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
+    mean_coef_ : ndarray of shape (n_features,)
+        The mean task vector :math:`\bar w`.
+    %(common_attributes)s
+
+    Notes
+    -----
+    The problem is a linear system. With every row observed in every task
+    and uniform sample weights per task it is a Sylvester equation solved
+    exactly from one eigendecomposition of the weighted, centred ``X^T X``
+    (a thin SVD of ``X`` when ``n_samples < n_features``) and one of the
+    T x T coupling; otherwise conjugate gradients with per-task block
+    preconditioners run until the gradient norm is at most ``tol`` times its
+    value at zero. ``kkt_violation_`` is the gradient norm at the solution.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import MeanRegularizedRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((40, 5))
+    >>> w = rng.standard_normal(5)
+    >>> Y = np.column_stack([X @ (w + 0.1 * rng.standard_normal(5)) for _ in range(3)])
+    >>> model = MeanRegularizedRegressor(alpha=1.0).fit(X, Y)
+    >>> model.mean_coef_.shape
+    (5,)
+    """
+
+    def __init__(
+        self,
+        alpha=1.0,
+        ridge=0.0,
+        fit_intercept=True,
+        task_weights=None,
+        tol=1e-4,
+        max_iter=1000,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.alpha = alpha
+        self.ridge = ridge
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def _task_laplacian(self, n_tasks):
+        return _mean_laplacian(n_tasks)
+
+
+@fill_doc(mean_objective=_MEAN_DOC, same_labels=_SAME_LABELS)
+class MeanRegularizedClassifier(
+    _MeanCoefMixin,
+    _GraphMixin,
+    MultiTaskClassifierMixin,
+    MultiOutputMixin,
+    ClassifierMixin,
+    _MultiTaskLinearModel,
+):
+    r"""Multi-task logistic regression pulling every task towards the mean task.
+
+    Minimises over ``W`` (n_features, n_tasks * K) and the intercepts
+
+    %(mean_objective)s
+
+    of :class:`L21Classifier` (logistic loss for binary tasks, multinomial
+    for ``K > 2`` classes). With ``K > 2`` classes the penalty applies to
+    each class's weights separately.
+
+    %(same_labels)s
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength of the pull towards the mean task.
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    classes_ : list of ndarray, or ndarray for 1-D y
+    coef_ : ndarray of shape (n_tasks * K', n_features)
+        ``K' = 1`` for binary tasks, else the number of classes; rows of
+        task ``t`` are ``task_slices_[t]``.
+    intercept_ : ndarray of shape (n_tasks * K',)
+    task_slices_ : list of slice
+    mean_coef_ : ndarray of shape (K', n_features)
+        Mean over tasks of each class's weights.
+    %(common_attributes)s
+
+    Notes
+    -----
+    Solved by proximal gradient with Barzilai-Borwein steps; it stops when
+    the gradient norm (with the intercept's) is at most ``tol`` times its
+    value at zero coefficients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import MeanRegularizedClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 4))
+    >>> noise = 0.3 * rng.standard_normal((60, 3))
+    >>> Y = (X[:, [0]] + noise > 0).astype(int)
+    >>> MeanRegularizedClassifier(alpha=0.1).fit(X, Y).coef_.shape
+    (3, 4)
+    """
+
+    def __init__(
+        self,
+        alpha=1.0,
+        ridge=0.0,
+        fit_intercept=True,
+        task_weights=None,
+        tol=1e-4,
+        max_iter=1000,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.alpha = alpha
+        self.ridge = ridge
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def _task_laplacian(self, n_tasks):
+        return _mean_laplacian(n_tasks)
+
+
+_GRAPH_DOC = r"""
+    .. math::
+
+        \mathcal{L}(W, b) + \frac{\alpha}{2} \sum_{s < t} A_{st}
+            \lVert w_s - w_t \rVert_2^2 + \frac{\rho}{2} \lVert W \rVert_F^2
+            + \lambda_1 \sum_{j,t} |W_{jt}|,
+
+    where ``A`` is the task-similarity matrix ``graph`` (``None``: every pair
+    with weight ``1/T``, which is :class:`MeanRegularizedRegressor`'s
+    penalty) and :math:`\lambda_1` is ``l1``"""
+
+_GRAPH_PARAMETERS = """
+    graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
+        Symmetric non-negative task similarities ``A``; the diagonal is
+        ignored. ``None``: all pairs with weight ``1/n_tasks``.
+    alpha : float, default=1.0
+        Strength of the graph penalty.
+    l1 : float, default=0.0
+        Strength of the entrywise L1 penalty (sparse weights)."""
+
+
+class _TaskGraphBase(_GraphMixin):
+    _parameter_constraints = {
+        **_MultiTaskLinearModel._parameter_constraints,
+        "graph": ["array-like", "sparse matrix", None],
+        "l1": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        graph=None,
+        alpha=1.0,
+        ridge=0.0,
+        l1=0.0,
+        fit_intercept=True,
+        task_weights=None,
+        tol=1e-4,
+        max_iter=1000,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.graph = graph
+        self.alpha = alpha
+        self.ridge = ridge
+        self.l1 = l1
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def _task_laplacian(self, n_tasks):
+        if self.graph is None:
+            return _mean_laplacian(n_tasks)
+        return graph_laplacian(check_graph(self.graph, n_tasks))
+
+
+@fill_doc(graph_objective=_GRAPH_DOC, graph_parameters=_GRAPH_PARAMETERS)
+class TaskGraphRegressor(
+    _TaskGraphBase,
+    MultiTaskRegressorMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    _MultiTaskLinearModel,
+):
+    r"""Multi-task regression with a given graph of related tasks.
+
+    Minimises over ``W`` (n_features, n_tasks) and the intercepts
+
+    %(graph_objective)s
+
+    with the data term of :class:`L21Regressor`. Related tasks (large
+    ``A_st``) get similar weights.
+
+    Parameters
+    ----------
+    %(graph_parameters)s
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
+    intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
+    %(common_attributes)s
+
+    Notes
+    -----
+    With ``l1 = 0`` the problem is a linear system, solved as for
+    :class:`MeanRegularizedRegressor`. With ``l1 > 0`` the working-set
+    proximal-gradient solver runs until the KKT violation is at most ``tol``
+    times its value at zero coefficients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import TaskGraphRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((40, 5))
+    >>> Y = X @ rng.standard_normal((5, 3))
+    >>> chain = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])
+    >>> TaskGraphRegressor(graph=chain, alpha=0.5).fit(X, Y).coef_.shape
+    (3, 5)
+    """
+
+
+@fill_doc(
+    graph_objective=_GRAPH_DOC,
+    graph_parameters=_GRAPH_PARAMETERS,
+    same_labels=_SAME_LABELS,
+)
+class TaskGraphClassifier(
+    _TaskGraphBase,
+    MultiTaskClassifierMixin,
+    MultiOutputMixin,
+    ClassifierMixin,
+    _MultiTaskLinearModel,
+):
+    r"""Multi-task logistic regression with a given graph of related tasks.
+
+    Minimises over ``W`` (n_features, n_tasks * K) and the intercepts
+
+    %(graph_objective)s
+
+    with the data term of :class:`L21Classifier`; with ``K > 2`` classes the
+    graph penalty applies to each class's weights.
+
+    %(same_labels)s
+
+    Parameters
+    ----------
+    %(graph_parameters)s
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    classes_ : list of ndarray, or ndarray for 1-D y
+    coef_ : ndarray of shape (n_tasks * K', n_features)
+        ``K' = 1`` for binary tasks, else the number of classes.
+    intercept_ : ndarray of shape (n_tasks * K',)
+    task_slices_ : list of slice
+    %(common_attributes)s
+
+    Notes
+    -----
+    Working-set proximal gradient (all features when ``l1 = 0``); stops when
+    the KKT violation is at most ``tol`` times its value at zero.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import TaskGraphClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 4))
+    >>> Y = np.column_stack([X[:, 0] > 0, X[:, 0] + 0.2 * X[:, 1] > 0]).astype(int)
+    >>> model = TaskGraphClassifier(graph=[[0, 1], [1, 0]], alpha=0.1).fit(X, Y)
+    >>> model.score(X, Y) > 0.8
+    True
+    """
+
+
+_RELATION_DOC = r"""
+    .. math::
+
+        \min_{\Omega \succeq 0,\; \mathrm{tr}\,\Omega = 1} \;
+        \mathcal{L}(W, b) + \frac{\alpha}{2} \mathrm{tr}(W \Omega^{-1} W^\top)
+            + \frac{\rho}{2} \lVert W \rVert_F^2
+
+    jointly over ``W``, ``b`` and the task covariance :math:`\Omega`
+    (Zhang & Yeung, 2010). The minimum over :math:`\Omega` is reached at
+    :math:`\Omega = (W^\top W)^{1/2} / \mathrm{tr}(W^\top W)^{1/2}` and equals
+    :math:`\frac{\alpha}{2}\lVert W \rVert_*^2` (squared trace norm), so the
+    problem is convex in ``W`` alone; it is solved in that form."""
+
+
+class _RelationBase(_TaskRelationMixin):
+    def __init__(
+        self,
+        alpha=1.0,
+        ridge=0.0,
+        fit_intercept=True,
+        task_weights=None,
+        tol=1e-4,
+        max_iter=1000,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.alpha = alpha
+        self.ridge = ridge
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def _penalty(self, layout):
+        if self.alpha == 0:
+            return NoPenalty(), self.ridge, None
+        penalty = SquaredTraceNorm(self.alpha)
+        K = _classes_per_task(layout)
+        if K > 1:
+            penalty = TaskMatrixView(penalty, layout.n_tasks, K)
+        return penalty, self.ridge, None
+
+    def _after_fit(self, result):
+        W = result.W
+        T = self.n_tasks_
+        K = W.shape[1] // T
+        task_matrix = W.reshape(W.shape[0], T, K).transpose(0, 2, 1).reshape(-1, T)
+        self.task_covariance_ = task_covariance(task_matrix)
+        self.task_correlation_ = _correlation(self.task_covariance_)
+
+
+def task_covariance(W):
+    """``(W^T W)^{1/2} / tr((W^T W)^{1/2})``; ``I / T`` when ``W`` is zero."""
+    T = W.shape[1]
+    _, s, Vt = linalg.svd(W, full_matrices=False)
+    if s.size == 0 or s.sum() <= 0:
+        return np.eye(T) / T
+    root = (Vt.T * s) @ Vt
+    return root / s.sum()
+
+
+def _correlation(covariance):
+    std = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    outer = np.outer(std, std)
+    corr = np.divide(covariance, outer, out=np.zeros_like(covariance), where=outer > 0)
+    np.fill_diagonal(corr, 1.0)
+    return np.clip(corr, -1.0, 1.0)
+
+
+_RELATION_ATTRIBUTES = """
+    task_covariance_ : ndarray of shape (n_tasks, n_tasks)
+        The learned task covariance :math:`\\Omega` (trace one).
+    task_correlation_ : ndarray of shape (n_tasks, n_tasks)
+        :math:`\\Omega` scaled to unit diagonal (0 off the diagonal for a
+        task whose weights are all zero)."""
+
+_RELATION_NOTES = """
+    Notes
+    -----
+    Proximal gradient (Barzilai-Borwein steps) on the squared-trace-norm
+    form. The squared loss stops on the duality gap (at most ``tol`` times
+    ``sum w (y - ybar)^2``); the logistic loss on the KKT violation (at most
+    ``tol`` times its value at zero)."""
+
+
+@fill_doc(
+    relation_objective=_RELATION_DOC,
+    relation_attributes=_RELATION_ATTRIBUTES,
+    relation_notes=_RELATION_NOTES,
+)
+class TaskRelationRegressor(
+    _RelationBase,
+    MultiTaskRegressorMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    _MultiTaskLinearModel,
+):
+    r"""Multi-task regression that learns the task covariance (MTRL).
+
+    Minimises
+
+    %(relation_objective)s
+
+    :math:`\mathcal{L}` is the data term of :class:`L21Regressor`.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength of the task-relationship penalty.
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
+    intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
+    %(relation_attributes)s
+    dual_gap_ : float
+        Duality gap at the solution (when ``alpha > 0``).
+    %(common_attributes)s
+
+    %(relation_notes)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import TaskRelationRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 6))
+    >>> Y = X @ rng.standard_normal((6, 4))
+    >>> TaskRelationRegressor(alpha=0.1).fit(X, Y).task_covariance_.shape
+    (4, 4)
+    """
+
+
+@fill_doc(
+    relation_objective=_RELATION_DOC,
+    relation_attributes=_RELATION_ATTRIBUTES,
+    relation_notes=_RELATION_NOTES,
+    same_labels=_SAME_LABELS,
+)
+class TaskRelationClassifier(
+    _RelationBase,
+    MultiTaskClassifierMixin,
+    MultiOutputMixin,
+    ClassifierMixin,
+    _MultiTaskLinearModel,
+):
+    r"""Multi-task logistic regression that learns the task covariance (MTRL).
+
+    Minimises
+
+    %(relation_objective)s
+
+    :math:`\mathcal{L}` is the data term of :class:`L21Classifier`. With
+    ``K > 2`` classes, column ``t`` of the task matrix stacks all of task
+    ``t``'s class weights, so :math:`\Omega` relates tasks, not classes.
+
+    %(same_labels)s
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength of the task-relationship penalty.
+    %(common_parameters)s
+
+    Attributes
+    ----------
+    classes_ : list of ndarray, or ndarray for 1-D y
+    coef_ : ndarray of shape (n_tasks * K', n_features)
+        ``K' = 1`` for binary tasks, else the number of classes.
+    intercept_ : ndarray of shape (n_tasks * K',)
+    task_slices_ : list of slice
+    %(relation_attributes)s
+    %(common_attributes)s
+
+    %(relation_notes)s
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import TaskRelationClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 4))
+    >>> Y = np.column_stack([X[:, 0] > 0, X[:, 0] > 0.1, X[:, 1] > 0]).astype(int)
+    >>> TaskRelationClassifier(alpha=0.01).fit(X, Y).task_correlation_.shape
+    (3, 3)
+    """
