@@ -1,5 +1,6 @@
 """skmtl: regularized multi-task learning estimators for scikit-learn."""
 
+from .baselines import PooledBaseline, SingleTaskBaseline
 from .estimators import (
     L21Classifier,
     L21Regressor,
@@ -21,6 +22,8 @@ __all__ = [
     "L21Regressor",
     "MeanRegularizedClassifier",
     "MeanRegularizedRegressor",
+    "PooledBaseline",
+    "SingleTaskBaseline",
     "TaskGraphClassifier",
     "TaskGraphRegressor",
     "TaskRelationClassifier",

@@ -9,6 +9,7 @@ logistic loss alone is flat in some directions.
 """
 
 from sklearn.base import is_classifier
+from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skmtl
@@ -26,6 +27,10 @@ ESTIMATORS = [
     skmtl.TaskRelationClassifier(alpha=0.01, ridge=0.01, tol=1e-12),
     skmtl.TraceNormRegressor(alpha=0.01, tol=1e-14),
     skmtl.TraceNormClassifier(alpha=0.001, ridge=0.01, tol=1e-12),
+    skmtl.SingleTaskBaseline(Ridge()),
+    skmtl.SingleTaskBaseline(LogisticRegression()),
+    skmtl.PooledBaseline(Ridge()),
+    skmtl.PooledBaseline(LogisticRegression()),
 ]
 
 _LIST_PROBA = (

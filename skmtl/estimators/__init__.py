@@ -9,6 +9,7 @@ from ._relation import (
     TaskGraphRegressor,
     TaskRelationClassifier,
     TaskRelationRegressor,
+    task_graph_path,
 )
 from ._trace import TraceNormClassifier, TraceNormRegressor
 
@@ -24,4 +25,5 @@ __all__ = [
     "TraceNormClassifier",
     "TraceNormRegressor",
     "alpha_max",
+    "task_graph_path",
 ]

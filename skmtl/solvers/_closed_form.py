@@ -77,8 +77,8 @@ class SharedDesignSolver:
         eigenvalues, basis = linalg.eigh(G)
         return basis, np.maximum(eigenvalues, 0.0)
 
-    def solve(self, Q):
-        """Coefficients ``W`` (d, T) and intercepts for the task penalty ``Q``."""
+    def solve(self, Q, W0=None):
+        """``W`` (d, T), intercepts and iteration count (1) for the penalty ``Q``."""
         scale = 1.0 / np.sqrt(self.task_scale)
         S = Q * np.outer(scale, scale)
         mu, P = linalg.eigh(S)
@@ -90,7 +90,7 @@ class SharedDesignSolver:
             rhs, denominator, out=np.zeros_like(rhs), where=denominator > tiny
         )
         W = (self.basis @ coefficients @ P.T) * scale
-        return W, self.y_mean - self.x_mean @ W
+        return W, self.y_mean - self.x_mean @ W, 1
 
 
 def _task_blocks(problem):
@@ -153,21 +153,34 @@ def conjugate_gradient(apply, precondition, rhs, x0, tol, max_iter):
     return x, max_iter, float(np.linalg.norm(r))
 
 
-def _coupled_solve(problem, Q, W0, tol, max_iter):
-    """Per-task systems coupled by ``Q``, by block-preconditioned CG."""
-    H, C, x_mean, y_mean = _task_blocks(problem)
-    inverses = _block_preconditioner(H, Q)
+class CoupledSolver:
+    """Conjugate gradients on the coupled per-task systems; reusable for any ``Q``.
 
-    def apply(W):
-        return np.einsum("tjk,kt->jt", H, W) + W @ Q
+    The per-task centred Grams ``H_t`` and moments are computed once.
+    """
 
-    def precondition(R):
-        return np.einsum("tjk,kt->jt", inverses, R)
+    def __init__(self, problem, tol, max_iter):
+        self.problem = problem
+        self.tol, self.max_iter = tol, max_iter
+        self.H, self.C, self.x_mean, self.y_mean = _task_blocks(problem)
 
-    x0 = np.zeros_like(C) if W0 is None else W0
-    W, n_iter, _ = conjugate_gradient(apply, precondition, C, x0, tol, max_iter)
-    b = y_mean - np.einsum("jt,jt->t", x_mean, W) if problem.fit_intercept else None
-    return W, b, n_iter
+    def solve(self, Q, W0=None):
+        """``W, b, n_iter`` for the task penalty ``Q``, started from ``W0``."""
+        H = self.H
+        inverses = _block_preconditioner(H, Q)
+
+        def apply(W):
+            return np.einsum("tjk,kt->jt", H, W) + W @ Q
+
+        def precondition(R):
+            return np.einsum("tjk,kt->jt", inverses, R)
+
+        x0 = np.zeros_like(self.C) if W0 is None else W0
+        W, n_iter, _ = conjugate_gradient(
+            apply, precondition, self.C, x0, self.tol, self.max_iter
+        )
+        b = self.y_mean - np.einsum("jt,jt->t", self.x_mean, W)
+        return W, b, n_iter
 
 
 def closed_form_applies(problem):
@@ -182,26 +195,31 @@ def _shared(problem):
     return problem._task_scale is not None and np.all(problem._task_scale[1] > 0)
 
 
-def solve_quadratic(problem, Q, W0=None, *, tol=1e-4, max_iter=1000, shared=None):
+def quadratic_solver(problem, *, tol=1e-4, max_iter=1000):
+    """The solver for this problem's data, reusable for any task penalty ``Q``.
+
+    ``tol`` is relative to the gradient norm at zero (conjugate gradients).
+    """
+    if _shared(problem):
+        return SharedDesignSolver(problem)
+    _, kkt_scale = tolerance_scales(problem)
+    return CoupledSolver(problem, tol * kkt_scale, max_iter)
+
+
+def solve_quadratic(problem, Q, W0=None, *, tol=1e-4, max_iter=1000, solver=None):
     """Minimise a squared-loss problem whose only regulariser is ``1/2 tr(W Q W^T)``.
 
-    ``Q`` already includes the ridge term. ``shared`` may hold a
-    :class:`SharedDesignSolver` built earlier on the same data (a path).
+    ``Q`` already includes the ridge term. ``solver`` may hold a
+    :func:`quadratic_solver` built earlier on the same data (a path).
     Stops when the gradient norm is at most ``tol`` times its value at zero.
     Call only where :func:`closed_form_applies`.
     """
     _, kkt_scale = tolerance_scales(problem)
-    use_shared = _shared(problem)
-    n_iter = 1
-    if use_shared:
-        shared = shared or SharedDesignSolver(problem)
-        W, b = shared.solve(Q)
-    else:
-        W, b, n_iter = _coupled_solve(problem, Q, W0, tol * kkt_scale, max_iter)
-    if b is None:
-        b = np.zeros(problem.n_columns)
+    solver = solver or quadratic_solver(problem, tol=tol, max_iter=max_iter)
+    W, b, n_iter = solver.solve(Q, W0)
     b, Z, raw, G = problem.full_gradient(W, b)
     kkt = problem.kkt_violation(W, G, raw)
     threshold = tol * kkt_scale
-    converged = kkt <= threshold or use_shared  # the Sylvester solve is exact
+    exact = isinstance(solver, SharedDesignSolver)  # exact up to rounding
+    converged = kkt <= threshold or exact
     return Result(W, b, n_iter, converged, kkt, None, "kkt", kkt, threshold)
