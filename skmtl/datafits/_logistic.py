@@ -16,6 +16,10 @@ class Logistic:
     the second class). A task with ``K > 2`` classes owns ``K`` columns and
     :math:`\ell(y, z) = \log \sum_k e^{z_k} - z_y` (multinomial).
 
+    The loss is computed on the observed entries only, listed column by
+    column (``entries()``); the dense methods gather from / scatter to an
+    (n_samples, n_columns) ``Z``.
+
     Parameters
     ----------
     codes : ndarray of int, shape (n_samples, n_tasks)
@@ -33,62 +37,70 @@ class Logistic:
         self.n_columns = layout.n_columns
         widths = layout.widths
         self.curvature = 0.5 if np.any(widths > 1) else 0.25
-        observed = weights > 0
-        binary = np.flatnonzero(widths == 1)
-        rows, tasks = np.nonzero(observed[:, binary])
-        self._rows = rows
-        self._cols = layout.starts[binary][tasks]
-        self._w = weights[:, binary][rows, tasks]
-        self._y = (codes[:, binary][rows, tasks] == 1).astype(np.float64)
-        self._multi = []
-        for t in np.flatnonzero(widths > 1):
-            task_rows = np.flatnonzero(observed[:, t])
-            self._multi.append(
-                (
-                    layout.columns(t),
-                    task_rows,
-                    weights[task_rows, t],
-                    codes[task_rows, t],
-                )
-            )
         self.column_weights = weights[:, layout.task_of_column]
+        rows, cols, blocks = [], [], []
+        start = 0
+        for t in range(layout.n_tasks):
+            task_rows = np.flatnonzero(weights[:, t] > 0)
+            w, code = weights[task_rows, t], codes[task_rows, t]
+            columns = layout.columns(t)
+            for c in range(columns.start, columns.stop):
+                rows.append(task_rows)
+                cols.append(np.full(task_rows.size, c))
+            size = task_rows.size * widths[t]
+            blocks.append((slice(start, start + size), widths[t], w, code))
+            start += size
+        self._rows = np.concatenate(rows) if rows else np.zeros(0, int)
+        self._cols = np.concatenate(cols) if cols else np.zeros(0, int)
+        self._blocks = blocks
+
+    def entries(self):
+        """``(rows, columns)`` of the observed entries, sorted by column."""
+        return self._rows, self._cols
+
+    def entry_value_and_gradient(self, z):
+        """Loss and its derivative at the predictor values of the entries."""
+        g = np.empty_like(z)
+        value = 0.0
+        for block, width, w, code in self._blocks:
+            if width == 1:
+                zb = z[block]
+                y = (code == 1).astype(np.float64)
+                value += float(np.sum(w * (np.logaddexp(0.0, zb) - y * zb)))
+                g[block] = w * (expit(zb) - y)
+            else:
+                Zt = z[block].reshape(width, -1).T
+                picked = Zt[np.arange(code.size), code]
+                value += float(np.sum(w * (logsumexp(Zt, axis=1) - picked)))
+                P = softmax(Zt, axis=1)
+                P[np.arange(code.size), code] -= 1.0
+                g[block] = (w[:, None] * P).T.ravel()
+        return value, g
 
     def value(self, Z):
-        return self.value_and_raw_gradient(Z, gradient=False)[0]
+        return self.value_and_raw_gradient(Z)[0]
 
     def raw_gradient(self, Z):
         return self.value_and_raw_gradient(Z)[1]
 
-    def value_and_raw_gradient(self, Z, gradient=True):
-        """Loss value and its derivative with respect to ``Z``."""
-        G = np.zeros_like(Z) if gradient else None
-        z = Z[self._rows, self._cols]
-        value = float(np.sum(self._w * (np.logaddexp(0.0, z) - self._y * z)))
-        if gradient:
-            G[self._rows, self._cols] = self._w * (expit(z) - self._y)
-        for columns, rows, w, code in self._multi:
-            Zt = Z[rows, columns]
-            picked = Zt[np.arange(rows.size), code]
-            value += float(np.sum(w * (logsumexp(Zt, axis=1) - picked)))
-            if gradient:
-                P = softmax(Zt, axis=1)
-                P[np.arange(rows.size), code] -= 1.0
-                G[rows, columns] = w[:, None] * P
+    def value_and_raw_gradient(self, Z):
+        """Loss value and its derivative with respect to a dense ``Z``."""
+        value, g = self.entry_value_and_gradient(Z[self._rows, self._cols])
+        G = np.zeros_like(Z)
+        G[self._rows, self._cols] = g
         return value, G
 
     def null_intercept(self):
         """Intercepts minimising the loss when every coefficient is zero."""
         b = np.zeros(self.n_columns)
-        for c in np.unique(self._cols):
-            sel = self._cols == c
-            p = np.sum(self._w[sel] * self._y[sel]) / np.sum(self._w[sel])
-            p = np.clip(p, 1e-12, 1 - 1e-12)
-            b[c] = np.log(p / (1 - p))
-        for columns, _, w, code in self._multi:
-            counts = np.bincount(
-                code, weights=w, minlength=columns.stop - columns.start
-            )
-            if counts.sum() > 0:
-                logp = np.log(np.clip(counts / counts.sum(), 1e-12, None))
-                b[columns] = logp - logp.mean()
+        for t, (_, width, w, code) in enumerate(self._blocks):
+            if w.sum() <= 0:
+                continue
+            counts = np.bincount(code, weights=w, minlength=max(width, 2))
+            p = np.clip(counts / counts.sum(), 1e-12, None)
+            columns = self.layout.columns(t)
+            if width == 1:
+                b[columns] = np.log(p[1] / p[0])
+            else:
+                b[columns] = np.log(p) - np.log(p).mean()
         return b

@@ -35,6 +35,34 @@ class Quadratic:
         self.layout = ColumnLayout.one_per_task(self.n_columns)
         self.column_weights = self.weights
 
+    def entries(self):
+        """``(rows, columns)`` of the observed entries, sorted by column."""
+        if not hasattr(self, "_entries"):
+            cols, rows = np.nonzero(self.weights.T > 0)
+            self._entries = rows, cols
+            self._entry_y = self.Y[rows, cols]
+            self._entry_w = self.weights[rows, cols]
+        return self._entries
+
+    def entry_value_and_gradient(self, z):
+        """Loss and its derivative at the predictor values of the entries."""
+        wr = self._entry_w * (self._entry_y - z)
+        return 0.5 * float(np.vdot(wr, self._entry_y - z)), -wr
+
+    def entry_best_intercept(self, xw):
+        """Optimal intercepts given ``X W`` at the entries (weighted means)."""
+        _, cols = self.entries()
+        totals = np.bincount(cols, self._entry_w, minlength=self.n_columns)
+        sums = np.bincount(
+            cols, self._entry_w * (self._entry_y - xw), minlength=self.n_columns
+        )
+        return np.divide(sums, totals, out=np.zeros_like(sums), where=totals > 0)
+
+    def entry_residual_moments(self, z):
+        """``(sum w r y, sum w r^2)`` at the entries."""
+        wr = self._entry_w * (self._entry_y - z)
+        return float(np.vdot(wr, self._entry_y)), float(np.vdot(wr, self._entry_y - z))
+
     def value(self, Z):
         residual = self.Y - Z
         return 0.5 * float(np.sum(self.weights * residual * residual))

@@ -29,6 +29,7 @@ from ..datafits import Logistic, Quadratic
 from ..penalties import NoPenalty
 from ..solvers import Problem, solve
 from ..solvers._closed_form import closed_form_applies, solve_quadratic
+from ..solvers._threads import blas_threads_for
 
 _X_OPTIONS = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
 
@@ -97,7 +98,8 @@ class _MultiTaskLinearModel(BaseEstimator):
             coupling=coupling,
         )
         W0, b0 = self._warm_start_point(X.shape[1], datafit.n_columns)
-        result = self._solve(problem, W0, b0)
+        with blas_threads_for(X.shape[0] * X.shape[1] * datafit.n_columns):
+            result = self._solve(problem, W0, b0)
         if not result.converged:
             warnings.warn(
                 f"{type(self).__name__} did not converge in max_iter={self.max_iter} "

@@ -3,6 +3,10 @@
 Two interchangeable implementations, chosen by cost:
 
 * :class:`DesignObjective` computes ``X_S W`` and ``X_S^T dF/dZ`` (any datafit);
+* :class:`EntryDesignObjective` does the same on the observed entries only
+  (any datafit; for sparse masks such as per-task rows);
+* :class:`SharedDesignObjective` centres ``X_S`` once when all tasks weight
+  the rows alike (squared loss);
 * :class:`GramObjective` works on the task Gram matrices of the features
   ``X_S^T diag(omega_t) X_S`` (squared loss only), so that an iteration costs
   nothing that grows with the number of samples.
@@ -67,6 +71,62 @@ class DesignObjective:
         """``(data value, sum w r y, sum w r^2)`` (squared loss only)."""
         yr, rr = self.problem.datafit.residual_moments(cache[2])
         return 0.5 * rr, yr, rr
+
+
+class EntryDesignObjective:
+    """Smooth part evaluated on the observed entries only.
+
+    When each task observes only some rows (per-task rows, many missing
+    targets), ``X_S W`` is needed at the observed (row, column) entries
+    only: the rows of ``X_S`` are gathered once per entry and every
+    evaluation costs ``O(n_entries * |S|)`` instead of
+    ``O(n_samples * |S| * n_columns)``.
+    """
+
+    def __init__(self, problem, features):
+        self.problem = problem
+        datafit = problem.datafit
+        self.rows, self.cols = datafit.entries()
+        XS = _columns(problem.X, features)
+        XS = XS.toarray() if sparse.issparse(XS) else XS
+        self.XE = XS[self.rows]
+        self.columns, self.starts = np.unique(self.cols, return_index=True)
+        self.profiled = problem.profiled
+
+    def evaluate(self, W, b):
+        problem = self.problem
+        xw = np.einsum("ks,ks->k", self.XE, W.T[self.cols])
+        if self.profiled:
+            b = problem.datafit.entry_best_intercept(xw)
+        elif not problem.fit_intercept:
+            b = np.zeros(W.shape[1])
+        z = xw + b[self.cols]
+        value, g = problem.datafit.entry_value_and_gradient(z)
+        return value + problem.quadratic_value(W), (W, b, z, g)
+
+    def gradient(self, cache):
+        W, _, _, g = cache
+        problem = self.problem
+        gW = np.zeros(W.shape)
+        if self.cols.size:
+            sums = np.add.reduceat(g[:, None] * self.XE, self.starts, axis=0)
+            gW[:, self.columns] = sums.T
+        gb = np.zeros(0)
+        if problem.fit_intercept and not self.profiled:
+            gb = np.bincount(self.cols, g, minlength=W.shape[1])
+        return gW + problem.quadratic_gradient(W), gb
+
+    def residual_moments(self, cache):
+        yr, rr = self.problem.datafit.entry_residual_moments(cache[2])
+        return 0.5 * rr, yr, rr
+
+    @staticmethod
+    def intercept(cache):
+        return cache[1]
+
+    @staticmethod
+    def linear_part(cache):
+        return None
 
 
 class SharedDesignObjective:
@@ -231,9 +291,14 @@ def choose_objective(problem, features):
     """The cheapest exact implementation for this restricted problem."""
     if gram_is_cheaper(problem, features):
         return GramObjective(problem, features)
+    n_samples = problem.X.shape[0]
     shared = problem.datafit.profiled_intercept and problem._task_scale is not None
-    if shared and problem.X.shape[0] * len(features) <= _MAX_DENSE_ENTRIES:
+    if shared and n_samples * len(features) <= _MAX_DENSE_ENTRIES:
         return SharedDesignObjective(problem, features)
+    n_entries = problem.datafit.entries()[0].size
+    sparse_mask = n_entries < 0.5 * n_samples * problem.n_columns
+    if sparse_mask and n_entries * len(features) <= _MAX_DENSE_ENTRIES:
+        return EntryDesignObjective(problem, features)
     return DesignObjective(problem, features)
 
 
