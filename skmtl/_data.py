@@ -111,16 +111,16 @@ def observed_mask(Y):
     return np.ones(Y.shape, dtype=bool)
 
 
-def _as_2d_targets(Y, n_samples):
+def _as_2d_targets(Y, n_samples, numeric):
     """Return ``(array_2d, task_names, single_task)`` from array-like targets."""
     task_names = None
     if hasattr(Y, "columns") and hasattr(Y, "to_numpy"):  # pandas DataFrame
         task_names = np.asarray([str(c) for c in Y.columns], dtype=object)
-        Y = _frame_to_numpy(Y)
+        Y = _frame_to_numpy(Y, numeric)
     elif hasattr(Y, "to_numpy") and hasattr(Y, "name"):  # pandas Series
         if Y.name is not None:
             task_names = np.asarray([str(Y.name)], dtype=object)
-        Y = _frame_to_numpy(Y)
+        Y = _frame_to_numpy(Y, numeric)
     Y = np.asarray(Y)
     if Y.ndim == 0:
         raise ValueError("Y must be a 1-D or 2-D array of targets, got a scalar.")
@@ -144,15 +144,24 @@ def _as_2d_targets(Y, n_samples):
     return Y, task_names, single_task
 
 
-def _frame_to_numpy(frame):
-    """pandas object to numpy, with pandas' missing values turned into NaN/None."""
-    try:
-        return frame.to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError):
-        values = frame.to_numpy(dtype=object)
-        missing = frame.isna().to_numpy()
-        values[missing] = None
-        return values
+def _frame_to_numpy(frame, numeric):
+    """pandas object to numpy, with pandas' missing values turned into NaN/None.
+
+    Regression targets become floats where possible; labels keep their type
+    (integers stay integers, strings stay strings, even "1" and "2").
+    """
+    if numeric:
+        try:
+            return frame.to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError):
+            pass
+    else:
+        values = frame.to_numpy()
+        if values.dtype.kind in "biuf":
+            return values
+    values = np.array(frame.to_numpy(dtype=object), copy=True)  # may be read-only
+    values[np.asarray(frame.isna())] = None
+    return values
 
 
 def validate_regression_targets(Y, n_samples):
@@ -161,7 +170,7 @@ def validate_regression_targets(Y, n_samples):
     Raises a ``ValueError`` naming the task for non-numeric or infinite values
     and for a task without any observed target.
     """
-    Y, task_names, single_task = _as_2d_targets(Y, n_samples)
+    Y, task_names, single_task = _as_2d_targets(Y, n_samples, numeric=True)
     if Y.dtype.kind not in "fiub":
         Y = _object_to_float(Y, task_names)
     values = np.asarray(Y, dtype=np.float64)
@@ -190,6 +199,7 @@ def _object_to_float(Y, task_names):
         except (TypeError, ValueError):
             pairs = zip(column, missing[:, t], strict=True)
             bad = next(v for v, m in pairs if not m and not _is_number(v))
+
             raise ValueError(
                 f"A regressor needs numeric targets, but task {task_names[t]!r} "
                 f"(column {t}) holds {bad!r}. Use a classifier for labels."
@@ -198,8 +208,6 @@ def _object_to_float(Y, task_names):
 
 
 def _is_number(value):
-    if isinstance(value, (str, bytes)):
-        return False
     try:
         float(value)
     except (TypeError, ValueError):
@@ -224,7 +232,7 @@ def validate_classification_targets(Y, n_samples):
     Labels may be numbers or strings; a missing entry is ``NaN`` or ``None``.
     Each task needs at least two distinct observed labels.
     """
-    Y, task_names, single_task = _as_2d_targets(Y, n_samples)
+    Y, task_names, single_task = _as_2d_targets(Y, n_samples, numeric=False)
     mask = observed_mask(Y)
     _check_every_task_observed(mask, task_names)
     codes = np.full(Y.shape, -1, dtype=np.intp)

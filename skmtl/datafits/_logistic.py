@@ -37,6 +37,9 @@ class Logistic:
         self.n_columns = layout.n_columns
         widths = layout.widths
         self.curvature = 0.5 if np.any(widths > 1) else 0.25
+        # the weighted least-squares model is the exact Newton model only when
+        # every task is binary (a multinomial row couples its classes)
+        self.exact_newton_model = bool(np.all(widths == 1))
         self.column_weights = weights[:, layout.task_of_column]
         rows, cols, blocks = [], [], []
         start = 0
@@ -76,6 +79,40 @@ class Logistic:
                 P[np.arange(code.size), code] -= 1.0
                 g[block] = (w[:, None] * P).T.ravel()
         return value, g
+
+    def entry_curvature(self, z):
+        """Diagonal of the Hessian at the entries: ``w p (1 - p)``.
+
+        For a multinomial task this is the diagonal of each row's ``K x K``
+        Hessian block (the cross-class terms are left out).
+        """
+        h = np.empty_like(z)
+        for block, width, w, _ in self._blocks:
+            if width == 1:
+                p = expit(z[block])
+                h[block] = w * p * (1.0 - p)
+            else:
+                P = softmax(z[block].reshape(width, -1), axis=0)
+                h[block] = (P * (1.0 - P) * w[None, :]).ravel()
+        return h
+
+    def quadratic_model(self, Z):
+        """Weighted least-squares model of the loss at ``Z`` (one Newton step).
+
+        Returns ``(U, H)``, dense (n_samples, n_columns): the second-order
+        expansion of the loss around ``Z`` is ``1/2 sum H (U - Z')^2`` up to a
+        constant, with the working response ``U = Z - g / H`` (0 and weight 0
+        where unobserved).
+        """
+        z = Z[self._rows, self._cols]
+        _, g = self.entry_value_and_gradient(z)
+        h = np.maximum(
+            self.entry_curvature(z), 1e-12 * np.max(np.abs(g), initial=1e-300)
+        )
+        U, H = np.zeros_like(Z), np.zeros_like(Z)
+        U[self._rows, self._cols] = z - g / h
+        H[self._rows, self._cols] = h
+        return U, H
 
     def value(self, Z):
         return self.value_and_raw_gradient(Z)[0]

@@ -201,7 +201,7 @@ def unstack_tasks(X, Y):
         X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}.")
-    Y, _, _ = _as_2d_targets(Y, X.shape[0])
+    Y, _, _ = _as_2d_targets(Y, X.shape[0], numeric=False)
     mask = observed_mask(Y)
     Xs, ys = [], []
     for t in range(Y.shape[1]):

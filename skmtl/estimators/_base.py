@@ -29,6 +29,7 @@ from ..datafits import Logistic, Quadratic
 from ..penalties import NoPenalty
 from ..solvers import Problem, solve
 from ..solvers._closed_form import closed_form_applies, solve_quadratic
+from ..solvers._prox_newton import prox_newton
 from ..solvers._threads import blas_threads_for
 
 _X_OPTIONS = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
@@ -54,6 +55,15 @@ class _MultiTaskLinearModel(BaseEstimator):
         raise NotImplementedError
 
     def _solve(self, problem, W0, b0):
+        if getattr(problem.datafit, "exact_newton_model", False):
+            return prox_newton(
+                problem,
+                W0,
+                b0,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                verbose=self.verbose,
+            )
         if isinstance(problem.penalty, NoPenalty) and closed_form_applies(problem):
             Q = problem.ridge * np.eye(problem.n_columns)
             if problem.coupling is not None:
@@ -102,10 +112,11 @@ class _MultiTaskLinearModel(BaseEstimator):
             result = self._solve(problem, W0, b0)
         if not result.converged:
             warnings.warn(
-                f"{type(self).__name__} did not converge in max_iter={self.max_iter} "
-                f"iterations: {result.criterion} {result.measure:.3e} > tolerance "
-                f"{result.threshold:.3e}. Increase max_iter, raise tol, or scale the "
-                "features.",
+                f"{type(self).__name__} did not converge: {result.criterion} "
+                f"{result.measure:.3e} > tolerance {result.threshold:.3e} after "
+                f"{result.n_iter} iterations (max_iter={self.max_iter}). Increase "
+                "max_iter, raise tol (below about 1e-10 the objective no longer "
+                "changes in double precision), or scale the features.",
                 ConvergenceWarning,
                 stacklevel=3,
             )

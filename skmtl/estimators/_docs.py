@@ -19,8 +19,10 @@ task_weights : array-like of shape (n_tasks,) or float, default=None
 tol : float, default=1e-4
     Tolerance of the stopping criterion (see Notes).
 max_iter : int, default=1000
-    Maximum number of iterations of the solver (proximal-gradient steps,
-    summed over working sets; conjugate-gradient steps for linear systems).
+    Maximum number of iterations of the solver: proximal-gradient steps
+    (summed over working sets) for the squared loss, conjugate-gradient steps
+    for its linear systems, proximal Newton steps for the logistic loss when
+    every task is binary (proximal-gradient steps with multiclass tasks).
 warm_start : bool, default=False
     Start from the previous solution when refitting with the same shapes.
 verbose : int, default=0

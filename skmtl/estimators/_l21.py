@@ -155,9 +155,15 @@ class L21Classifier(
 
     Notes
     -----
-    Same working-set solver as :class:`L21Regressor`. There is no closed-form
-    dual, so it stops when the KKT violation (including the intercept
-    gradient) is at most ``tol`` times its value at zero coefficients.
+    When every task is binary: proximal Newton, each step solving the
+    weighted least-squares model of the loss (iteratively reweighted least
+    squares) with the L2,1 penalty by the working-set solver of
+    :class:`L21Regressor`, then a line search on the true objective. With
+    multiclass tasks (whose Hessian couples the classes of a row): the
+    working-set proximal-gradient solver on the loss itself. There is no
+    closed-form dual, so it stops when the
+    KKT violation (including the intercept gradient) is at most ``tol``
+    times its value at zero coefficients.
 
     Examples
     --------

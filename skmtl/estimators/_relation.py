@@ -311,9 +311,11 @@ class MeanRegularizedClassifier(
 
     Notes
     -----
-    Solved by proximal gradient with Barzilai-Borwein steps; it stops when
-    the gradient norm (with the intercept's) is at most ``tol`` times its
-    value at zero coefficients.
+    Newton's method when every task is binary (each step solves the weighted
+    least-squares model of the loss, a linear system, then a line search);
+    proximal gradient with Barzilai-Borwein steps with multiclass tasks. It
+    stops when the gradient norm (with the intercept's) is at most ``tol``
+    times its value at zero coefficients.
 
     Examples
     --------
@@ -496,8 +498,11 @@ class TaskGraphClassifier(
 
     Notes
     -----
-    Working-set proximal gradient (all features when ``l1 = 0``); stops when
-    the KKT violation is at most ``tol`` times its value at zero.
+    Proximal Newton when every task is binary: each step solves the weighted
+    least-squares model of the loss (a linear system when ``l1 = 0``, the
+    working-set solver otherwise), then a line search; proximal gradient
+    with multiclass tasks. Stops when the KKT violation is at most ``tol`` times
+    its value at zero.
 
     Examples
     --------
@@ -594,7 +599,9 @@ _RELATION_NOTES = """
     Notes
     -----
     Proximal gradient (Barzilai-Borwein steps) on the squared-trace-norm
-    form. The squared loss stops on the duality gap (at most ``tol`` times
+    form; for a logistic loss with binary tasks inside proximal Newton
+    steps. The squared
+    loss stops on the duality gap (at most ``tol`` times
     ``sum w (y - ybar)^2``); the logistic loss on the KKT violation (at most
     ``tol`` times its value at zero)."""
 

@@ -36,7 +36,9 @@ _TRACE_NOTES = """
 Notes
 -----
 Proximal gradient (Barzilai-Borwein steps; the prox soft-thresholds the
-singular values). The squared loss stops on the duality gap (at most ``tol``
+singular values); for a logistic loss with binary tasks inside proximal Newton
+steps. The
+squared loss stops on the duality gap (at most ``tol``
 times ``sum w (y - ybar)^2``); the logistic loss on the KKT violation (at
 most ``tol`` times its value at zero). The rank counts singular values above
 ``1e-10`` times the largest."""

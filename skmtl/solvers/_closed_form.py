@@ -195,18 +195,22 @@ def _shared(problem):
     return problem._task_scale is not None and np.all(problem._task_scale[1] > 0)
 
 
-def quadratic_solver(problem, *, tol=1e-4, max_iter=1000):
+def quadratic_solver(problem, *, tol=1e-4, max_iter=1000, kkt_tol=None):
     """The solver for this problem's data, reusable for any task penalty ``Q``.
 
-    ``tol`` is relative to the gradient norm at zero (conjugate gradients).
+    Conjugate gradients stop at a gradient norm of ``tol`` times its value at
+    zero, or ``kkt_tol`` when given.
     """
     if _shared(problem):
         return SharedDesignSolver(problem)
-    _, kkt_scale = tolerance_scales(problem)
-    return CoupledSolver(problem, tol * kkt_scale, max_iter)
+    if kkt_tol is None:
+        kkt_tol = tol * tolerance_scales(problem)[1]
+    return CoupledSolver(problem, kkt_tol, max_iter)
 
 
-def solve_quadratic(problem, Q, W0=None, *, tol=1e-4, max_iter=1000, solver=None):
+def solve_quadratic(
+    problem, Q, W0=None, *, tol=1e-4, max_iter=1000, solver=None, kkt_tol=None
+):
     """Minimise a squared-loss problem whose only regulariser is ``1/2 tr(W Q W^T)``.
 
     ``Q`` already includes the ridge term. ``solver`` may hold a
@@ -214,12 +218,11 @@ def solve_quadratic(problem, Q, W0=None, *, tol=1e-4, max_iter=1000, solver=None
     Stops when the gradient norm is at most ``tol`` times its value at zero.
     Call only where :func:`closed_form_applies`.
     """
-    _, kkt_scale = tolerance_scales(problem)
-    solver = solver or quadratic_solver(problem, tol=tol, max_iter=max_iter)
+    threshold = kkt_tol if kkt_tol is not None else tol * tolerance_scales(problem)[1]
+    solver = solver or quadratic_solver(problem, max_iter=max_iter, kkt_tol=threshold)
     W, b, n_iter = solver.solve(Q, W0)
     b, Z, raw, G = problem.full_gradient(W, b)
     kkt = problem.kkt_violation(W, G, raw)
-    threshold = tol * kkt_scale
     exact = isinstance(solver, SharedDesignSolver)  # exact up to rounding
     converged = kkt <= threshold or exact
     return Result(W, b, n_iter, converged, kkt, None, "kkt", kkt, threshold)

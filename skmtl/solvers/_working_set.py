@@ -47,13 +47,15 @@ def tolerance_scales(problem, null_gradient=None):
     return (gap_scale if gap_scale > 0 else 1.0), (kkt_scale if kkt_scale > 0 else 1.0)
 
 
-def _certificate(problem, W, Z, raw, G, rows, scales, tol):
+def _certificate(problem, W, Z, raw, G, rows, scales, tol, kkt_tol):
     """``kkt, gap, criterion, measure, threshold`` at the current point."""
     gb = problem.intercept_gradient(raw)
     if rows is None:
         kkt = problem.kkt_violation(W, G, raw)
     else:
         kkt = float(np.sqrt(sqnorm(rows) + sqnorm(gb)))
+    if kkt_tol is not None:
+        return kkt, None, "kkt", kkt, kkt_tol
     if problem.has_duality_gap:
         gap = problem.duality_gap(W, Z, G)
         return kkt, gap, "duality_gap", gap, tol * scales[0]
@@ -91,10 +93,14 @@ def _inner_measure(problem, objective, criterion):
     return restricted_gap
 
 
-def solve(problem, W=None, b=None, *, tol=1e-4, max_iter=1000, verbose=0):
+def solve(problem, W=None, b=None, *, tol=1e-4, max_iter=1000, verbose=0, kkt_tol=None):
     """Minimise ``problem`` from ``(W, b)`` (zero by default).
 
-    ``max_iter`` bounds the total number of proximal-gradient iterations.
+    Stops on the duality gap (at most ``tol`` times ``2 F(0)``) when the
+    problem has one, else on the KKT distance (at most ``tol`` times its value
+    at zero); ``kkt_tol``, when given, is an absolute bound on the KKT
+    distance used instead. ``max_iter`` bounds the total number of
+    proximal-gradient iterations.
     """
     from_null = W is None
     if from_null:
@@ -111,7 +117,7 @@ def solve(problem, W=None, b=None, *, tol=1e-4, max_iter=1000, verbose=0):
         if problem.penalty.row_separable:
             rows = problem.penalty.row_violations(W, G)
         kkt, gap, criterion, measure, threshold = _certificate(
-            problem, W, Z, raw, G, rows, scales, tol
+            problem, W, Z, raw, G, rows, scales, tol, kkt_tol
         )
         if verbose:
             print(
