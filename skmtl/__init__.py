@@ -14,10 +14,12 @@ from .estimators import (
     TraceNormRegressor,
     alpha_max,
 )
+from .model_selection import Comparison, compare
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "Comparison",
     "L21Classifier",
     "L21Regressor",
     "MeanRegularizedClassifier",
@@ -32,4 +34,5 @@ __all__ = [
     "TraceNormRegressor",
     "__version__",
     "alpha_max",
+    "compare",
 ]

@@ -245,7 +245,7 @@ class MultiTaskClassifierMixin:
         return validate_classification_targets(Y, n_samples)
 
     def _make_datafit(self, targets, weights):
-        self._check_classes(targets.classes)
+        self._check_classes(targets.classes, targets.task_names)
         return Logistic(
             targets.codes, weights, ColumnLayout.from_classes(targets.classes)
         )
@@ -286,7 +286,7 @@ class MultiTaskClassifierMixin:
     def _task_classes(self):
         return [self.classes_] if self._single_task else self.classes_
 
-    def _check_classes(self, classes):
+    def _check_classes(self, classes, task_names):
         """Hook: models that compare tasks may require identical label sets."""
 
     def _after_fit(self, result):

@@ -128,14 +128,15 @@ def _classes_per_task(layout):
 class _TaskRelationMixin:
     """Shared by the models that compare tasks: coupling over tasks, per class."""
 
-    def _check_classes(self, classes):
+    def _check_classes(self, classes, task_names):
         first = classes[0]
         for t, task_classes in enumerate(classes[1:], start=1):
             if not np.array_equal(task_classes, first):
                 raise ValueError(
                     f"{type(self).__name__} compares tasks class by class, so every "
-                    f"task needs the same labels; task {t} has {list(task_classes)} "
-                    f"but task 0 has {list(first)}."
+                    f"task needs the same labels; task {task_names[t]!r} has "
+                    f"{[str(c) for c in task_classes]} but task {task_names[0]!r} "
+                    f"has {[str(c) for c in first]}."
                 )
 
     def _expanded(self, task_matrix, layout):

@@ -14,6 +14,7 @@ import numpy as np
 _MEMORY = 10  # number of past objective values in the non-monotone test
 _SUFFICIENT_DECREASE = 1e-4
 _MAX_BACKTRACKS = 60
+_STALL = 50  # iterations without decrease of the objective
 
 
 def sqnorm(A):
@@ -69,8 +70,9 @@ def prox_gradient(
         def measure(W, gW, gb, cache, penalty_value):
             return kkt_distance(penalty, W, gW, gb)
 
+    best, stalled = history[0], 0
     for n_iter in range(max_iter):
-        if measure(W, gW, gb, cache, penalty_value) <= tol:
+        if measure(W, gW, gb, cache, penalty_value) <= tol or stalled >= _STALL:
             return W, b, n_iter, eta, cache
         step = _line_search(objective, penalty, W, b, gW, gb, eta, max(history))
         if step is None:  # no move possible at machine precision
@@ -81,6 +83,10 @@ def prox_gradient(
         eta = _barzilai_borwein(W_new - W, db, gW_new - gW, gb_new - gb, eta, n_iter)
         W, b, gW, gb = W_new, objective.intercept(cache), gW_new, gb_new
         history = (history + [phi])[-_MEMORY:]
+        # when the objective no longer decreases in double precision, stop
+        improved = phi < best - 4 * np.finfo(float).eps * abs(best)
+        stalled = 0 if improved else stalled + 1
+        best = min(best, phi)
     return W, b, max_iter, eta, cache
 
 

@@ -20,7 +20,7 @@ from ._working_set import Result, solve, tolerance_scales
 _INNER_MAX_ITER = 5000  # per weighted least-squares subproblem
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 30
-_MAX_STALLED = 3
+_MAX_STALLED = 5
 
 
 def _subproblem(problem, Z):
@@ -55,9 +55,9 @@ def _line_search(problem, W, b, D, db, G, gb):
         W_new, b_new = W + step * D, b + step * db
         value = problem.objective(W_new, b_new)
         if value <= start + _ARMIJO * step * min(decrease, 0):
-            return W_new, b_new, start - value
+            return W_new, b_new, True
         step *= 0.5
-    return W, b, 0.0
+    return W, b, False
 
 
 def prox_newton(problem, W=None, b=None, *, tol=1e-4, max_iter=1000, verbose=0):
@@ -71,13 +71,16 @@ def prox_newton(problem, W=None, b=None, *, tol=1e-4, max_iter=1000, verbose=0):
     W, b = np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)
     _, kkt_scale = tolerance_scales(problem)
     threshold = tol * kkt_scale
-    value, stalled = problem.objective(W, b), 0
+    best, stalled = np.inf, 0
     for n_iter in range(max_iter + 1):
         b, Z, raw, G = problem.full_gradient(W, b)
         kkt = problem.kkt_violation(W, G, raw)
         if verbose:
             print(f"[skmtl] Newton step {n_iter}: kkt {kkt:.3e} (tol {threshold:.3e})")
-        if kkt <= threshold or n_iter == max_iter:
+        # at the limit of double precision the KKT distance stops improving
+        stalled = 0 if kkt < 0.9 * best else stalled + 1
+        best = min(best, kkt)
+        if kkt <= threshold or n_iter == max_iter or stalled >= _MAX_STALLED:
             break
         # the model's KKT distance at its solution bounds the true one at the
         # full step to first order: ask for a fraction of the current one,
@@ -87,10 +90,7 @@ def prox_newton(problem, W=None, b=None, *, tol=1e-4, max_iter=1000, verbose=0):
             _subproblem(problem, Z), W, b, inner_tol, _INNER_MAX_ITER
         )
         gb = problem.intercept_gradient(raw)
-        W, b, decrease = _line_search(problem, W, b, result.W - W, result.b - b, G, gb)
-        # at machine precision the objective stops decreasing: stop there
-        stalled = stalled + 1 if decrease <= 1e-14 * abs(value) else 0
-        value -= decrease
-        if stalled >= _MAX_STALLED:
-            break
+        W, b, moved = _line_search(problem, W, b, result.W - W, result.b - b, G, gb)
+        if not moved:
+            break  # no decrease possible at machine precision
     return Result(W, b, n_iter, kkt <= threshold, kkt, None, "kkt", kkt, threshold)
