@@ -953,13 +953,13 @@ def _different_labels(n=60, seed=25):
 @pytest.mark.parametrize("Estimator", RELATION_CLASSIFIERS)
 def test_relation_classifiers_reject_different_label_sets(Estimator):
     X, Y = _different_labels()
-    with pytest.raises(ValueError, match=r"task 1 has .* but task 0 has"):
+    with pytest.raises(ValueError, match=r"task 'task_1' has .* but task 'task_0' has"):
         Estimator().fit(X, Y)
     Y2 = Y.copy()
     Y2[:, 2] = Y2[:, 2] + 1  # labels {1, 2}: same count, other labels
     Y2[:, 1] = Y2[:, 0]
     Y2[:5, 1] = 0.0
-    with pytest.raises(ValueError, match="task 2"):
+    with pytest.raises(ValueError, match="task 'task_2'"):
         Estimator().fit(X, Y2)
 
 
