@@ -1,0 +1,127 @@
+"""The command line: python -m skmtl compare."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from skmtl.__main__ import main
+
+MTL_REGRESSORS = [
+    "L21Regressor",
+    "TraceNormRegressor",
+    "MeanRegularizedRegressor",
+    "TaskGraphRegressor",
+    "TaskRelationRegressor",
+]
+MTL_CLASSIFIERS = [name.replace("Regressor", "Classifier") for name in MTL_REGRESSORS]
+DATA = Path(os.environ.get("SKMTL_TEST_DATA", "/work/shared/data"))
+
+
+def test_quick_synthetic_run_prints_every_model_and_writes_the_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "comparison.png"
+    assert main(["compare", "--quick", "--plot", str(plot)]) == 0
+    out, err = capsys.readouterr()
+    for name in [*MTL_REGRESSORS, "SingleTask(RidgeCV) *", "Pooled(RidgeCV)"]:
+        assert name in out
+    # the built-in data favour multi-task learning: L2,1 must win
+    assert "L21Regressor beats the single-task baseline" in out
+    assert "[compare 14/14]" in err and "plot written to" in err
+    assert plot.stat().st_size > 1000
+
+
+def write_csv(path, classification, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for site in ["north", "south", "east", "west"]:
+        X = rng.standard_normal((30, 3))
+        y = X @ np.array([1.0, -1.0, 0.5]) + 0.3 * rng.standard_normal(30)
+        target = np.where(y > 0, "yes", "no") if classification else y
+        rows += [(site, *x, t) for x, t in zip(X, target, strict=True)]
+    with open(path, "w") as file:
+        file.write("site,a,b,c,outcome\n")
+        file.writelines(",".join(map(str, row)) + "\n" for row in rows)
+    return path
+
+
+@pytest.mark.parametrize("classification", [False, True])
+def test_csv_input(tmp_path, capsys, classification):
+    pytest.importorskip("pandas")
+    path = write_csv(tmp_path / "data.csv", classification)
+    argv = ["compare", "--quick", "--csv", str(path), "--target", "outcome"]
+    argv += ["--task", "site", "--cv", "2"]
+    assert main(argv + (["--classification"] if classification else [])) == 0
+    out = capsys.readouterr().out
+    names = MTL_CLASSIFIERS if classification else MTL_REGRESSORS
+    assert all(name in out for name in names)
+    assert ("roc_auc" if classification else "r2") in out
+    assert "4 tasks, 2 cross-validation splits" in out
+
+
+@pytest.mark.skipif(not (DATA / "school.mat").is_file(), reason="no school.mat")
+def test_school_quick_subsample(capsys):
+    argv = ["compare", "--dataset", "school", "--data-home", str(DATA), "--quick"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "15 tasks, 2 cross-validation splits; r2 per task" in out
+    assert all(name in out for name in MTL_REGRESSORS)
+    assert "school: 15 schools" in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--cv", "1"], "--cv: must be at least 2"),
+        (["--cv", "two"], "--cv: expected an integer"),
+        (["--n-jobs", "0"], "--n-jobs: must not be 0"),
+        (["--train-size", "0"], "--train-size: expected a number of rows"),
+        (["--dataset", "mnist"], "invalid choice: 'mnist'"),
+        (["--csv", "x.csv"], "--csv needs --target COL and --task COL"),
+        (["--target", "y"], "--target applies only with --csv"),
+        (["--data-home", "."], "--data-home applies only with --dataset school"),
+        (["--dataset", "school", "--csv", "x.csv"], "not allowed with argument"),
+        (["--csv", "missing.csv", "--target", "y", "--task", "t"], "no such file"),
+        (["--plot", "/no/such/dir/plot.png"], "--plot: no such directory"),
+        (["--dataset", "school", "--data-home", "/no/such/dir"], "not found"),
+    ],
+)
+def test_bad_arguments_exit_with_a_clear_message(argv, message, capsys):
+    if argv[0] == "--plot":
+        pytest.importorskip("matplotlib")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", *argv])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: skmtl compare" in err and message in err
+
+
+def test_csv_errors_name_the_problem(tmp_path, capsys):
+    pytest.importorskip("pandas")
+    path = write_csv(tmp_path / "data.csv", classification=False)
+    for argv, message in [
+        (["--target", "nope", "--task", "site"], "--target: column 'nope' is not in"),
+        (["--target", "outcome", "--task", "site", "--cv", "40"], "fewer rows than"),
+    ]:
+        with pytest.raises(SystemExit):
+            main(["compare", "--csv", str(path), *argv])
+        assert message in capsys.readouterr().err
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    assert main([]) == 2
+    assert "compare" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point():
+    result = subprocess.run(
+        [sys.executable, "-m", "skmtl", "compare", "--cv", "1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "--cv: must be at least 2" in result.stderr

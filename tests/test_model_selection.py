@@ -1,0 +1,318 @@
+"""compare / Comparison: per-task cross-validated scores, wins, tests, reports."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy import stats
+from sklearn import metrics as skm
+from sklearn.base import clone
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
+from sklearn.model_selection import GridSearchCV, KFold
+
+from skmtl import (
+    L21Classifier,
+    L21Regressor,
+    MeanRegularizedRegressor,
+    PooledBaseline,
+    SingleTaskBaseline,
+    alpha_max,
+)
+from skmtl.datasets import make_multitask_classification, make_multitask_regression
+from skmtl.metrics import get_scorer
+from skmtl.model_selection import Comparison, compare
+
+
+def shared_support_data(seed=0):
+    """Few rows per task, many features, one support: made for L2,1."""
+    return make_multitask_regression(
+        25,
+        40,
+        15,
+        structure="shared_support",
+        noise=0.3,
+        shared_rows=False,
+        random_state=seed,
+    )
+
+
+@pytest.fixture(scope="module")
+def favourable():
+    X, Y = shared_support_data()
+    models = {
+        "L21": L21Regressor(alpha=0.1 * alpha_max(L21Regressor(), X, Y)),
+        "single": SingleTaskBaseline(RidgeCV()),
+        "pooled": PooledBaseline(Ridge()),
+    }
+    return X, Y, models, compare(models, X, Y, cv=3, random_state=0)
+
+
+def test_mtl_beats_single_task_when_tasks_share_features(favourable):
+    *_, result = favourable
+    n_tasks = len(result.task_names)
+    assert result.baseline == "single"  # the SingleTaskBaseline, by default
+    assert result.wins["L21"] >= 0.8 * n_tasks
+    assert result.pvalues["L21"] < 0.05
+    assert result.median_difference["L21"] > 0
+    assert result.verdict("L21").startswith(
+        f"L21 beats the single-task baseline on {result.wins['L21']} of {n_tasks}"
+    )
+    assert "is worse than the single-task baseline" in result.verdict("pooled")
+
+
+def test_no_win_is_claimed_on_independent_tasks():
+    X, Y = make_multitask_regression(
+        150,
+        10,
+        10,
+        structure="independent",
+        noise=0.3,
+        shared_rows=False,
+        random_state=0,
+    )
+    grid = {"alpha": alpha_max(L21Regressor(), X, Y) * np.array([0.1, 0.03, 0.01])}
+    tuned = GridSearchCV(
+        L21Regressor(),
+        grid,
+        scoring=get_scorer("r2"),
+        cv=KFold(3, shuffle=True, random_state=0),
+    )
+    models = {"L21": tuned, "single": SingleTaskBaseline(RidgeCV())}
+    result = compare(models, X, Y, cv=3, random_state=0)
+    verdict = result.verdict("L21")
+    assert "beats" not in verdict
+    assert "no significant difference" in verdict or "is worse than" in verdict
+
+
+def test_scores_equal_a_hand_loop_over_folds_and_tasks():
+    X, Y = make_multitask_regression(
+        60, 8, 4, missing_fraction=0.3, noise=0.5, random_state=1
+    )
+    model = MeanRegularizedRegressor(alpha=0.5, ridge=0.1)
+    cv = KFold(4, shuffle=True, random_state=3)
+    result = compare({"mean": model}, X, Y, cv=cv, scoring="neg_mean_squared_error")
+    expected = np.full((4, Y.shape[1]), np.nan)
+    for k, (train, test) in enumerate(cv.split(X)):
+        fitted = clone(model).fit(X[train], Y[train])
+        pred = fitted.predict(X[test])
+        for t in range(Y.shape[1]):
+            rows = ~np.isnan(Y[test, t])
+            expected[k, t] = -skm.mean_squared_error(Y[test][rows, t], pred[rows, t])
+    assert_allclose(result.scores["mean"], expected, rtol=1e-12)
+    assert_allclose(result.mean[:, 0], expected.mean(axis=0), rtol=1e-12)
+    assert_allclose(result.std[:, 0], expected.std(axis=0), rtol=1e-12)
+    assert result.fit_time["mean"].shape == (4,)
+
+
+def test_task_missing_from_a_test_fold_gets_nan_and_is_left_out():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 4))
+    Y = X @ rng.standard_normal((4, 3)) + 0.1 * rng.standard_normal((60, 3))
+    Y[30:, 2] = np.nan  # task 2 observes only rows 0..29
+    rows = np.arange(60)
+    splits = [
+        (np.r_[0:20, 30:45], np.r_[45:60]),  # no row of task 2 in this test fold
+        (rows[1::2], rows[::2]),
+        (rows[::2], rows[1::2]),
+    ]
+    models = {"ridge": SingleTaskBaseline(Ridge()), "pooled": PooledBaseline(Ridge())}
+    with pytest.warns(UndefinedMetricWarning, match="undefined"):
+        result = compare(models, X, Y, cv=splits)
+    scores = result.scores["ridge"]
+    assert np.isnan(scores[0, 2]) and np.isfinite(np.delete(scores.ravel(), 2)).all()
+    assert_allclose(result.mean[2, 0], scores[1:, 2].mean())
+    assert np.all(np.isfinite(result.mean))
+
+
+def test_parallel_fits_give_the_same_scores(favourable):
+    X, Y, models, sequential = favourable
+    parallel = compare(models, X, Y, cv=3, random_state=0, n_jobs=2)
+    for name in models:
+        assert_allclose(parallel.scores[name], sequential.scores[name], rtol=1e-9)
+    assert parallel.wins == sequential.wins
+
+
+def test_wins_ties_losses_partition_the_tasks(favourable):
+    *_, result = favourable
+    n_tasks = len(result.task_names)
+    for name in result.estimator_names:
+        total = result.wins[name] + result.ties[name] + result.losses[name]
+        assert total == n_tasks
+    assert result.ties["single"] == n_tasks
+    assert np.isnan(result.pvalues["single"])
+
+
+def test_pvalue_is_the_wilcoxon_test_of_the_mean_scores(favourable):
+    *_, result = favourable
+    d = result.mean[:, 0] - result.mean[:, 1]
+    expected = stats.wilcoxon(d, zero_method="zsplit").pvalue
+    assert result.pvalues["L21"] == pytest.approx(expected)
+
+
+def comparison(mtl, base, **kwargs):
+    scores = {"mtl": np.atleast_2d(mtl), "base": np.atleast_2d(base)}
+    times = {
+        "mtl": [1.0] * scores["mtl"].shape[0],
+        "base": [1.0] * scores["mtl"].shape[0],
+    }
+    names = [f"t{i}" for i in range(scores["mtl"].shape[1])]
+    return Comparison(scores, times, names, "base", scoring="r2", **kwargs)
+
+
+def test_identical_scores_give_p_one_and_no_claim():
+    result = comparison([0.5, 0.6, 0.7, 0.8, 0.9, 0.4], [0.5, 0.6, 0.7, 0.8, 0.9, 0.4])
+    assert result.pvalues["mtl"] == 1.0
+    assert result.ties["mtl"] == 6
+    assert "no significant difference" in result.verdict("mtl")
+
+
+def test_worse_verdict_and_ties_within_tolerance():
+    base = np.linspace(0.2, 0.8, 12)
+    result = comparison(base - np.linspace(0.05, 0.15, 12), base)
+    assert result.losses["mtl"] == 12
+    assert result.verdict().startswith("mtl is worse than base on 12 of 12 tasks")
+    result = comparison(base + 1e-6, base)  # below the tie tolerance
+    assert result.ties["mtl"] == 12 and result.pvalues["mtl"] == 1.0
+
+
+def test_undefined_task_counts_as_tie_and_is_left_out_of_the_test():
+    base = np.array([[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, np.nan]])
+    result = comparison(base + 0.2, base)
+    assert (result.wins["mtl"], result.ties["mtl"]) == (6, 1)
+    assert result.pvalues["mtl"] == pytest.approx(
+        stats.wilcoxon(np.full(6, 0.2) + np.arange(6) * 0, zero_method="zsplit").pvalue
+    )
+
+
+def test_summary_and_str_name_every_estimator(favourable):
+    *_, result = favourable
+    text = result.summary()
+    assert str(result) == text
+    for name in result.estimator_names:
+        assert name in text
+    assert "single *" in text and "Wilcoxon" in text
+    assert "3 splits" in repr(result)
+
+
+def test_to_frame_wide_and_long(favourable):
+    pytest.importorskip("pandas")
+    *_, result = favourable
+    n_tasks, n_est = len(result.task_names), len(result.estimator_names)
+    wide = result.to_frame()
+    assert wide.shape == (n_tasks, 2 * n_est)
+    assert list(wide.columns[:2]) == [("L21", "mean"), ("L21", "std")]
+    assert_allclose(wide[("L21", "mean")], result.mean[:, 0])
+    long = result.to_frame("long")
+    assert long.shape == (n_tasks * n_est, 7)
+    assert set(long["outcome"]) <= {"win", "tie", "loss", "baseline"}
+    assert (long.query("estimator == 'L21'")["outcome"] == "win").sum() == result.wins[
+        "L21"
+    ]
+
+
+def test_plot_saves_a_png(favourable, tmp_path):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    *_, result = favourable
+    figure = result.plot()
+    path = tmp_path / "comparison.png"
+    figure.savefig(path)
+    assert path.stat().st_size > 1000
+    assert len([ax for ax in figure.axes if ax.get_visible()]) == 3  # 2 models + diffs
+    figure2 = result.plot(kind="differences")
+    assert len(figure2.axes) == 1
+    _, axes = plt.subplots(1, 2)
+    with pytest.raises(ValueError, match="3 panels"):
+        result.plot(ax=axes)
+    plt.close("all")
+
+
+def test_classification_with_roc_auc():
+    X, Y = make_multitask_classification(
+        40, 10, 6, noise=0.5, shared_rows=False, random_state=0
+    )
+    models = {
+        "L21": L21Classifier(alpha=0.01),
+        "single": SingleTaskBaseline(LogisticRegression()),
+    }
+    result = compare(models, X, Y, cv=3, random_state=0)
+    assert result.scoring == "roc_auc"
+    scores = result.scores["L21"]
+    assert scores.shape == (3, 6) and np.all((scores >= 0) & (scores <= 1))
+    log_loss = compare(models, X, Y, cv=3, random_state=0, scoring="neg_log_loss")
+    assert np.all(log_loss.scores["single"] < 0)
+
+
+def test_progress_hook_and_printed_lines(favourable, capsys):
+    X, Y, models, _ = favourable
+    calls = []
+    compare(models, X, Y, cv=2, random_state=0, verbose=calls.append)
+    assert len(calls) == 6 and calls[-1]["done"] == calls[-1]["total"] == 6
+    assert {c["estimator"] for c in calls} == set(models)
+    compare(models, X, Y, cv=2, random_state=0, verbose=1)
+    err = capsys.readouterr().err
+    assert err.count("[compare") == 6 and "L21, split" in err
+
+
+def test_callable_scoring_and_its_shape_check(favourable):
+    X, Y, models, _ = favourable
+
+    def first_rows(estimator, X_test, Y_test):
+        return np.arange(Y_test.shape[1], dtype=float)
+
+    result = compare(models, X, Y, cv=2, scoring=first_rows)
+    assert result.scoring == "first_rows"
+    assert_allclose(result.scores["L21"][0], np.arange(Y.shape[1]))
+    with pytest.raises(ValueError, match="one score per task"):
+        compare(models, X, Y, cv=2, scoring=lambda est, X_, Y_: 0.5)
+
+
+def test_bad_arguments_are_clear(favourable):
+    X, Y, models, _ = favourable
+    with pytest.raises(ValueError, match="baseline='nope'"):
+        compare(models, X, Y, baseline="nope")
+    with pytest.raises(ValueError, match="scoring must be one of"):
+        compare(models, X, Y, scoring="f1")
+    with pytest.raises(ValueError, match="pools the tasks"):
+        compare(models, X, Y, scoring="explained_variance_mtl")
+    with pytest.raises(ValueError, match="mixes classifiers and regressors"):
+        compare({"a": L21Regressor(), "b": L21Classifier()}, X, Y)
+    with pytest.raises(TypeError, match="non-empty dict"):
+        compare([L21Regressor()], X, Y)
+    with pytest.raises(ValueError, match="at least 2"):
+        compare(models, X, Y, cv=1)
+
+
+def test_sample_weight_reaches_fit_and_score(favourable):
+    X, Y, _, _ = favourable
+    weight = np.random.default_rng(0).uniform(0.2, 2.0, X.shape[0])
+    models = {"ridge": SingleTaskBaseline(Ridge())}
+    weighted = compare(models, X, Y, cv=3, random_state=0, sample_weight=weight)
+    cv = KFold(3, shuffle=True, random_state=0)
+    train, test = next(cv.split(X))
+    fitted = SingleTaskBaseline(Ridge()).fit(
+        X[train], Y[train], sample_weight=weight[train]
+    )
+    expected = get_scorer("r2")._metric(
+        Y[test],
+        fitted.predict(X[test]),
+        sample_weight=weight[test],
+        multioutput="raw_values",
+    )
+    assert_allclose(weighted.scores["ridge"][0], expected)
+
+
+def test_dataframe_targets_name_the_tasks():
+    pd = pytest.importorskip("pandas")
+    X, Y = make_multitask_regression(
+        40, 5, 3, missing_fraction=0.2, noise=0.5, random_state=0
+    )
+    frame = pd.DataFrame(Y, columns=["paris", "lyon", "nice"])
+    models = {"ridge": SingleTaskBaseline(Ridge()), "pooled": PooledBaseline(Ridge())}
+    result = compare(models, pd.DataFrame(X), frame, cv=3, random_state=0)
+    assert result.task_names == ["paris", "lyon", "nice"]
+    assert list(result.to_frame().index) == ["paris", "lyon", "nice"]
+    plain = compare(models, X, Y, cv=3, random_state=0)
+    assert_allclose(result.scores["pooled"], plain.scores["pooled"])
