@@ -38,6 +38,9 @@ _X_OPTIONS = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
 class _MultiTaskLinearModel(BaseEstimator):
     """Base class: parameter validation and the common ``fit`` flow."""
 
+    #: name of the parameter that zeroes every coefficient when large enough
+    _sparsity_parameter = None
+
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],
         "ridge": [Interval(Real, 0, None, closed="left")],
@@ -153,13 +156,21 @@ class _MultiTaskLinearModel(BaseEstimator):
 
 
 def alpha_max(estimator, X, y, sample_weight=None):
-    """Smallest ``alpha`` at which ``estimator`` fitted on ``(X, y)`` has zero
-    coefficients (for penalties whose dual set is a norm ball: L2,1, L1, trace).
+    """Smallest strength of the sparsity penalty giving all-zero coefficients.
 
-    It is the dual norm of the gradient of the smooth part at zero
-    coefficients and optimal intercepts; ``estimator`` is not modified.
+    The strength is ``alpha`` for the L2,1 and trace-norm models and ``l1``
+    for the task-graph models. It is the dual norm of the gradient of the
+    smooth part at zero coefficients and optimal intercepts; ``estimator`` is
+    not modified. Models without a sparsity penalty (mean-regularized, task
+    relation) have no such value and raise a ``ValueError``.
     """
-    est = clone(estimator)
+    parameter = getattr(estimator, "_sparsity_parameter", None)
+    if parameter is None:
+        raise ValueError(
+            f"{type(estimator).__name__} has no penalty that makes all "
+            "coefficients zero, so alpha_max is not defined for it."
+        )
+    est = clone(estimator).set_params(**{parameter: 1.0})
     X, targets, weights = est._prepare(X, y, sample_weight)
     datafit = est._make_datafit(targets, weights)
     penalty, ridge, coupling = est._penalty(datafit.layout)

@@ -102,6 +102,8 @@ class L21Regressor(
         self.warm_start = warm_start
         self.verbose = verbose
 
+    _sparsity_parameter = "alpha"
+
     def _penalty(self, layout):
         return (L21(self.alpha) if self.alpha > 0 else NoPenalty()), self.ridge, None
 
@@ -202,6 +204,8 @@ class L21Classifier(
         self.max_iter = max_iter
         self.warm_start = warm_start
         self.verbose = verbose
+
+    _sparsity_parameter = "alpha"
 
     def _penalty(self, layout):
         return (L21(self.alpha) if self.alpha > 0 else NoPenalty()), self.ridge, None

@@ -376,6 +376,8 @@ _GRAPH_PARAMETERS = """
 
 
 class _TaskGraphBase(_GraphMixin):
+    _sparsity_parameter = "l1"
+
     _parameter_constraints = {
         **_MultiTaskLinearModel._parameter_constraints,
         "graph": ["array-like", "sparse matrix", None],

@@ -65,6 +65,8 @@ class _TraceBase:
         self.warm_start = warm_start
         self.verbose = verbose
 
+    _sparsity_parameter = "alpha"
+
     def _penalty(self, layout):
         return (
             (TraceNorm(self.alpha) if self.alpha > 0 else NoPenalty()),
