@@ -41,6 +41,26 @@ class _MultiTaskLinearModel(BaseEstimator):
     #: name of the parameter that zeroes every coefficient when large enough
     _sparsity_parameter = None
 
+    def __init__(
+        self,
+        alpha=1.0,
+        ridge=0.0,
+        fit_intercept=True,
+        task_weights=None,
+        tol=1e-4,
+        max_iter=1000,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.alpha = alpha
+        self.ridge = ridge
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
+
     _parameter_constraints: dict = {
         "alpha": [Interval(Real, 0, None, closed="left")],
         "ridge": [Interval(Real, 0, None, closed="left")],

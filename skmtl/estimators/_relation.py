@@ -247,26 +247,6 @@ class MeanRegularizedRegressor(
     (5,)
     """
 
-    def __init__(
-        self,
-        alpha=1.0,
-        ridge=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-    ):
-        self.alpha = alpha
-        self.ridge = ridge
-        self.fit_intercept = fit_intercept
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.verbose = verbose
-
     def _task_laplacian(self, n_tasks):
         return _mean_laplacian(n_tasks)
 
@@ -329,26 +309,6 @@ class MeanRegularizedClassifier(
     >>> MeanRegularizedClassifier(alpha=0.1).fit(X, Y).coef_.shape
     (3, 4)
     """
-
-    def __init__(
-        self,
-        alpha=1.0,
-        ridge=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-    ):
-        self.alpha = alpha
-        self.ridge = ridge
-        self.fit_intercept = fit_intercept
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.verbose = verbose
 
     def _task_laplacian(self, n_tasks):
         return _mean_laplacian(n_tasks)
@@ -535,26 +495,6 @@ _RELATION_DOC = r"""
 
 
 class _RelationBase(_TaskRelationMixin):
-    def __init__(
-        self,
-        alpha=1.0,
-        ridge=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-    ):
-        self.alpha = alpha
-        self.ridge = ridge
-        self.fit_intercept = fit_intercept
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.verbose = verbose
-
     def _penalty(self, layout):
         if self.alpha == 0:
             return NoPenalty(), self.ridge, None
