@@ -136,18 +136,18 @@ class Problem:
         Without ridge, ``s`` scales the dual point into the feasible set.
         Requires the optimal (profiled) intercept when ``fit_intercept``.
         """
-        V = self.ridge * W - G if self.ridge else -G  # X^T Theta at s = 1
         if penalty_value is None:
             penalty_value = self.penalty.value(W)
         primal = data_value + penalty_value + self.quadratic_value(W)
         if self.ridge > 0:
+            V = self.ridge * W - G  # X^T Theta at s = 1
             dual = yr - 0.5 * rr - self.penalty.conjugate(V, self.ridge)
         elif self.penalty.conjugate_is_indicator:
-            norm = self.penalty.dual_norm(V)
+            norm = self.penalty.dual_norm(G)  # dual norms are even: ||-G|| = ||G||
             s = min(1.0, self.penalty.alpha / norm) if norm > 0 else 1.0
             dual = s * yr - 0.5 * s * s * rr
         else:
-            dual = yr - 0.5 * rr - self.penalty.conjugate(V, 0.0)
+            dual = yr - 0.5 * rr - self.penalty.conjugate(-G, 0.0)
         return max(primal - dual, 0.0)
 
     def restricted(self, features):

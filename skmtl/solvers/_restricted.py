@@ -157,24 +157,37 @@ class SharedDesignObjective:
         self.weights = np.outer(row_weight, task_scale)
         self.uniform = np.all(row_weight == row_weight[0])
         self.scale = task_scale * row_weight[0] if self.uniform else None
+        # one weight for every entry: the weighted sums need no weight matrix
+        self.constant = (
+            row_weight[0] * task_scale[0]
+            if (self.uniform and np.all(task_scale == task_scale[0]))
+            else None
+        )
         self.weighted_Y = self.weights * Y
+        self._empty = np.zeros(0)
 
     def evaluate(self, W, b):
         R = self.Y - self.XS @ W
-        value = 0.5 * float(np.vdot(R, self.weights * R))
-        return value + self.problem.quadratic_value(W), (W, R)
+        if self.constant is not None:
+            rr = self.constant * float(np.vdot(R, R))
+        else:
+            rr = float(np.vdot(R, self.weights * R))
+        return 0.5 * rr + self.problem.quadratic_value(W), (W, R, rr)
 
     def gradient(self, cache):
-        W, R = cache
-        if self.uniform:
+        W, R, _ = cache
+        if self.constant is not None:
+            gW = (self.XS.T @ R) * -self.constant
+        elif self.uniform:
             gW = (self.XS.T @ R) * -self.scale
         else:
             gW = -(self.XS.T @ (self.weights * R))
-        return gW + self.problem.quadratic_gradient(W), np.zeros(0)
+        if self.problem.ridge or self.problem.coupling is not None:
+            gW = gW + self.problem.quadratic_gradient(W)
+        return gW, self._empty
 
     def residual_moments(self, cache):
-        R = cache[1]
-        rr = float(np.vdot(R, self.weights * R))
+        _, R, rr = cache
         return 0.5 * rr, float(np.vdot(self.weighted_Y, R)), rr
 
     def intercept(self, cache):
@@ -182,7 +195,7 @@ class SharedDesignObjective:
 
     def linear_part(self, cache):
         """``X W`` (uncentred) at the cached point."""
-        W, R = cache
+        W, R, _ = cache
         return (self.Y - R) + self.x_mean @ W
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._prox_grad import kkt_distance, prox_gradient, sqnorm
 
-_MIN_WORKING_SET = 100
+_MIN_WORKING_SET = 200  # first working set; then at least twice the support
 _GROWTH = 2
 _INNER_FRACTION = 0.1
 _FINISH = 30.0
