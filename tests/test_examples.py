@@ -1,0 +1,138 @@
+"""The example scripts run to the end and print their key results."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+SCHOOL_DATA = Path(
+    os.environ.get("SKMTL_DATA")
+    or os.environ.get("SKMTL_TEST_DATA", "")
+    or ROOT.parent / "shared" / "data"
+)
+
+
+def run_example(name, *args, timeout=120):
+    """Run ``examples/<name>`` with ``args``; return its stdout."""
+    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1")
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, (
+        f"{name} exited with {result.returncode}\n"
+        f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    )
+    return result.stdout
+
+
+def assert_lines(out, expected):
+    missing = [text for text in expected if text not in out]
+    assert not missing, f"missing from the output: {missing}\n{out}"
+
+
+def test_joint_feature_selection():
+    out = run_example("joint_feature_selection.py", "--quick")
+    assert_lines(
+        out,
+        [
+            "support recovery",
+            "  L21Regressor ",
+            "  single-task LassoCV ",
+            "held-out R² per task",
+            "L2,1 path",
+            "MultiTaskLasso vs L21Regressor",
+            "MultiTaskLasso: ValueError",
+            "L21Regressor with NaN in Y: held-out R² mean",
+            "done in",
+        ],
+    )
+    # L21Regressor solves MultiTaskLasso's problem: the coefficients agree
+    line = next(s for s in out.splitlines() if "max |coef difference|" in s)
+    difference = float(line.split("max |coef difference| = ")[1].split(",")[0])
+    assert difference < 1e-6
+
+
+def test_task_relations_and_plot(tmp_path):
+    # the synthetic examples need no data: check --plot here (if matplotlib is there)
+    has_matplotlib = importlib.util.find_spec("matplotlib") is not None
+    plot = tmp_path / "task_relations.png"
+    args = ["--quick", "--plot", plot] if has_matplotlib else ["--quick"]
+    out = run_example("task_relations.py", *args)
+    assert_lines(
+        out,
+        [
+            "task_correlation_",
+            "mean correlation within groups",
+            "TaskGraph(true groups)",
+            "TaskGraph(graph=None)",
+            "single-task RidgeCV",
+            "task_graph_path: held-out R²",
+            "done in",
+        ],
+    )
+    if has_matplotlib:
+        assert f"plot written to {plot}" in out
+        assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    line = next(s for s in out.splitlines() if "mean correlation within" in s)
+    within = float(line.split("within groups ")[1].split(",")[0])
+    across = float(line.split("across groups ")[1])
+    assert within > across + 0.3
+
+
+def test_low_rank_tasks():
+    out = run_example("low_rank_tasks.py", "--quick")
+    assert_lines(
+        out,
+        [
+            "TraceNormRegressor, alpha = ",
+            "rank_ = ",
+            "singular_values_ = ",
+            "held-out R² per task",
+            "single-task RidgeCV",
+            "TraceNormClassifier, alpha = ",
+            "single-task LogisticRegression",
+            "done in",
+        ],
+    )
+
+
+@pytest.mark.skipif(
+    not (SCHOOL_DATA / "school.mat").is_file(), reason="School data not found"
+)
+def test_compare_on_school(tmp_path):
+    has_matplotlib = importlib.util.find_spec("matplotlib") is not None
+    plot = tmp_path / "school.png"
+    args = ["--quick", "--n-tasks", 12, "--data-home", SCHOOL_DATA]
+    out = run_example(
+        "compare_on_school.py", *args, *(["--plot", plot] * has_matplotlib)
+    )
+    assert_lines(
+        out,
+        [
+            "School: 12 of 139 schools",
+            "single-task ridge *",
+            "pooled ridge",
+            "L21Regressor",
+            "TraceNormRegressor",
+            "MeanRegularized",
+            "done in",
+        ],
+    )
+    if has_matplotlib:
+        assert f"plot written to {plot}" in out
+        assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compare_on_school_without_data(tmp_path):
+    out = run_example("compare_on_school.py", "--data-home", tmp_path / "empty")
+    assert "School data not available" in out
