@@ -259,18 +259,7 @@ def normalized_mean_squared_error(
     >>> normalized_mean_squared_error(Y_true, Y_pred, multioutput="raw_values")
     array([1., 1.])
     """
-
-    def one_task(y, pred, weight, _classes):
-        return _nmse_one_task(y, pred, sample_weight=weight)
-
-    return evaluate_tasks(
-        one_task,
-        Y_true,
-        Y_pred,
-        sample_weight=sample_weight,
-        multioutput=multioutput,
-        kind="regression",
-    )
+    return _regression(_nmse_one_task, Y_true, Y_pred, sample_weight, multioutput)
 
 
 def explained_variance_mtl(Y_true, Y_pred, *, sample_weight=None):
