@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._prox_grad import kkt_distance, prox_gradient, sqnorm
+from ._prox_grad import prox_gradient, sqnorm
 
 _MIN_WORKING_SET = 200  # first working set; then at least twice the support
 _GROWTH = 2
@@ -157,4 +157,4 @@ def solve(problem, W=None, b=None, *, tol=1e-4, max_iter=1000, verbose=0, kkt_to
     return Result(W, b, n_iter, converged, kkt, gap, criterion, measure, threshold)
 
 
-__all__ = ["Result", "kkt_distance", "solve", "tolerance_scales"]
+__all__ = ["Result", "solve", "tolerance_scales"]
