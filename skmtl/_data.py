@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 __all__ = [
@@ -28,60 +29,138 @@ __all__ = [
     "check_task_weights",
     "entry_weights",
     "observed_mask",
+    "target_weights",
     "validate_classification_targets",
     "validate_regression_targets",
 ]
 
 
+class _Entries:
+    """Observed entries of stacked targets, sorted by task then row.
+
+    ``entry_rows[k]`` and ``entry_tasks[k]`` locate the ``k``-th observed
+    entry. Dense ``(n_samples, n_tasks)`` views (``mask`` and the targets)
+    are built on demand only: with many tasks they would not fit in memory.
+    """
+
+    @property
+    def n_tasks(self):
+        return len(self.task_names)
+
+    @property
+    def n_entries(self):
+        return self.entry_rows.size
+
+    @property
+    def mask(self):
+        mask = np.zeros((self.n_samples, self.n_tasks), dtype=bool)
+        mask[self.entry_rows, self.entry_tasks] = True
+        return mask
+
+    def task_bounds(self):
+        """Entries of task ``t`` are ``bounds[t]:bounds[t + 1]``."""
+        return np.searchsorted(self.entry_tasks, np.arange(self.n_tasks + 1))
+
+    def _dense(self, entries, fill, dtype):
+        out = np.full((self.n_samples, self.n_tasks), fill, dtype=dtype)
+        out[self.entry_rows, self.entry_tasks] = entries
+        return out
+
+
 @dataclass(frozen=True)
-class RegressionTargets:
-    """Validated real-valued stacked targets.
+class RegressionTargets(_Entries):
+    """Validated real-valued stacked targets, stored per observed entry.
 
     Attributes
     ----------
-    values : ndarray of shape (n_samples, n_tasks)
-        Targets, with ``0.0`` written where an entry is missing.
-    mask : ndarray of bool, shape (n_samples, n_tasks)
-        ``True`` where the entry is observed.
+    entry_rows, entry_tasks : ndarray of int, shape (n_entries,)
+        Row and task of each observed entry, sorted by task then row.
+    entry_values : ndarray of float64, shape (n_entries,)
+    n_samples : int
     task_names : ndarray of str, shape (n_tasks,)
     single_task : bool
         ``True`` when the targets were given as a 1-D array.
     """
 
-    values: np.ndarray
-    mask: np.ndarray
+    entry_rows: np.ndarray
+    entry_tasks: np.ndarray
+    entry_values: np.ndarray
+    n_samples: int
     task_names: np.ndarray
     single_task: bool
 
     @property
-    def n_tasks(self):
-        return self.values.shape[1]
+    def values(self):
+        """Dense ``(n_samples, n_tasks)`` targets, ``0.0`` where missing."""
+        return self._dense(self.entry_values, 0.0, np.float64)
 
 
 @dataclass(frozen=True)
-class ClassificationTargets:
-    """Validated label targets, encoded per task.
+class ClassificationTargets(_Entries):
+    """Validated label targets, encoded per task, stored per observed entry.
 
     Attributes
     ----------
-    codes : ndarray of int, shape (n_samples, n_tasks)
-        Index of each label in ``classes[t]``; ``-1`` where missing.
-    mask : ndarray of bool, shape (n_samples, n_tasks)
+    entry_rows, entry_tasks : ndarray of int, shape (n_entries,)
+    entry_codes : ndarray of int, shape (n_entries,)
+        Index of each label in ``classes[task]``.
+    n_samples : int
     classes : list of ndarray
         Sorted distinct labels of each task (at least two per task).
     task_names : ndarray of str, shape (n_tasks,)
     single_task : bool
     """
 
-    codes: np.ndarray
-    mask: np.ndarray
+    entry_rows: np.ndarray
+    entry_tasks: np.ndarray
+    entry_codes: np.ndarray
+    n_samples: int
     classes: list
     task_names: np.ndarray
     single_task: bool
 
     @property
-    def n_tasks(self):
-        return self.codes.shape[1]
+    def codes(self):
+        """Dense ``(n_samples, n_tasks)`` class indices, ``-1`` where missing."""
+        return self._dense(self.entry_codes, -1, np.intp)
+
+
+def _mask_entries(mask):
+    """``(rows, tasks)`` of the ``True`` entries, sorted by task then row."""
+    tasks, rows = np.nonzero(mask.T)
+    return rows.astype(np.intp), tasks.astype(np.intp)
+
+
+def is_sparse_targets(Y):
+    """Whether ``Y`` is a scipy.sparse matrix or array (stored = observed)."""
+    return sparse.issparse(Y)
+
+
+def _sparse_entries(Y, n_samples):
+    """``(rows, tasks, data, task_names)`` of a sparse target matrix."""
+    if Y.ndim != 2:
+        raise ValueError(f"A sparse Y must be 2-D, got {Y.ndim} dimensions.")
+    if Y.shape[0] != n_samples:
+        raise ValueError(
+            f"Y has {Y.shape[0]} rows but X has {n_samples}: each row of Y holds "
+            "the targets of the same row of X."
+        )
+    if Y.shape[1] == 0:
+        raise ValueError("Y has no task (0 columns).")
+    coo = sparse.coo_matrix(Y)
+    order = np.lexsort((coo.row, coo.col))
+    rows = coo.row[order].astype(np.intp)
+    tasks = coo.col[order].astype(np.intp)
+    same = (np.diff(rows) == 0) & (np.diff(tasks) == 0)
+    if np.any(same):
+        k = int(np.flatnonzero(same)[0])
+        raise ValueError(
+            f"The sparse Y stores entry (row {rows[k]}, task column {tasks[k]}) "
+            "more than once; each stored entry is one observed target. Call "
+            "Y.sum_duplicates() if the duplicates should be added."
+        )
+    names = np.asarray([f"task_{t}" for t in range(Y.shape[1])], dtype=object)
+    return rows, tasks, np.asarray(coo.data[order]), names
 
 
 def _is_missing_object(values):
@@ -101,6 +180,11 @@ def observed_mask(Y):
     Missing entries are ``NaN`` in numeric arrays and ``None`` or ``NaN`` in
     object arrays.
     """
+    if is_sparse_targets(Y):
+        mask = np.zeros(Y.shape, dtype=bool)
+        coo = sparse.coo_matrix(Y)
+        mask[coo.row, coo.col] = True
+        return mask
     Y = np.asarray(Y)
     if Y.dtype.kind == "f":
         return ~np.isnan(Y)
@@ -167,14 +251,30 @@ def _frame_to_numpy(frame, numeric):
 def validate_regression_targets(Y, n_samples):
     """Validate real-valued targets of shape ``(n,)`` or ``(n, n_tasks)``.
 
-    Raises a ``ValueError`` naming the task for non-numeric or infinite values
-    and for a task without any observed target.
+    ``Y`` may be dense (``NaN`` where missing) or a scipy.sparse matrix whose
+    stored entries are the observed targets. Raises a ``ValueError`` naming
+    the task for non-numeric or infinite values and for a task without any
+    observed target.
     """
+    if is_sparse_targets(Y):
+        rows, tasks, data, task_names = _sparse_entries(Y, n_samples)
+        if data.dtype.kind not in "fiub":
+            raise ValueError(f"A sparse Y must hold numbers, got dtype {data.dtype}.")
+        values = np.asarray(data, dtype=np.float64)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"The sparse Y stores {values[k]} at row {rows[k]} of task "
+                f"{task_names[tasks[k]]!r} (column {tasks[k]}); stored entries are "
+                "observed targets and must be finite (leave a missing one unstored)."
+            )
+        _check_every_task_observed(tasks, task_names)
+        return RegressionTargets(rows, tasks, values, n_samples, task_names, False)
     Y, task_names, single_task = _as_2d_targets(Y, n_samples, numeric=True)
     if Y.dtype.kind not in "fiub":
         Y = _object_to_float(Y, task_names)
     values = np.asarray(Y, dtype=np.float64)
-    mask = ~np.isnan(values)
     infinite = np.isinf(values)
     if infinite.any():
         row, task = np.argwhere(infinite)[0]
@@ -183,9 +283,11 @@ def validate_regression_targets(Y, n_samples):
             f"row {row} ({infinite.sum()} infinite entries in all). Mark missing "
             "targets with NaN."
         )
-    _check_every_task_observed(mask, task_names)
-    values = np.where(mask, values, 0.0)
-    return RegressionTargets(values, mask, task_names, single_task)
+    rows, tasks = _mask_entries(~np.isnan(values))
+    _check_every_task_observed(tasks, task_names)
+    return RegressionTargets(
+        rows, tasks, values[rows, tasks], n_samples, task_names, single_task
+    )
 
 
 def _object_to_float(Y, task_names):
@@ -215,45 +317,63 @@ def _is_number(value):
     return True
 
 
-def _check_every_task_observed(mask, task_names):
-    counts = mask.sum(axis=0)
+def _check_every_task_observed(tasks, task_names):
+    counts = np.bincount(tasks, minlength=len(task_names))
     empty = np.flatnonzero(counts == 0)
     if empty.size:
-        names = ", ".join(repr(task_names[t]) for t in empty[:5])
+        names = ", ".join(repr(str(task_names[t])) for t in empty[:5])
+        more = f" and {empty.size - 5} more" if empty.size > 5 else ""
+        subject = f"Task {names} has" if empty.size == 1 else f"Tasks {names}{more} have"
         raise ValueError(
-            f"Task {names} has no observed target (every entry is missing); "
-            "remove the task or give it data."
+            f"{subject} no observed target (every entry is missing). Remove the "
+            "task or give it data; after a "
+            "split, use skmtl.model_selection.TaskStratifiedKFold so that every "
+            "training fold observes every task."
         )
 
 
 def validate_classification_targets(Y, n_samples):
     """Validate label targets and encode each task's labels as integer codes.
 
-    Labels may be numbers or strings; a missing entry is ``NaN`` or ``None``.
-    Each task needs at least two distinct observed labels.
+    Labels may be numbers or strings; a missing entry is ``NaN`` or ``None``,
+    or not stored in a sparse ``Y``. Each task needs at least two distinct
+    observed labels.
     """
-    Y, task_names, single_task = _as_2d_targets(Y, n_samples, numeric=False)
-    mask = observed_mask(Y)
-    _check_every_task_observed(mask, task_names)
-    codes = np.full(Y.shape, -1, dtype=np.intp)
+    if is_sparse_targets(Y):
+        rows, tasks, labels, task_names = _sparse_entries(Y, n_samples)
+        single_task = False
+    else:
+        Y, task_names, single_task = _as_2d_targets(Y, n_samples, numeric=False)
+        rows, tasks = _mask_entries(observed_mask(Y))
+        labels = Y[rows, tasks]
+    _check_every_task_observed(tasks, task_names)
+    bounds = np.searchsorted(tasks, np.arange(len(task_names) + 1))
+    codes = np.empty(rows.size, dtype=np.intp)
     classes = []
-    for t in range(Y.shape[1]):
-        labels = Y[mask[:, t], t]
-        labels = _uniform_label_array(labels, task_names[t], t)
-        try:
-            check_classification_targets(labels)
-        except ValueError as exc:
-            raise ValueError(f"Task {task_names[t]!r} (column {t}): {exc}") from None
-        task_classes, task_codes = np.unique(labels, return_inverse=True)
-        if task_classes.size < 2:
-            raise ValueError(
-                f"Task {task_names[t]!r} (column {t}) has only one class "
-                f"({task_classes[0]!r}) among its observed targets; a classifier "
-                "needs at least two classes in every task."
-            )
-        codes[mask[:, t], t] = task_codes.ravel()
+    for t in range(len(task_names)):
+        part = slice(bounds[t], bounds[t + 1])
+        task_classes, codes[part] = _encode_task(labels[part], task_names[t], t)
         classes.append(task_classes)
-    return ClassificationTargets(codes, mask, classes, task_names, single_task)
+    return ClassificationTargets(
+        rows, tasks, codes, n_samples, classes, task_names, single_task
+    )
+
+
+def _encode_task(labels, task_name, column):
+    """Sorted classes of one task and the code of each label."""
+    labels = _uniform_label_array(np.asarray(labels), task_name, column)
+    try:
+        check_classification_targets(labels)
+    except ValueError as exc:
+        raise ValueError(f"Task {task_name!r} (column {column}): {exc}") from None
+    task_classes, task_codes = np.unique(labels, return_inverse=True)
+    if task_classes.size < 2:
+        raise ValueError(
+            f"Task {task_name!r} (column {column}) has only one class "
+            f"({task_classes[0].item()!r}) among its observed targets; a classifier "
+            "needs at least two classes in every task."
+        )
+    return task_classes, task_codes.ravel()
 
 
 def _uniform_label_array(labels, task_name, column):
@@ -333,28 +453,51 @@ def check_task_weights(task_weights, n_tasks, task_names=None):
 
 
 def entry_weights(mask, sample_weight, task_weights, task_names):
-    """Weight of each (row, task) entry in the data term.
+    """Weight of each (row, task) entry in the data term, as a dense array.
 
     ``weights[i, t] = task_weights[t] * s_it / sum_{i observed in t} s_it`` on
     observed entries and 0 elsewhere, which equals ``task_weights[t] * s'_it /
     n_t`` with ``s'`` the sample weights normalised to mean one within task
-    ``t``.
+    ``t``. The estimators use :func:`target_weights` (the same per observed
+    entry).
     """
+    rows, tasks = _mask_entries(mask)
+    weights = np.zeros(mask.shape)
+    weights[rows, tasks] = _normalised_weights(
+        rows, tasks, mask.shape[1], sample_weight, task_weights, task_names
+    )
+    return weights
+
+
+def target_weights(targets, sample_weight, task_weights):
+    """Entry weights of :func:`entry_weights` for the observed entries of
+    ``targets``, in their order."""
+    return _normalised_weights(
+        targets.entry_rows,
+        targets.entry_tasks,
+        targets.n_tasks,
+        sample_weight,
+        task_weights,
+        targets.task_names,
+    )
+
+
+def _normalised_weights(rows, tasks, n_tasks, sample_weight, task_weights, names):
     if sample_weight is None:
-        raw = mask.astype(np.float64)
+        raw = np.ones(rows.size)
     elif sample_weight.ndim == 1:
-        raw = mask * sample_weight[:, None]
+        raw = sample_weight[rows]
     else:
-        raw = mask * sample_weight
-    totals = raw.sum(axis=0)
+        raw = sample_weight[rows, tasks]
+    totals = np.bincount(tasks, raw, minlength=n_tasks)
     empty = np.flatnonzero(totals <= 0)
     if empty.size:
         t = empty[0]
         raise ValueError(
-            f"Task {task_names[t]!r} (column {t}) has zero total sample_weight over "
+            f"Task {names[t]!r} (column {t}) has zero total sample_weight over "
             "its observed rows; it cannot be fitted."
         )
-    return raw * (task_weights / totals)
+    return raw * (task_weights / totals)[tasks]
 
 
 @dataclass(frozen=True)

@@ -22,46 +22,50 @@ class Logistic:
 
     Parameters
     ----------
-    codes : ndarray of int, shape (n_samples, n_tasks)
-        Class index of each entry, -1 where missing.
-    weights : ndarray of shape (n_samples, n_tasks)
-        Entry weights, zero where missing.
+    rows, tasks : ndarray of int, shape (n_entries,)
+        Row and task of each observed entry, sorted by task then row.
+    codes : ndarray of int, shape (n_entries,)
+        Class index of each entry.
+    weights : ndarray of shape (n_entries,)
+        Entry weights.
+    n_samples : int
     layout : ColumnLayout
         Columns of ``Z`` owned by each task.
     """
 
     profiled_intercept = False
 
-    def __init__(self, codes, weights, layout):
+    def __init__(self, rows, tasks, codes, weights, n_samples, layout):
         self.layout = layout
         self.n_columns = layout.n_columns
+        self.n_samples = int(n_samples)
         widths = layout.widths
         self.curvature = 0.5 if np.any(widths > 1) else 0.25
         # the weighted least-squares model is the exact Newton model only when
         # every task is binary (a multinomial row couples its classes)
         self.exact_newton_model = bool(np.all(widths == 1))
-        self.column_weights = weights[:, layout.task_of_column]
-        rows, cols, blocks = [], [], []
+        bounds = np.searchsorted(tasks, np.arange(layout.n_tasks + 1))
+        entry_rows, entry_cols, blocks = [], [], []
         start = 0
         for t in range(layout.n_tasks):
-            task_rows = np.flatnonzero(weights[:, t] > 0)
-            w, code = weights[task_rows, t], codes[task_rows, t]
+            part = slice(bounds[t], bounds[t + 1])
+            task_rows, w, code = rows[part], weights[part], codes[part]
             columns = layout.columns(t)
             for c in range(columns.start, columns.stop):
-                rows.append(task_rows)
-                cols.append(np.full(task_rows.size, c))
+                entry_rows.append(task_rows)
+                entry_cols.append(np.full(task_rows.size, c))
             size = task_rows.size * widths[t]
             blocks.append((slice(start, start + size), widths[t], w, code))
             start += size
-        self._rows = np.concatenate(rows) if rows else np.zeros(0, int)
-        self._cols = np.concatenate(cols) if cols else np.zeros(0, int)
+        self._rows = np.concatenate(entry_rows).astype(np.intp)
+        self._cols = np.concatenate(entry_cols).astype(np.intp)
         self._blocks = blocks
 
     def entries(self):
         """``(rows, columns)`` of the observed entries, sorted by column."""
         return self._rows, self._cols
 
-    def entry_value_and_gradient(self, z):
+    def value_and_gradient(self, z):
         """Loss and its derivative at the predictor values of the entries."""
         g = np.empty_like(z)
         value = 0.0
@@ -81,10 +85,13 @@ class Logistic:
         return value, g
 
     def entry_curvature(self, z):
-        """Diagonal of the Hessian at the entries: ``w p (1 - p)``.
+        """Curvature of the Newton model at the entries.
 
-        For a multinomial task this is the diagonal of each row's ``K x K``
-        Hessian block (the cross-class terms are left out).
+        Binary task: the second derivative ``w p (1 - p)``. Multinomial task:
+        ``2 w max_k p_k (1 - p_k)`` for every class of a row, which bounds the
+        row's ``K x K`` Hessian block ``w (diag(p) - p p^T)`` from above
+        (Gershgorin) and, being the same for all classes, keeps the model's
+        solution centred over the classes as the loss's own gradient is.
         """
         h = np.empty_like(z)
         for block, width, w, _ in self._blocks:
@@ -93,39 +100,22 @@ class Logistic:
                 h[block] = w * p * (1.0 - p)
             else:
                 P = softmax(z[block].reshape(width, -1), axis=0)
-                h[block] = (P * (1.0 - P) * w[None, :]).ravel()
+                bound = 2.0 * np.max(P * (1.0 - P), axis=0) * w
+                h[block] = np.tile(bound, width)
         return h
 
-    def quadratic_model(self, Z):
-        """Weighted least-squares model of the loss at ``Z`` (one Newton step).
+    def quadratic_model(self, z):
+        """Weighted least-squares model of the loss at ``z`` (one Newton step).
 
-        Returns ``(U, H)``, dense (n_samples, n_columns): the second-order
-        expansion of the loss around ``Z`` is ``1/2 sum H (U - Z')^2`` up to a
-        constant, with the working response ``U = Z - g / H`` (0 and weight 0
-        where unobserved).
+        Returns ``(u, h)`` per entry: the second-order expansion of the loss
+        around ``z`` is ``1/2 sum h (u - z')^2`` up to a constant, with the
+        working response ``u = z - g / h``.
         """
-        z = Z[self._rows, self._cols]
-        _, g = self.entry_value_and_gradient(z)
+        _, g = self.value_and_gradient(z)
         h = np.maximum(
             self.entry_curvature(z), 1e-12 * np.max(np.abs(g), initial=1e-300)
         )
-        U, H = np.zeros_like(Z), np.zeros_like(Z)
-        U[self._rows, self._cols] = z - g / h
-        H[self._rows, self._cols] = h
-        return U, H
-
-    def value(self, Z):
-        return self.value_and_raw_gradient(Z)[0]
-
-    def raw_gradient(self, Z):
-        return self.value_and_raw_gradient(Z)[1]
-
-    def value_and_raw_gradient(self, Z):
-        """Loss value and its derivative with respect to a dense ``Z``."""
-        value, g = self.entry_value_and_gradient(Z[self._rows, self._cols])
-        G = np.zeros_like(Z)
-        G[self._rows, self._cols] = g
-        return value, G
+        return z - g / h, h
 
     def null_intercept(self):
         """Intercepts minimising the loss when every coefficient is zero."""

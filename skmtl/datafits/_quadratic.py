@@ -1,4 +1,4 @@
-"""Weighted squared loss on stacked targets."""
+"""Weighted squared loss on the observed entries of stacked targets."""
 
 import numpy as np
 
@@ -10,17 +10,18 @@ class Quadratic:
 
     .. math::
 
-        F(Z) = \frac{1}{2} \sum_{i, t} \omega_{it} (y_{it} - z_{it})^2
+        F(z) = \frac{1}{2} \sum_{k} \omega_k (y_k - z_k)^2
 
-    where ``Z = X W + 1 b^T`` is the linear predictor and ``omega`` the entry
-    weights of :func:`skmtl._data.entry_weights` (zero on missing entries).
+    over the observed entries ``k = (i, t)``, where ``z_k = x_i^\top w_t +
+    b_t`` and ``omega`` are the entry weights of
+    :func:`skmtl._data.target_weights`.
 
     Parameters
     ----------
-    Y : ndarray of shape (n_samples, n_tasks)
-        Targets, any finite value where missing.
-    weights : ndarray of shape (n_samples, n_tasks)
-        Entry weights, zero where missing.
+    rows, columns : ndarray of int, shape (n_entries,)
+        Row and column of each entry, sorted by column then row.
+    targets, weights : ndarray of float, shape (n_entries,)
+    n_samples, n_columns : int
     """
 
     #: the intercept minimising F for fixed W has a closed form (weighted mean)
@@ -28,64 +29,51 @@ class Quadratic:
     #: upper bound of the second derivative of the per-entry loss
     curvature = 1.0
 
-    def __init__(self, Y, weights):
-        self.Y = np.asarray(Y, dtype=np.float64)
-        self.weights = np.asarray(weights, dtype=np.float64)
-        self.n_columns = self.Y.shape[1]
+    def __init__(self, rows, columns, targets, weights, n_samples, n_columns):
+        self.rows = np.asarray(rows, dtype=np.intp)
+        self.columns = np.asarray(columns, dtype=np.intp)
+        self.entry_targets = np.asarray(targets, dtype=np.float64)
+        self.entry_weights = np.asarray(weights, dtype=np.float64)
+        self.n_samples, self.n_columns = int(n_samples), int(n_columns)
         self.layout = ColumnLayout.one_per_task(self.n_columns)
-        self.column_weights = self.weights
+        self.totals = np.bincount(self.columns, self.entry_weights, self.n_columns)
 
     def entries(self):
         """``(rows, columns)`` of the observed entries, sorted by column."""
-        if not hasattr(self, "_entries"):
-            cols, rows = np.nonzero(self.weights.T > 0)
-            self._entries = rows, cols
-            self._entry_y = self.Y[rows, cols]
-            self._entry_w = self.weights[rows, cols]
-        return self._entries
+        return self.rows, self.columns
 
-    def entry_value_and_gradient(self, z):
+    def value_and_gradient(self, z):
         """Loss and its derivative at the predictor values of the entries."""
-        wr = self._entry_w * (self._entry_y - z)
-        return 0.5 * float(np.vdot(wr, self._entry_y - z)), -wr
+        wr = self.entry_weights * (self.entry_targets - z)
+        return 0.5 * float(np.vdot(wr, self.entry_targets - z)), -wr
 
-    def entry_best_intercept(self, xw):
+    def best_intercept(self, xw):
         """Optimal intercepts given ``X W`` at the entries (weighted means)."""
-        _, cols = self.entries()
-        totals = np.bincount(cols, self._entry_w, minlength=self.n_columns)
         sums = np.bincount(
-            cols, self._entry_w * (self._entry_y - xw), minlength=self.n_columns
+            self.columns,
+            self.entry_weights * (self.entry_targets - xw),
+            minlength=self.n_columns,
         )
-        return np.divide(sums, totals, out=np.zeros_like(sums), where=totals > 0)
-
-    def entry_residual_moments(self, z):
-        """``(sum w r y, sum w r^2)`` at the entries."""
-        wr = self._entry_w * (self._entry_y - z)
-        return float(np.vdot(wr, self._entry_y)), float(np.vdot(wr, self._entry_y - z))
-
-    def value(self, Z):
-        residual = self.Y - Z
-        return 0.5 * float(np.sum(self.weights * residual * residual))
-
-    def raw_gradient(self, Z):
-        """Derivative of F with respect to Z."""
-        return self.weights * (Z - self.Y)
-
-    def best_intercept(self, XW):
-        """Weighted mean of each task's residual: the optimal intercept."""
-        totals = self.weights.sum(axis=0)
-        sums = np.sum(self.weights * (self.Y - XW), axis=0)
-        # a task with zero weight has no say in its intercept: 0
-        return np.divide(sums, totals, out=np.zeros_like(sums), where=totals > 0)
+        # a column with zero weight has no say in its intercept: 0
+        return np.divide(
+            sums, self.totals, out=np.zeros_like(sums), where=self.totals > 0
+        )
 
     def null_intercept(self):
-        return self.best_intercept(np.zeros_like(self.Y))
+        return self.best_intercept(np.zeros_like(self.entry_targets))
 
-    def residual_moments(self, Z):
-        """``(sum w r y, sum w r^2)`` with ``r = y - z``: what the dual needs.
+    def residual_moments(self, z):
+        r"""``(sum w r y, sum w r^2)`` with ``r = y - z``: what the dual needs.
 
-        At the dual point :math:`\\Theta = s\\,\\omega \\circ R`,
-        :math:`-F^*(-\\Theta) = s \\sum \\omega r y - \\frac{s^2}{2} \\sum \\omega r^2`.
+        At the dual point :math:`\Theta = s\,\omega \circ r`,
+        :math:`-F^*(-\Theta) = s \sum \omega r y - \frac{s^2}{2} \sum \omega r^2`.
         """
-        wr = self.weights * (self.Y - Z)
-        return float(np.sum(wr * self.Y)), float(np.sum(wr * (self.Y - Z)))
+        wr = self.entry_weights * (self.entry_targets - z)
+        return float(np.vdot(wr, self.entry_targets)), float(
+            np.vdot(wr, self.entry_targets - z)
+        )
+
+    def dense_targets(self, n_rows):
+        """Targets as (n_rows, n_columns) when every column observes the same
+        ``n_rows`` rows (a shared design); entries are column-major."""
+        return self.entry_targets.reshape(self.n_columns, n_rows).T

@@ -21,15 +21,12 @@ from .._data import (
     ColumnLayout,
     check_sample_weight,
     check_task_weights,
-    entry_weights,
+    target_weights,
     validate_classification_targets,
     validate_regression_targets,
 )
 from ..datafits import Logistic, Quadratic
-from ..penalties import NoPenalty
-from ..solvers import Problem, solve
-from ..solvers._closed_form import closed_form_applies, solve_quadratic
-from ..solvers._prox_newton import prox_newton
+from ..solvers import Problem, minimize
 from ..solvers._threads import blas_threads_for
 
 _X_OPTIONS = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
@@ -77,28 +74,9 @@ class _MultiTaskLinearModel(BaseEstimator):
         """Return ``(penalty, ridge, coupling)`` for the columns in ``layout``."""
         raise NotImplementedError
 
-    def _solve(self, problem, W0, b0):
-        if getattr(problem.datafit, "exact_newton_model", False):
-            return prox_newton(
-                problem,
-                W0,
-                b0,
-                tol=self.tol,
-                max_iter=self.max_iter,
-                verbose=self.verbose,
-            )
-        if isinstance(problem.penalty, NoPenalty) and closed_form_applies(problem):
-            Q = problem.ridge * np.eye(problem.n_columns)
-            if problem.coupling is not None:
-                Q = Q + problem.coupling
-            return solve_quadratic(problem, Q, W0, tol=self.tol, max_iter=self.max_iter)
-        return solve(
-            problem, W0, b0, tol=self.tol, max_iter=self.max_iter, verbose=self.verbose
-        )
-
     # -- common flow -------------------------------------------------------------
     def _prepare(self, X, Y, sample_weight):
-        """Validate inputs; return ``(X, targets, weights)`` on rows that count."""
+        """Validate inputs; return ``(X, targets, weights)``, weights per entry."""
         if Y is None:
             name = type(self).__name__
             raise ValueError(
@@ -110,19 +88,12 @@ class _MultiTaskLinearModel(BaseEstimator):
         task_weights = check_task_weights(
             self.task_weights, targets.n_tasks, targets.task_names
         )
-        weights = entry_weights(
-            targets.mask, sample_weight, task_weights, targets.task_names
-        )
-        rows = np.flatnonzero(weights.sum(axis=1) > 0)
-        if rows.size < X.shape[0]:
-            X, weights = X[rows], weights[rows]
-            targets = _select_rows(targets, rows)
-        return X, targets, weights
+        return X, targets, target_weights(targets, sample_weight, task_weights)
 
-    def _fit_problem(self, X, datafit):
-        """Build the problem, solve it (warm-started if asked) and report."""
+    def _problem(self, X, datafit):
+        """The optimisation problem of this estimator on these data."""
         penalty, ridge, coupling = self._penalty(datafit.layout)
-        problem = Problem(
+        return Problem(
             X,
             datafit,
             penalty,
@@ -130,23 +101,26 @@ class _MultiTaskLinearModel(BaseEstimator):
             ridge=ridge,
             coupling=coupling,
         )
+
+    def _fit_problem(self, X, datafit):
+        """Build the problem, solve it (warm-started if asked) and report."""
+        problem = self._problem(X, datafit)
         W0, b0 = self._warm_start_point(X.shape[1], datafit.n_columns)
-        with blas_threads_for(X.shape[0] * X.shape[1] * datafit.n_columns):
-            result = self._solve(problem, W0, b0)
-        if not result.converged:
-            warnings.warn(
-                f"{type(self).__name__} did not converge: {result.criterion} "
-                f"{result.measure:.3e} > tolerance {result.threshold:.3e} after "
-                f"{result.n_iter} iterations (max_iter={self.max_iter}). Increase "
-                "max_iter, raise tol (below about 1e-10 the objective no longer "
-                "changes in double precision), or scale the features.",
-                ConvergenceWarning,
-                stacklevel=3,
+        with blas_threads_for(datafit.entries()[0].size * X.shape[1]):
+            result = minimize(
+                problem, W0, b0, tol=self.tol, max_iter=self.max_iter,
+                verbose=self.verbose,
             )
+        if not result.converged:
+            warnings.warn(_convergence_message(self, result), ConvergenceWarning,
+                          stacklevel=3)
         self.n_iter_ = int(result.n_iter)
         self.kkt_violation_ = float(result.kkt)
-        if result.gap is not None:
+        if result.gap is None:
+            self.__dict__.pop("dual_gap_", None)  # no stale value from a refit
+        else:
             self.dual_gap_ = float(result.gap)
+        self.solver_ = result.solver
         return result
 
     def _warm_start_point(self, n_features, n_columns):
@@ -175,6 +149,25 @@ class _MultiTaskLinearModel(BaseEstimator):
         return tags
 
 
+def _convergence_message(estimator, result):
+    """Advice that fits the reason the solver stopped."""
+    name = type(estimator).__name__
+    where = (
+        f"{result.criterion} {result.measure:.3e} > tolerance "
+        f"{result.threshold:.3e} after {result.n_iter} iterations"
+    )
+    if result.status == "stalled":
+        return (
+            f"{name} stalled at {where}: the objective no longer decreases in "
+            "double precision, so more iterations will not help. Standardise the "
+            "features (StandardScaler), add a small ridge, or raise tol."
+        )
+    return (
+        f"{name} did not converge: {where} (max_iter={estimator.max_iter}). "
+        "Increase max_iter or raise tol."
+    )
+
+
 def alpha_max(estimator, X, y, sample_weight=None):
     """Smallest strength of the sparsity penalty giving all-zero coefficients.
 
@@ -192,27 +185,9 @@ def alpha_max(estimator, X, y, sample_weight=None):
         )
     est = clone(estimator).set_params(**{parameter: 1.0})
     X, targets, weights = est._prepare(X, y, sample_weight)
-    datafit = est._make_datafit(targets, weights)
-    penalty, ridge, coupling = est._penalty(datafit.layout)
-    problem = Problem(
-        X,
-        datafit,
-        penalty,
-        fit_intercept=est.fit_intercept,
-        ridge=ridge,
-        coupling=coupling,
-    )
-    W0, b0 = problem.null_point()
-    G0 = problem.full_gradient(W0, b0)[3]
-    return float(penalty.dual_norm(G0))
-
-
-def _select_rows(targets, rows):
-    fields = dict(targets.__dict__)
-    for name in ("values", "codes", "mask"):
-        if name in fields:
-            fields[name] = fields[name][rows]
-    return type(targets)(**fields)
+    problem = est._problem(X, est._make_datafit(targets, weights))
+    G0 = problem.full_gradient(*problem.null_point())[3]
+    return float(problem.penalty.dual_norm(G0))
 
 
 class MultiTaskRegressorMixin:
@@ -222,7 +197,14 @@ class MultiTaskRegressorMixin:
         return validate_regression_targets(Y, n_samples)
 
     def _make_datafit(self, targets, weights):
-        return Quadratic(targets.values, weights)
+        return Quadratic(
+            targets.entry_rows,
+            targets.entry_tasks,
+            targets.entry_values,
+            weights,
+            targets.n_samples,
+            targets.n_tasks,
+        )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -278,7 +260,12 @@ class MultiTaskClassifierMixin:
     def _make_datafit(self, targets, weights):
         self._check_classes(targets.classes, targets.task_names)
         return Logistic(
-            targets.codes, weights, ColumnLayout.from_classes(targets.classes)
+            targets.entry_rows,
+            targets.entry_tasks,
+            targets.entry_codes,
+            weights,
+            targets.n_samples,
+            ColumnLayout.from_classes(targets.classes),
         )
 
     @_fit_context(prefer_skip_nested_validation=True)

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval
 
 from ..penalties import L1, NoPenalty, SquaredTraceNorm, TaskMatrixView
 from ..solvers import Problem
-from ..solvers._closed_form import quadratic_solver
+from ..solvers._closed_form import quadratic_solver, solve_quadratic
 from ._base import (
     MultiTaskClassifierMixin,
     MultiTaskRegressorMixin,
@@ -110,13 +110,15 @@ def task_graph_path(
         ridge=ridge,
     )
     laplacian = est._task_laplacian(targets.n_tasks)
-    solver = quadratic_solver(problem, tol=tol, max_iter=max_iter)
+    scale = float(np.sqrt(np.sum(problem.full_gradient(*problem.null_point())[3] ** 2)))
+    solver = quadratic_solver(problem, kkt_tol=tol * max(scale, 1e-300), max_iter=max_iter)
     coefs, intercepts, W = [], [], None
     for alpha in np.asarray(alphas, dtype=float):
-        Q = ridge * np.eye(targets.n_tasks) + alpha * laplacian
-        W, b, _ = solver.solve(Q, W)
+        problem.coupling = alpha * laplacian
+        result = solve_quadratic(problem, W, tol=tol, max_iter=max_iter, solver=solver)
+        W = result.W
         coefs.append(W.T)
-        intercepts.append(b)
+        intercepts.append(result.b)
     return np.array(coefs), np.array(intercepts)
 
 

@@ -16,6 +16,7 @@ class L21:
     """
 
     row_separable = True
+    induces_sparsity = True
     conjugate_is_indicator = True
 
     def __init__(self, alpha):
@@ -33,6 +34,38 @@ class L21:
         shrunk = np.maximum(norms - step * self.alpha, 0.0)
         scale = shrunk / np.maximum(norms, np.finfo(float).tiny)
         return W * scale[:, None], self.alpha * float(shrunk.sum())
+
+    def row_minimizer(self, a, h):
+        r"""Minimiser of :math:`\frac{1}{2}\sum_t h_t u_t^2 - a^\top u +
+        \alpha\lVert u\rVert_2` (``h >= 0``; ``a_t = 0`` where ``h_t = 0``).
+
+        ``u = 0`` when :math:`\lVert a\rVert \le \alpha`; otherwise
+        :math:`u_t = a_t / (h_t + \alpha / r)` with ``r = ||u||`` the root of
+        :math:`\sum_t a_t^2 / (h_t r + \alpha)^2 = 1`, found by Newton's
+        method from ``r = 0`` (the function is convex and decreasing, so the
+        iterates increase to the root).
+        """
+        a = np.where(h > 0, a, 0.0)  # a direction with no curvature stays at 0
+        norm = float(np.sqrt(a @ a))
+        alpha = self.alpha
+        if norm <= alpha:
+            return np.zeros_like(a)
+        h_max = float(h.max())
+        if float(h.min()) == h_max:  # equal curvatures: the plain prox
+            return a * ((1.0 - alpha / norm) / h_max)
+        r = 0.0
+        for _ in range(50):
+            q = 1.0 / (h * r + alpha)
+            aq = a * q
+            f = float(aq @ aq) - 1.0
+            slope = -2.0 * float((aq * aq) @ (h * q))
+            step = -f / slope
+            r += step
+            if step <= 1e-15 * r:
+                break
+        if not r > 0:  # ||a|| equals alpha to rounding: u = 0
+            return np.zeros_like(a)
+        return a / (h + alpha / r)
 
     def row_violations(self, W, G):
         """Distance of ``-G_j`` to the subdifferential of the penalty at ``W_j``."""
@@ -61,6 +94,7 @@ class L1:
     r"""Entrywise absolute value: :math:`\Omega(W) = \alpha \sum_{j,t} |W_{jt}|`."""
 
     row_separable = True
+    induces_sparsity = True
     conjugate_is_indicator = True
 
     def __init__(self, alpha):
@@ -75,6 +109,11 @@ class L1:
     def prox_value(self, W, step):
         magnitude = np.maximum(np.abs(W) - step * self.alpha, 0.0)
         return np.sign(W) * magnitude, self.alpha * float(np.sum(magnitude))
+
+    def row_minimizer(self, a, h):
+        """Minimiser of ``1/2 sum h u^2 - a.u + alpha ||u||_1`` (``h >= 0``)."""
+        shrunk = np.sign(a) * np.maximum(np.abs(a) - self.alpha, 0.0)
+        return np.divide(shrunk, h, out=np.zeros_like(a), where=h > 0)
 
     def row_violations(self, W, G):
         dist = np.where(
@@ -108,6 +147,10 @@ class NoPenalty:
 
     def prox_value(self, W, step):
         return W, 0.0
+
+    def row_minimizer(self, a, h):
+        """Minimiser of ``1/2 sum h u^2 - a.u`` (0 where ``h = 0``)."""
+        return np.divide(a, h, out=np.zeros_like(a), where=h > 0)
 
     def row_violations(self, W, G):
         return _row_norms(G)

@@ -57,6 +57,7 @@ class TraceNorm:
     """
 
     row_separable = False
+    induces_sparsity = False
     conjugate_is_indicator = True
 
     def __init__(self, alpha):
@@ -95,6 +96,9 @@ class SquaredTraceNorm:
     """
 
     row_separable = False
+    induces_sparsity = False
+    #: its conjugate is finite everywhere: a dual point needs no rescaling
+    conjugate_is_indicator = False
 
     def __init__(self, alpha):
         self.alpha = float(alpha)
@@ -117,9 +121,6 @@ class SquaredTraceNorm:
         if radius == 0.0:
             return float(np.linalg.norm(G))
         return nuclear_subdifferential_distance(W, -G, radius)
-
-    #: its conjugate is finite everywhere: a dual point needs no rescaling
-    conjugate_is_indicator = False
 
     def dual_norm(self, V):
         return float(linalg.svdvals(V)[0]) if V.size else 0.0
@@ -145,6 +146,7 @@ class TaskMatrixView:
     """
 
     row_separable = False
+    induces_sparsity = False
 
     def __init__(self, penalty, n_tasks, n_classes):
         self.penalty = penalty

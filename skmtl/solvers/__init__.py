@@ -1,14 +1,18 @@
-"""Solvers: they call datafits and penalties through their methods only."""
+"""Solvers: they call datafits and penalties through their protocols only.
 
-from ._problem import Problem
-from ._prox_grad import kkt_distance, prox_gradient
-from ._working_set import Result, solve, tolerance_scales
+:func:`minimize` is the one public entry: it chooses the algorithm.
+"""
+
+from ._minimize import Result, minimize, tolerance_scales
+from ._problem import Problem, kkt_distance
+from ._protocols import Datafit, Penalty
 
 __all__ = [
+    "Datafit",
+    "Penalty",
     "Problem",
     "Result",
     "kkt_distance",
-    "prox_gradient",
-    "solve",
+    "minimize",
     "tolerance_scales",
 ]

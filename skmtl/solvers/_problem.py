@@ -2,20 +2,32 @@ r"""The optimisation problem shared by every estimator, and its certificates.
 
 .. math::
 
-    \min_{W, b} \; F(X W + \mathbf{1} b^\top) + \Omega(W)
-        + \frac{\rho}{2} \lVert W \rVert_F^2 + \frac{1}{2} \mathrm{tr}(W C W^\top)
+    \min_{W, b} \; F(z) + \Omega(W)
+        + \frac{\rho}{2} \lVert W \rVert_F^2 + \frac{1}{2} \mathrm{tr}(W C W^\top),
+    \qquad z_k = x_{i_k}^\top W_{:, t_k} + b_{t_k},
 
-``F`` is a datafit (:mod:`skmtl.datafits`), ``Omega`` a penalty
+``F`` is a datafit (:mod:`skmtl.datafits`) of the predictor values ``z`` at
+the observed entries ``k = (i_k, t_k)``, ``Omega`` a penalty
 (:mod:`skmtl.penalties`), ``rho`` the ridge strength and ``C`` an optional
 symmetric positive semi-definite coupling between the columns of ``W`` (the
 task-graph and mean-regularisation terms). ``W`` is (n_features, n_columns).
+Everything here costs in proportion to the observed entries, never to
+``n_samples * n_columns``.
 """
 
 import numpy as np
 from scipy import sparse
 
-from ._prox_grad import kkt_distance, sqnorm
-from ._restricted import choose_objective
+from ._gram import gram_entries, gram_model
+from ._protocols import check_datafit, check_penalty
+
+_CHUNK_ENTRIES = 2**22
+_MAX_GRAM_ENTRIES = 2 * 10**7
+
+
+def sqnorm(A):
+    """Squared Frobenius norm."""
+    return float(np.vdot(A, A)) if A.size else 0.0
 
 
 class Problem:
@@ -24,6 +36,7 @@ class Problem:
     Parameters
     ----------
     X : ndarray or sparse matrix of shape (n_samples, n_features)
+        float64 or float32 (kept: products are accumulated in float64).
     datafit : Quadratic or Logistic
     penalty : penalty object
     fit_intercept : bool
@@ -32,6 +45,12 @@ class Problem:
     """
 
     def __init__(self, X, datafit, penalty, *, fit_intercept, ridge=0.0, coupling=None):
+        check_datafit(datafit)
+        check_penalty(penalty)
+        if X.shape[0] != datafit.n_samples:
+            raise ValueError(
+                f"X has {X.shape[0]} rows, the datafit {datafit.n_samples}."
+            )
         self.X = X.tocsc() if sparse.issparse(X) else X
         self.datafit = datafit
         self.penalty = penalty
@@ -40,8 +59,10 @@ class Problem:
         self.coupling = None if coupling is None else np.asarray(coupling, float)
         self.n_features = X.shape[1]
         self.n_columns = datafit.n_columns
+        self.rows, self.cols = datafit.entries()
         self.profiled = self.fit_intercept and datafit.profiled_intercept
-        self._task_scale = _rank_one_scale(datafit.column_weights)
+        self.task_scale = _shared_rows(datafit) if datafit.profiled_intercept else None
+        self._gram = None
 
     # -- smooth quadratic penalty ------------------------------------------------
     def quadratic_value(self, W):
@@ -57,124 +78,199 @@ class Problem:
             grad = grad + W @ self.coupling
         return grad
 
-    # -- full-size quantities ----------------------------------------------------
-    def linear_predictor(self, W):
-        """``X W`` computed from the non-zero rows of ``W`` only."""
-        rows = np.flatnonzero(np.any(W != 0, axis=1))
-        if rows.size == 0:
-            return np.zeros((self.X.shape[0], self.n_columns))
-        XS = self.X[:, rows]
-        XS = XS.toarray() if sparse.issparse(XS) else XS
-        return np.asarray(XS @ W[rows], dtype=np.float64)
+    @property
+    def quadratic_curvature(self):
+        """Largest eigenvalue of the Hessian of the quadratic terms."""
+        top = 0.0
+        if self.coupling is not None and self.coupling.size:
+            top = float(np.linalg.eigvalsh(self.coupling)[-1])
+        return self.ridge + max(top, 0.0)
 
-    def intercept(self, XW, b):
+    # -- products with the design, at the observed entries -------------------------
+    def linear_predictor(self, W):
+        """``x_i^T W_{:, t}`` at every observed entry (non-zero rows of W only)."""
+        features = np.flatnonzero(np.any(W != 0, axis=1))
+        if features.size == 0:
+            return np.zeros(self.rows.size)
+        WS = W[features]
+        if self.rows.size >= 0.5 * self.X.shape[0] * self.n_columns:
+            XW = _dot(self.X[:, features], WS)
+            return XW[self.rows, self.cols]
+        out = np.empty(self.rows.size)
+        step = max(1, _CHUNK_ENTRIES // features.size)
+        for start in range(0, self.rows.size, step):
+            part = slice(start, start + step)
+            XE = self.X[self.rows[part]][:, features]
+            XE = XE.toarray() if sparse.issparse(XE) else XE
+            out[part] = np.einsum("ks,ks->k", XE, WS.T[self.cols[part]])
+        return out
+
+    def design_gradient(self, g, features=None):
+        """``X^T`` applied to the entry values ``g``: (n_features, n_columns)."""
+        X = self.X if features is None else self.X[:, features]
+        S = sparse.csr_matrix(
+            (g, (self.cols, self.rows)), shape=(self.n_columns, X.shape[0])
+        )
+        if X.dtype == np.float64:
+            return np.asarray((S @ X).T) if not sparse.issparse(X) else _dense(X.T @ S.T)
+        out = np.zeros((X.shape[1], self.n_columns))
+        step = max(1, _CHUNK_ENTRIES // max(X.shape[1], 1))
+        for start in range(0, X.shape[0], step):
+            part = slice(start, min(start + step, X.shape[0]))
+            block = X[part]
+            block = block.toarray() if sparse.issparse(block) else block
+            out += np.asarray(S[:, part] @ np.asarray(block, np.float64)).T
+        return out
+
+    def intercept(self, xw, b):
         if self.profiled:
-            return self.datafit.best_intercept(XW)
+            return self.datafit.best_intercept(xw)
         if not self.fit_intercept:
             return np.zeros(self.n_columns)
         return b
 
-    def full_gradient(self, W, b, XW=None):
-        """Return ``b, Z, raw, G`` with G the gradient of the smooth part in W.
+    def full_gradient(self, W, b, xw=None):
+        """Return ``b, z, g, G``: intercepts, predictor and loss derivative at
+        the entries, and the gradient of the smooth part in ``W``."""
+        if xw is None:
+            xw = self.linear_predictor(W)
+        b = self.intercept(xw, b)
+        z = xw + b[self.cols]
+        _, g = self.datafit.value_and_gradient(z)
+        G = self.design_gradient(g) + self.quadratic_gradient(W)
+        return b, z, g, G
 
-        ``XW`` may be passed when already known.
-        """
-        if XW is None:
-            XW = self.linear_predictor(W)
-        b = self.intercept(XW, b)
-        Z = XW + b
-        raw = self.datafit.raw_gradient(Z)
-        G = _xt_dot(self.X, raw) + self.quadratic_gradient(W)
-        return b, Z, raw, G
-
-    def intercept_gradient(self, raw):
+    def intercept_gradient(self, g):
         if self.fit_intercept and not self.profiled:
-            return raw.sum(axis=0)
+            return np.bincount(self.cols, g, minlength=self.n_columns)
         return np.zeros(0)
 
+    def smooth_value(self, W, b, xw=None):
+        if xw is None:
+            xw = self.linear_predictor(W)
+        b = self.intercept(xw, b)
+        value, _ = self.datafit.value_and_gradient(xw + b[self.cols])
+        return value + self.quadratic_value(W)
+
     def objective(self, W, b):
-        XW = self.linear_predictor(W)
-        b = self.intercept(XW, b)
-        return (
-            self.datafit.value(XW + b) + self.penalty.value(W) + self.quadratic_value(W)
-        )
+        return self.smooth_value(W, b) + self.penalty.value(W)
 
     def null_point(self):
         """``(W, b)`` with zero coefficients and the best intercept for them."""
         W = np.zeros((self.n_features, self.n_columns))
-        b = (
-            self.datafit.null_intercept()
-            if self.fit_intercept
-            else np.zeros(W.shape[1])
-        )
+        b = self.datafit.null_intercept() if self.fit_intercept else np.zeros(W.shape[1])
         return W, b
 
+    # -- the quadratic model of a squared loss -----------------------------------
+    def gram_affordable(self, n_features):
+        n_grams = 1 if self.task_scale is not None else self.n_columns
+        return gram_entries(n_grams, n_features) <= _MAX_GRAM_ENTRIES
+
+    def gram(self, features):
+        """Quadratic model on ``features``, from the full one when it is kept."""
+        features = np.asarray(features, dtype=np.intp)
+        if self._gram is None and self.gram_affordable(self.n_features):
+            self._gram = gram_model(self, np.arange(self.n_features))
+        if self._gram is not None:
+            if features.size == self.n_features:
+                return self._gram
+            return self._gram.restrict(features)
+        return gram_model(self, features)
+
     # -- certificates ------------------------------------------------------------
-    def kkt_violation(self, W, G, raw):
+    def kkt_violation(self, W, G, g):
         """Euclidean distance from ``-gradient`` to the subdifferential."""
-        return kkt_distance(self.penalty, W, G, self.intercept_gradient(raw))
+        return kkt_distance(self.penalty, W, G, self.intercept_gradient(g))
 
     @property
     def has_duality_gap(self):
         """A closed-form dual exists: squared loss, no coupling term."""
-        if not hasattr(self.datafit, "residual_moments") or self.coupling is not None:
+        if not self.datafit.profiled_intercept or self.coupling is not None:
             return False
-        if self.ridge > 0:
-            return True
-        return getattr(self.penalty, "alpha", 0.0) > 0
+        return self.ridge > 0 or self.penalty.alpha > 0
 
-    def duality_gap(self, W, Z, G):
-        """Duality gap at ``W`` given the predictor ``Z`` and the gradient ``G``."""
-        yr, rr = self.datafit.residual_moments(Z)
+    def duality_gap(self, W, z, G):
+        """Duality gap at ``W`` given the predictor ``z`` and the gradient ``G``."""
+        yr, rr = self.datafit.residual_moments(z)
         return self.gap_from_moments(W, G, 0.5 * rr, yr, rr)
 
-    def gap_from_moments(self, W, G, data_value, yr, rr, penalty_value=None):
-        r"""Duality gap at the dual point :math:`\Theta = s\,\omega\circ R`.
+    def dual_value(self, G, yr, rr):
+        r"""Dual objective at the (rescaled) dual point :math:`s\,\omega\circ r`
+        without ridge. ``G`` is the smooth gradient in ``W`` at the point whose
+        residuals have moments ``yr``, ``rr``."""
+        penalty = self.penalty
+        if penalty.conjugate_is_indicator:
+            norm = penalty.dual_norm(G)  # dual norms are even: ||-G|| = ||G||
+            s = min(1.0, penalty.alpha / norm) if norm > 0 else 1.0
+            return s * yr - 0.5 * s * s * rr
+        return yr - 0.5 * rr - penalty.conjugate(-G, 0.0)
 
-        ``G`` is the smooth gradient in ``W`` (its columns may be a subset of
-        the features: the gap is then the one of the restricted problem).
-        Without ridge, ``s`` scales the dual point into the feasible set.
-        Requires the optimal (profiled) intercept when ``fit_intercept``.
-        """
-        if penalty_value is None:
-            penalty_value = self.penalty.value(W)
-        primal = data_value + penalty_value + self.quadratic_value(W)
+    def dual_at(self, W, G, yr, rr):
+        """Dual value from the residuals of the point ``W`` (gradient ``G``)."""
         if self.ridge > 0:
             V = self.ridge * W - G  # X^T Theta at s = 1
-            dual = yr - 0.5 * rr - self.penalty.conjugate(V, self.ridge)
-        elif self.penalty.conjugate_is_indicator:
-            norm = self.penalty.dual_norm(G)  # dual norms are even: ||-G|| = ||G||
-            s = min(1.0, self.penalty.alpha / norm) if norm > 0 else 1.0
-            dual = s * yr - 0.5 * s * s * rr
-        else:
-            dual = yr - 0.5 * rr - self.penalty.conjugate(-G, 0.0)
-        return max(primal - dual, 0.0)
+            return yr - 0.5 * rr - self.penalty.conjugate(V, self.ridge)
+        return self.dual_value(G, yr, rr)
 
-    def restricted(self, features):
-        """Smooth part restricted to the given features (the others held at 0)."""
-        return choose_objective(self, features)
+    def primal_from_moments(self, W, data_value, penalty_value=None):
+        if penalty_value is None:
+            penalty_value = self.penalty.value(W)
+        return data_value + penalty_value + self.quadratic_value(W)
+
+    def gap_from_moments(self, W, G, data_value, yr, rr, penalty_value=None):
+        """Duality gap at ``W`` with the dual point built from its residuals.
+
+        ``G`` is the smooth gradient in ``W`` (its rows may be a subset of the
+        features: the gap is then the one of the restricted problem).
+        Requires the optimal (profiled) intercept when ``fit_intercept``.
+        """
+        primal = self.primal_from_moments(W, data_value, penalty_value)
+        return max(primal - self.dual_at(W, G, yr, rr), 0.0)
 
 
-def _xt_dot(X, M):
-    """``X.T @ M`` in float64 without converting a float32 ``X`` to float64."""
-    if X.dtype != np.float64:
-        M = M.astype(X.dtype)
-    if isinstance(X, np.ndarray) and X.flags.c_contiguous:
-        product = (M.T @ X).T  # BLAS is faster this way round for C-ordered X
+def kkt_distance(penalty, W, gW, gb):
+    """Distance from minus the gradient to the subdifferential of the penalty."""
+    if penalty.row_separable:
+        dist2 = sqnorm(penalty.row_violations(W, gW))
     else:
-        product = X.T @ M
-    return np.asarray(product, dtype=np.float64)
+        dist2 = penalty.violation(W, gW) ** 2
+    return float(np.sqrt(dist2 + sqnorm(gb)))
 
 
-def _rank_one_scale(weights):
-    """Return ``(a, c)`` if ``weights == outer(a, c)`` (shared rows), else None."""
-    support = weights > 0
-    if not np.all(support == support[:, :1]):
+def _dense(M):
+    return np.asarray(M.toarray() if sparse.issparse(M) else M, dtype=np.float64)
+
+
+def _dot(X, W):
+    """``X @ W`` in float64, a float32 ``X`` converted by row chunks."""
+    if X.dtype == np.float64:
+        return _dense(X @ W)
+    out = np.empty((X.shape[0], W.shape[1]))
+    step = max(1, _CHUNK_ENTRIES // max(X.shape[1], 1))
+    for start in range(0, X.shape[0], step):
+        part = slice(start, min(start + step, X.shape[0]))
+        out[part] = _dense(X[part]) @ W
+    return out
+
+
+def _shared_rows(datafit):
+    """``(rows, a, g)`` if every column observes the same rows with weights
+    ``a_i g_t`` (a shared design), else None."""
+    rows, cols = datafit.entries()
+    T = datafit.n_columns
+    if rows.size % T:
         return None
-    first = weights[:, 0]
-    rows = first > 0
-    ratios = weights[rows] / first[rows, None]
-    scale = ratios[0]
-    if not np.allclose(ratios, scale, rtol=1e-12, atol=0):
+    m = rows.size // T
+    R = rows.reshape(T, m)
+    if m == 0 or not np.all(R == R[0]):
         return None
-    return first, scale
+    weights = datafit.entry_weights.reshape(T, m)
+    first = weights[0]
+    positive = first > 0
+    if not positive.any() or np.any(weights[:, ~positive] != 0):
+        return None
+    ratios = weights[:, positive] / first[positive]
+    scale = ratios[:, 0]
+    if not np.allclose(ratios, scale[:, None], rtol=1e-12, atol=0):
+        return None
+    return R[0], first, scale

@@ -1,33 +1,38 @@
-"""Proximal Newton for losses that have curvature (logistic, multinomial).
+"""Proximal Newton for losses with curvature (logistic, multinomial).
 
-At each outer step the loss is replaced by its second-order model, a
-weighted least-squares problem (iteratively reweighted least squares) with
-the same penalties; that problem is solved by the squared-loss machinery
-(working sets, or the closed forms for quadratic penalties), and a
-backtracking line search on the true objective along the resulting direction
-guarantees descent. Near the solution the steps are (almost) Newton steps,
-so few outer iterations are needed where plain proximal gradient takes
-hundreds on badly scaled problems.
+Each step replaces the loss by a weighted least-squares model at the current
+point (iteratively reweighted least squares) with the same penalties, solves
+it with :func:`~skmtl.solvers.minimize` (coordinate descent on its quadratic
+model, or its linear equations), and searches along the resulting direction
+on the true objective. For a binary task the model is the exact second-order
+expansion. For a multinomial task the class-coupled Hessian block of a row,
+``w (diag(p) - p p^T)``, is replaced by the multiple of the identity that
+bounds it (``2 w max_k p_k (1 - p_k)``), so the model majorises the loss near
+the point and the full step is usually accepted.
+
+When a line search finds no decrease, or the KKT distance stops improving,
+the solver falls back to proximal gradient on the true objective from the
+current point; when that stalls too, the status says "stalled".
 """
 
 import numpy as np
 
 from ..datafits import Quadratic
-from ._closed_form import closed_form_applies, solve_quadratic
 from ._problem import Problem
-from ._working_set import Result, solve, tolerance_scales
 
 _INNER_MAX_ITER = 5000  # per weighted least-squares subproblem
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 30
-_MAX_STALLED = 5
+_MAX_STALLED = 4
 
 
-def _subproblem(problem, Z):
-    U, H = problem.datafit.quadratic_model(Z)
+def _subproblem(problem, z):
+    u, h = problem.datafit.quadratic_model(z)
+    rows, cols = problem.rows, problem.cols
+    model = Quadratic(rows, cols, u, h, problem.datafit.n_samples, problem.n_columns)
     return Problem(
         problem.X,
-        Quadratic(U, H),
+        model,
         problem.penalty,
         fit_intercept=problem.fit_intercept,
         ridge=problem.ridge,
@@ -35,62 +40,76 @@ def _subproblem(problem, Z):
     )
 
 
-def _solve_subproblem(sub, W, b, kkt_tol, max_iter):
-    """Solve the weighted least-squares model to an absolute KKT accuracy."""
-    if closed_form_applies(sub) and getattr(sub.penalty, "alpha", 0.0) == 0.0:
-        Q = sub.ridge * np.eye(sub.n_columns)
-        if sub.coupling is not None:
-            Q = Q + sub.coupling
-        return solve_quadratic(sub, Q, W, max_iter=max_iter, kkt_tol=kkt_tol)
-    return solve(sub, W, b, max_iter=max_iter, kkt_tol=kkt_tol)
-
-
-def _line_search(problem, W, b, D, db, G, gb):
+def _line_search(problem, W, b, D, db, G, gb, start):
     """Largest step ``0.5^k`` with sufficient decrease of the true objective."""
-    start = problem.objective(W, b)
     decrease = float(np.vdot(G, D)) + (float(np.vdot(gb, db)) if gb.size else 0.0)
     decrease += problem.penalty.value(W + D) - problem.penalty.value(W)
     step = 1.0
     for _ in range(_MAX_HALVINGS):
         W_new, b_new = W + step * D, b + step * db
         value = problem.objective(W_new, b_new)
-        if value <= start + _ARMIJO * step * min(decrease, 0):
-            return W_new, b_new, True
+        if value <= start + _ARMIJO * step * min(decrease, 0.0):
+            return W_new, b_new, value
         step *= 0.5
-    return W, b, False
+    return None
 
 
-def prox_newton(problem, W=None, b=None, *, tol=1e-4, max_iter=1000, verbose=0):
-    """Minimise ``problem`` (non-profiled datafit with ``quadratic_model``).
+def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0,
+                kkt_tol=None):
+    """Minimise ``problem`` (a datafit with ``quadratic_model``).
 
     Stops when the KKT distance is at most ``tol`` times its value at zero
-    coefficients; ``max_iter`` bounds the number of Newton steps.
+    coefficients (or at ``kkt_tol``); ``max_iter`` bounds the Newton steps.
     """
-    if W is None:
-        W, b = problem.null_point()
-    W, b = np.array(W, dtype=np.float64), np.array(b, dtype=np.float64)
-    _, kkt_scale = tolerance_scales(problem)
-    threshold = tol * kkt_scale
-    best, stalled = np.inf, 0
+    from ._minimize import (
+        criterion_of,
+        final_result,
+        minimize,
+        start_point,
+        tolerance_scales,
+    )
+    from ._prox_grad import design_working_sets
+
+    W, b = start_point(problem, W0, b0)
+    scales = tolerance_scales(problem)
+    criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
+    best, stalled, value = np.inf, 0, problem.objective(W, b)
+    status, n_iter = "max_iter", 0
     for n_iter in range(max_iter + 1):
-        b, Z, raw, G = problem.full_gradient(W, b)
-        kkt = problem.kkt_violation(W, G, raw)
+        b, z, g, G = problem.full_gradient(W, b)
+        kkt = problem.kkt_violation(W, G, g)
         if verbose:
             print(f"[skmtl] Newton step {n_iter}: kkt {kkt:.3e} (tol {threshold:.3e})")
-        # at the limit of double precision the KKT distance stops improving
+        if kkt <= threshold:
+            status = "converged"
+            break
         stalled = 0 if kkt < 0.9 * best else stalled + 1
         best = min(best, kkt)
-        if kkt <= threshold or n_iter == max_iter or stalled >= _MAX_STALLED:
+        if n_iter == max_iter:
             break
-        # the model's KKT distance at its solution bounds the true one at the
-        # full step to first order: ask for a fraction of the current one,
-        # smaller and smaller as Newton converges (superlinear steps)
-        inner_tol = max(min(0.1, kkt / kkt_scale) * kkt, 0.3 * threshold)
-        result = _solve_subproblem(
-            _subproblem(problem, Z), W, b, inner_tol, _INNER_MAX_ITER
-        )
-        gb = problem.intercept_gradient(raw)
-        W, b, moved = _line_search(problem, W, b, result.W - W, result.b - b, G, gb)
-        if not moved:
-            break  # no decrease possible at machine precision
-    return Result(W, b, n_iter, kkt <= threshold, kkt, None, "kkt", kkt, threshold)
+        step = None
+        if stalled < _MAX_STALLED:
+            # the model's KKT distance at its solution bounds the true one at
+            # the full step to first order: ask for a fraction of the current
+            # one, smaller as Newton converges (superlinear steps)
+            inner_tol = max(min(0.1, kkt / scales[1]) * kkt, 0.3 * threshold)
+            sub = minimize(
+                _subproblem(problem, z), W, b, kkt_tol=inner_tol,
+                max_iter=_INNER_MAX_ITER,
+            )
+            gb = problem.intercept_gradient(g)
+            step = _line_search(problem, W, b, sub.W - W, sub.b - b, G, gb, value)
+        if step is None:
+            # no Newton progress: proximal gradient on the true objective
+            result = design_working_sets(
+                problem, W, b, tol=tol, max_iter=max(max_iter - n_iter, 1),
+                verbose=verbose, kkt_tol=threshold,
+            )
+            result.n_iter += n_iter
+            result.solver = "proximal Newton, then proximal gradient"
+            result.criterion = criterion
+            return result
+        W, b, value = step
+    return final_result(
+        problem, W, b, n_iter, status, criterion, threshold, "proximal Newton"
+    )

@@ -1,0 +1,199 @@
+r"""The squared loss as one quadratic model: Gram moments and profiled intercepts.
+
+With the intercepts profiled out, the weighted squared loss of column ``t``
+at ``w_t`` restricted to a set ``S`` of features is
+
+.. math::
+
+    \frac{1}{2}\left(w_t^\top H_t w_t - 2 c_t^\top w_t + k_t\right),
+
+with :math:`H_t = \sum_i \omega_{it} (x_{iS} - \bar x_t)(x_{iS} - \bar x_t)^\top`,
+:math:`c_t = \sum_i \omega_{it} (x_{iS} - \bar x_t)(y_{it} - \bar y_t)`,
+:math:`k_t = \sum_i \omega_{it} (y_{it} - \bar y_t)^2` and the weighted means
+:math:`\bar x_t, \bar y_t` (all zero without intercept). The optimal
+intercept is :math:`b_t = \bar y_t - \bar x_t^\top w_t`.
+
+When every column weights the rows alike (``omega_it = a_i g_t``: a shared
+design, no missing target) one Gram ``G`` serves all columns:
+``H_t = g_t G``. :class:`GramModel` is built by :func:`gram_model` from the
+observed entries, in one place (:func:`_centred_moments` does all the
+centring), and is what every squared-loss solver of the package uses: the
+coordinate-descent and ADMM inner solvers, the closed-form linear solvers
+and the Newton subproblems of the logistic models.
+"""
+
+import numpy as np
+from scipy import sparse
+
+_CHUNK_ENTRIES = 2**22  # rows x features converted to float64 at once
+
+
+class GramModel:
+    """Second moments of one squared-loss problem on a set of features.
+
+    Attributes
+    ----------
+    features : ndarray of int, shape (s,)
+    gram : ndarray (s, s) or None
+        Shared Gram ``G`` (shared design), with ``scale`` (n_columns,).
+    H : ndarray (s, s, n_columns) or None
+        Per-column Grams, ``H[:, :, t] = H_t`` (the layout makes the update
+        of ``H W`` after a change of row ``j`` one contiguous slice).
+    C : ndarray (s, n_columns)
+    k : ndarray (n_columns,)
+    x_mean : ndarray (s, n_columns) or None
+    y_mean : ndarray (n_columns,)
+    """
+
+    def __init__(self, features, C, k, y_mean, x_mean, *, gram=None, scale=None, H=None):
+        self.features = features
+        self.C, self.k, self.y_mean, self.x_mean = C, k, y_mean, x_mean
+        self.gram, self.scale, self.H = gram, scale, H
+        self.shared = gram is not None
+
+    @property
+    def n_features(self):
+        return self.C.shape[0]
+
+    def hessian_product(self, W):
+        """``(H_t w_t)_t`` as an (s, n_columns) array."""
+        if self.shared:
+            return (self.gram @ W) * self.scale
+        return np.einsum("ijt,jt->it", self.H, W)
+
+    def diagonal(self):
+        """``H_t[j, j]`` as an (s, n_columns) array."""
+        if self.shared:
+            return np.outer(np.diag(self.gram), self.scale)
+        return np.einsum("jjt->jt", self.H).copy()
+
+    def column_update(self, j, delta):
+        """Change of ``H W`` when row ``j`` of ``W`` changes by ``delta``."""
+        if self.shared:
+            return np.outer(self.gram[:, j], delta * self.scale)
+        return self.H[:, j, :] * delta
+
+    def gradient(self, W, HW):
+        """Gradient of the loss: ``H W - C``."""
+        return HW - self.C
+
+    def moments(self, W, HW):
+        """``(data value, sum w r y, sum w r^2)`` at ``W`` (centred ``y``)."""
+        k = float(np.sum(self.k))
+        cw = float(np.vdot(W, self.C))
+        rr = max(k - 2.0 * cw + float(np.vdot(W, HW)), 0.0)
+        return 0.5 * rr, k - cw, rr
+
+    def intercept(self, W):
+        if self.x_mean is None:
+            return self.y_mean.copy()
+        return self.y_mean - np.einsum("jt,jt->t", self.x_mean, W)
+
+    def restrict(self, positions):
+        """The model on ``features[positions]`` (a copy of the needed blocks)."""
+        index = np.ix_(positions, positions)
+        x_mean = None if self.x_mean is None else self.x_mean[positions]
+        return GramModel(
+            self.features[positions],
+            self.C[positions],
+            self.k,
+            self.y_mean,
+            x_mean,
+            gram=None if self.gram is None else self.gram[index],
+            scale=self.scale,
+            H=None if self.H is None else self.H[positions][:, positions],
+        )
+
+    def eigen(self):
+        """Eigendecompositions of the Grams, computed once: ``(values, vectors)``.
+
+        Shared: ``values`` (s,), ``vectors`` (s, s). Per column: ``values``
+        (n_columns, s) and ``vectors`` (n_columns, s, s).
+        """
+        if getattr(self, "_eigen", None) is None:
+            if self.shared:
+                values, vectors = np.linalg.eigh(self.gram)
+            else:
+                values, vectors = np.linalg.eigh(np.moveaxis(self.H, 2, 0))
+            self._eigen = np.maximum(values, 0.0), vectors
+        return self._eigen
+
+
+def gram_entries(n_grams, n_features):
+    """Number of stored Gram entries for ``n_grams`` Grams of a feature set."""
+    return n_grams * n_features * n_features
+
+
+def _float_columns(X, rows, features):
+    """``X[rows][:, features]`` as float64 (dense)."""
+    block = X[rows][:, features]
+    if sparse.issparse(block):
+        block = block.toarray()
+    return np.asarray(block, dtype=np.float64)
+
+
+def _centred_moments(X, rows, features, Y, w, center):
+    """Weighted centred moments of ``X[rows][:, features]`` and ``Y`` (m, q).
+
+    Returns ``H, C, k, x_mean, y_mean`` with ``H`` (s, s), ``C`` (s, q),
+    ``k`` (q,). The only centring code of the package: means first, then the
+    centred products accumulated over row chunks, so a float32 ``X`` is
+    never converted to float64 as a whole and large offsets cancel exactly.
+    """
+    s, total = len(features), float(w.sum())
+    step = max(1, _CHUNK_ENTRIES // max(s, 1))
+    chunks = [slice(a, min(a + step, rows.size)) for a in range(0, rows.size, step)]
+    x_mean, y_mean = np.zeros(s), np.zeros(Y.shape[1])
+    if center and total > 0:
+        for part in chunks:
+            x_mean += w[part] @ _float_columns(X, rows[part], features)
+        x_mean /= total
+        y_mean = (w @ Y) / total
+    H, C = np.zeros((s, s)), np.zeros((s, Y.shape[1]))
+    for part in chunks:
+        Xc = _float_columns(X, rows[part], features) - x_mean
+        Xw = Xc * w[part, None]
+        H += Xw.T @ Xc
+        C += Xw.T @ (Y[part] - y_mean)
+    Yc = Y - y_mean
+    k = w @ (Yc * Yc)
+    return H, C, k, x_mean, y_mean
+
+
+def _shared_model(problem, features, center):
+    rows, row_weight, scale = problem.task_scale
+    Y = problem.datafit.dense_targets(rows.size)
+    gram, C, k, x_mean, y_mean = _centred_moments(
+        problem.X, rows, features, Y, row_weight, center
+    )
+    x_means = np.outer(x_mean, np.ones(Y.shape[1])) if center else None
+    return GramModel(
+        features, C * scale, k * scale, y_mean, x_means, gram=gram, scale=scale
+    )
+
+
+def gram_model(problem, features):
+    """The quadratic model of ``problem`` (squared loss) on ``features``."""
+    features = np.asarray(features, dtype=np.intp)
+    center = problem.fit_intercept
+    if problem.task_scale is not None:
+        return _shared_model(problem, features, center)
+    datafit = problem.datafit
+    rows, cols = datafit.entries()
+    y, w = datafit.entry_targets, datafit.entry_weights
+    T, s = problem.n_columns, len(features)
+    H, C = np.zeros((s, s, T)), np.zeros((s, T))
+    k, y_mean = np.zeros(T), np.zeros(T)
+    x_mean = np.zeros((s, T)) if center else None
+    bounds = np.searchsorted(cols, np.arange(T + 1))
+    for t in range(T):
+        part = slice(bounds[t], bounds[t + 1])
+        if part.start == part.stop:
+            continue
+        Ht, Ct, kt, xm, ym = _centred_moments(
+            problem.X, rows[part], features, y[part, None], w[part], center
+        )
+        H[:, :, t], C[:, t], k[t], y_mean[t] = Ht, Ct[:, 0], kt[0], ym[0]
+        if center:
+            x_mean[:, t] = xm
+    return GramModel(features, C, k, y_mean, x_mean, H=H)

@@ -1,0 +1,223 @@
+r"""Inner solvers on the quadratic model of a squared loss (see :mod:`._gram`).
+
+Both minimise
+
+.. math::
+
+    q(W) + \Omega(W), \qquad q(W) = \frac{1}{2}\sum_t \left(w_t^\top H_t w_t
+        - 2 c_t^\top w_t + k_t\right) + \frac{\rho}{2}\lVert W\rVert_F^2
+        + \frac{1}{2}\mathrm{tr}(W C W^\top)
+
+on a set of features, and neither slows down with the condition number of
+the ``H_t`` the way gradient steps do:
+
+* :func:`coordinate_descent` for penalties that separate over the rows of
+  ``W`` (L2,1, L1, none): one exact majorised step per row with the row's
+  own curvature, every epoch followed, every few epochs, by an Anderson
+  extrapolation of the last iterates (accepted only if it lowers the
+  objective). The extrapolated point also gives a second dual point, whose
+  residuals converge faster than the iterates' (celer's dual extrapolation).
+* :func:`admm` for spectral penalties (trace norm and its square):
+  alternating exact solves with ``H_t + (rho + tau) I`` (from one
+  eigendecomposition of the Grams) and the prox of the penalty, with the
+  penalty parameter ``tau`` balanced between the two residuals.
+
+Both stop when ``certificate.measure(W, HW)`` is at most ``tol``, or when the
+objective no longer decreases in double precision ("stalled").
+"""
+
+import numpy as np
+
+from ._problem import sqnorm
+
+_ANDERSON = 5  # iterates per extrapolation
+_STALL = 20  # checks without progress
+
+
+class Certificate:
+    """Objective, duality gap or KKT distance of the restricted problem.
+
+    The gap uses the better of the dual points built from the current
+    iterate and from the extrapolated one (``offer``).
+    """
+
+    def __init__(self, problem, model, criterion):
+        self.problem, self.model = problem, model
+        self.criterion = criterion
+        self.best_dual = -np.inf
+        self.best_point = None  # where the best dual value was found
+
+    def smooth(self, W, HW):
+        data, yr, rr = self.model.moments(W, HW)
+        return data + self.problem.quadratic_value(W), yr, rr
+
+    def gradient(self, W, HW):
+        return self.model.gradient(W, HW) + self.problem.quadratic_gradient(W)
+
+    def objective(self, W, HW):
+        return self.smooth(W, HW)[0] + self.problem.penalty.value(W)
+
+    def offer(self, W, HW):
+        """Record the dual value at the residuals of ``W`` (any point)."""
+        if self.criterion == "duality_gap":
+            _, yr, rr = self.model.moments(W, HW)
+            dual = self.problem.dual_at(W, self.gradient(W, HW), yr, rr)
+            if dual > self.best_dual:
+                self.best_dual, self.best_point = dual, W
+
+    def measure(self, W, HW):
+        if self.criterion != "duality_gap":
+            G = self.gradient(W, HW)
+            return _kkt(self.problem.penalty, W, G)
+        self.offer(W, HW)
+        return max(self.objective(W, HW) - self.best_dual, 0.0)
+
+
+class _Progress:
+    """Stall detection: neither the objective (in double precision) nor the
+    stopping measure (by 0.1 %) improved for ``patience`` checks in a row."""
+
+    def __init__(self):
+        self.value, self.measure, self.count = np.inf, np.inf, 0
+
+    def stalled(self, value, measure, patience):
+        improved = value < self.value - 4e-16 * abs(self.value)
+        improved |= measure < 0.999 * self.measure
+        self.value = min(self.value, value)
+        self.measure = min(self.measure, measure)
+        self.count = 0 if improved else self.count + 1
+        return self.count >= patience
+
+
+def _kkt(penalty, W, G):
+    if penalty.row_separable:
+        return float(np.sqrt(sqnorm(penalty.row_violations(W, G))))
+    return float(penalty.violation(W, G))
+
+
+def _row_curvatures(model, problem):
+    """Curvature of the objective in each entry of ``W`` along its own axis
+    (the coupling, which mixes the columns of a row, by its largest
+    eigenvalue): an (s, n_columns) array."""
+    return model.diagonal() + problem.quadratic_curvature
+
+
+def _sweep(model, problem, W, HW, D, order):
+    """One pass of exact (majorised with coupling) row minimisations, in place."""
+    penalty, ridge, coupling = problem.penalty, problem.ridge, problem.coupling
+    C = model.C
+    for j in order:
+        w = W[j]
+        g = HW[j] - C[j]
+        if ridge:
+            g = g + ridge * w
+        if coupling is not None:
+            g = g + w @ coupling
+        h = D[j]
+        u = penalty.row_minimizer(h * w - g, h)
+        delta = u - w
+        if np.any(delta):
+            W[j] = u
+            HW += model.column_update(j, delta)
+
+
+def _anderson(iterates):
+    """Extrapolation of the last iterates (None when ill-posed)."""
+    X = np.stack([w.ravel() for w in iterates])
+    U = np.diff(X, axis=0)
+    M = U @ U.T
+    M /= max(np.linalg.norm(M), 1e-300)
+    try:
+        z = np.linalg.solve(M + 1e-10 * np.eye(len(M)), np.ones(len(M)))
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(z)) or z.sum() == 0:
+        return None
+    c = z / z.sum()
+    return (c @ X[1:]).reshape(iterates[0].shape)
+
+
+def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=None):
+    """Block coordinate descent with Anderson acceleration on ``model``.
+
+    ``rows`` restricts the sweeps to some rows of ``W`` (the others stay
+    fixed, at zero in a working set). Returns ``W, HW, n_epochs, status``.
+    """
+    W = np.array(W, dtype=np.float64)
+    HW = model.hessian_product(W)
+    D = _row_curvatures(model, problem)
+    order = np.arange(W.shape[0]) if rows is None else rows
+    progress, history = _Progress(), [W.copy()]
+    for epoch in range(max_iter):
+        measure = certificate.measure(W, HW)
+        if measure <= tol:
+            return W, HW, epoch, "converged"
+        if progress.stalled(certificate.objective(W, HW), measure, _STALL):
+            return W, HW, epoch, "stalled"
+        _sweep(model, problem, W, HW, D, order)
+        history = (history + [W.copy()])[-(_ANDERSON + 1) :]
+        if len(history) == _ANDERSON + 1 and epoch % _ANDERSON == _ANDERSON - 1:
+            W, HW = _try_extrapolation(model, certificate, W, HW, history)
+    return W, HW, max_iter, "max_iter"
+
+
+def _try_extrapolation(model, certificate, W, HW, history):
+    W_acc = _anderson(history)
+    if W_acc is None:
+        return W, HW
+    HW_acc = model.hessian_product(W_acc)
+    certificate.offer(W_acc, HW_acc)
+    if certificate.objective(W_acc, HW_acc) < certificate.objective(W, HW):
+        return W_acc, HW_acc
+    return W, HW
+
+
+def _solve_shifted(model, R, shift):
+    """``(H_t + shift I)^{-1} r_t`` for every column, from the eigenvectors."""
+    values, vectors = model.eigen()
+    if model.shared:
+        denominator = np.outer(values, model.scale) + shift
+        return vectors @ ((vectors.T @ R) / denominator)
+    coeffs = np.einsum("tji,jt->it", vectors, R) / (values.T + shift)
+    return np.einsum("tij,jt->it", vectors, coeffs)
+
+
+def admm(model, problem, W, certificate, *, tol, max_iter):
+    """ADMM on ``q(W) + Omega(V)``, ``W = V``; returns ``V, HV, n_iter, status``.
+
+    Certificates are evaluated at ``V`` (where the penalty's structure, low
+    rank, holds exactly).
+    """
+    penalty, ridge = problem.penalty, problem.ridge
+    V = np.array(W, dtype=np.float64)
+    U = np.zeros_like(V)
+    values = model.eigen()[0]
+    top = float(values.max(initial=0.0)) * (model.scale.max() if model.shared else 1.0)
+    tau = max(np.sqrt(max(top, 1e-12) * max(_smallest(values, top), 1e-12)), 1e-12)
+    progress = _Progress()
+    HV = model.hessian_product(V)
+    for n_iter in range(max_iter):
+        measure = certificate.measure(V, HV)
+        if measure <= tol:
+            return V, HV, n_iter, "converged"
+        if progress.stalled(certificate.objective(V, HV), measure, 5 * _STALL):
+            return V, HV, n_iter, "stalled"
+        W = _solve_shifted(model, model.C + tau * (V - U), ridge + tau)
+        V_old = V
+        V = penalty.prox_value(W + U, 1.0 / tau)[0]
+        U += W - V
+        primal, dual = np.sqrt(sqnorm(W - V)), tau * np.sqrt(sqnorm(V - V_old))
+        if primal > 10 * dual:
+            tau *= 2.0
+            U /= 2.0
+        elif dual > 10 * primal:
+            tau /= 2.0
+            U *= 2.0
+        HV = model.hessian_product(V)
+    return V, HV, max_iter, "max_iter"
+
+
+def _smallest(values, top):
+    """A typical small eigenvalue (ignoring exact zeros of rank-deficient Grams)."""
+    positive = values[values > 1e-10 * max(top, 1e-300)]
+    return float(np.median(positive)) if positive.size else top

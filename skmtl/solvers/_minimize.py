@@ -1,0 +1,239 @@
+"""``minimize``: the one place that chooses an algorithm for a problem.
+
+* squared loss, no non-smooth penalty: the linear equations are solved
+  directly (:mod:`._closed_form`);
+* squared loss, penalty separable over features: working sets over the
+  features, each solved by coordinate descent with Anderson acceleration on
+  the quadratic model (:func:`._inner.coordinate_descent`);
+* squared loss, spectral penalty: ADMM on the quadratic model
+  (:func:`._inner.admm`);
+* logistic / multinomial loss: proximal Newton (:mod:`._prox_newton`), each
+  step a weighted least-squares problem handed back to :func:`minimize`;
+* anything whose quadratic model would not fit in memory: working sets with
+  proximal gradient on the design (:mod:`._prox_grad`).
+
+Every path reports a :class:`Result` whose ``status`` says why it stopped:
+``"converged"``, ``"max_iter"`` (more iterations would help) or
+``"stalled"`` (the objective no longer decreases in double precision: more
+iterations would not help).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._inner import Certificate, admm, coordinate_descent
+from ._problem import sqnorm
+
+_MIN_WORKING_SET = 20
+_GROWTH = 2
+_INNER_FRACTION = 0.1
+_MAX_OUTER = 50
+
+
+@dataclass
+class Result:
+    """What a solver returns."""
+
+    W: np.ndarray
+    b: np.ndarray
+    n_iter: int
+    status: str  # "converged", "max_iter" or "stalled"
+    kkt: float  # KKT distance at the solution
+    gap: float | None  # duality gap, when the problem has one
+    criterion: str  # "duality_gap" or "kkt": what ``tol`` was applied to
+    measure: float  # final value of the criterion
+    threshold: float  # the scaled tolerance the criterion was compared with
+    solver: str = ""
+
+    @property
+    def converged(self):
+        return self.status == "converged"
+
+
+def tolerance_scales(problem, null_gradient=None):
+    """Scales of the gap and of the KKT distance at the zero solution.
+
+    The gap scale is ``2 F(0)`` at the best intercept (``sum w (y - ybar)^2``
+    for the squared loss, scikit-learn's scaling); the KKT scale the norm of
+    the gradient there.
+    """
+    if null_gradient is None:
+        null_gradient = problem.full_gradient(*problem.null_point())
+    _, z0, g0, G0 = null_gradient
+    value, _ = problem.datafit.value_and_gradient(z0)
+    gap_scale = 2.0 * value
+    kkt_scale = float(np.sqrt(sqnorm(G0) + sqnorm(problem.intercept_gradient(g0))))
+    return (gap_scale if gap_scale > 0 else 1.0), (kkt_scale if kkt_scale > 0 else 1.0)
+
+
+def minimize(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0,
+             kkt_tol=None):
+    """Minimise ``problem`` from ``(W0, b0)`` (zero coefficients by default).
+
+    Stops on the duality gap (at most ``tol`` times ``2 F(0)``) when the
+    problem has one, else on the KKT distance (at most ``tol`` times its value
+    at zero); ``kkt_tol``, when given, is an absolute bound on the KKT
+    distance used instead. ``max_iter`` bounds the iterations of the chosen
+    algorithm (epochs, ADMM or Newton steps).
+    """
+    from ._closed_form import solve_quadratic
+    from ._prox_newton import prox_newton
+
+    options = dict(tol=tol, max_iter=max_iter, verbose=verbose, kkt_tol=kkt_tol)
+    if not problem.datafit.profiled_intercept:
+        return prox_newton(problem, W0, b0, **options)
+    penalty = problem.penalty
+    if penalty.alpha == 0:  # only quadratic terms: linear equations
+        return solve_quadratic(problem, W0, **options)
+    if not problem.gram_affordable(_MIN_WORKING_SET):
+        return _design_working_sets(problem, W0, b0, **options)
+    if penalty.row_separable:
+        return _working_sets(problem, W0, b0, **options)
+    return _spectral(problem, W0, b0, **options)
+
+
+def start_point(problem, W0, b0):
+    if W0 is None:
+        return problem.null_point()
+    W = np.array(W0, dtype=np.float64)
+    b = problem.null_point()[1] if b0 is None else np.array(b0, dtype=np.float64)
+    return W, b
+
+
+def criterion_of(problem, kkt_tol, tol, scales):
+    """``(criterion, threshold)`` for this problem."""
+    if kkt_tol is not None:
+        return "kkt", kkt_tol
+    if problem.has_duality_gap:
+        return "duality_gap", tol * scales[0]
+    return "kkt", tol * scales[1]
+
+
+def final_result(problem, W, b, n_iter, status, criterion, threshold, solver,
+                 best_dual=-np.inf):
+    """Certificates at ``(W, b)`` from the design (the reported figures)."""
+    b, z, g, G = problem.full_gradient(W, b)
+    kkt = problem.kkt_violation(W, G, g)
+    gap = None
+    if problem.has_duality_gap:
+        yr, rr = problem.datafit.residual_moments(z)
+        primal = problem.primal_from_moments(W, 0.5 * rr)
+        dual = max(problem.dual_at(W, G, yr, rr), best_dual)
+        gap = max(primal - dual, 0.0)
+    measure = gap if criterion == "duality_gap" else kkt
+    if measure <= threshold:
+        status = "converged"
+    elif status == "converged":
+        status = "stalled"  # the model said yes, the design says no: rounding
+    return Result(W, b, n_iter, status, kkt, gap, criterion, measure, threshold, solver)
+
+
+def _global_state(problem, model, W, certificate):
+    """Gradient of the smooth part on all features and the global measure."""
+    HW = model.hessian_product(W)
+    G = certificate.gradient(W, HW)
+    return HW, G, certificate.measure(W, HW)
+
+
+def _select(problem, W, G, size):
+    """Support plus the features violating optimality most (``size`` at most)."""
+    n_features = W.shape[0]
+    violations = problem.penalty.row_violations(W, G)
+    in_support = np.any(W != 0, axis=1)
+    size = min(n_features, max(size, _GROWTH * int(in_support.sum())))
+    scores = np.where(in_support, np.inf, violations)
+    candidates = np.flatnonzero(scores > 0)
+    if candidates.size > size:
+        candidates = candidates[np.argpartition(-scores[candidates], size - 1)[:size]]
+    selected = in_support.copy()
+    selected[candidates] = True
+    return np.flatnonzero(selected)
+
+
+def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
+    """Working sets, each solved by coordinate descent on the quadratic model.
+
+    When the model of all features fits in memory it is built once and the
+    global certificate comes from it; otherwise each working set gets its own
+    model and the global gradient comes from the design.
+    """
+    W, b = start_point(problem, W0, b0)
+    scales = tolerance_scales(problem)
+    criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
+    if not problem.gram_affordable(problem.n_features):
+        return _design_working_sets(
+            problem, W0, b0, tol=tol, max_iter=max_iter, verbose=verbose,
+            kkt_tol=kkt_tol, solver="working sets + coordinate descent",
+        )
+    model = problem.gram(np.arange(problem.n_features))
+    certificate = Certificate(problem, model, criterion)
+    n_iter, size, status, inner_tol = 0, _MIN_WORKING_SET, "max_iter", np.inf
+    previous = None
+    for outer in range(_MAX_OUTER):
+        HW, G, measure = _global_state(problem, model, W, certificate)
+        if verbose:
+            print(f"[skmtl] outer {outer}: {criterion} {measure:.3e} (tol "
+                  f"{threshold:.3e}), support {np.any(W != 0, axis=1).sum()}")
+        if measure <= threshold or n_iter >= max_iter or status == "stalled":
+            break
+        rows = _select(problem, W, G, size)
+        size = rows.size
+        stable = previous is not None and np.isin(rows, previous).all()
+        previous = rows
+        inner_tol = 0.3 * threshold if stable else max(
+            min(_INNER_FRACTION * measure, 0.5 * inner_tol), 0.3 * threshold
+        )
+        sub = Certificate(problem, model.restrict(rows), criterion)
+        WS, _, epochs, status = coordinate_descent(
+            sub.model, problem, W[rows], sub, tol=inner_tol,
+            max_iter=max_iter - n_iter,
+        )
+        W = np.zeros_like(W)
+        W[rows] = WS
+        n_iter += max(epochs, 1)
+        if sub.best_point is not None:  # the extrapolated dual, made global
+            W_dual = np.zeros_like(W)
+            W_dual[rows] = sub.best_point
+            certificate.offer(W_dual, model.hessian_product(W_dual))
+        if status == "stalled" and not stable:
+            status = "max_iter"  # a larger working set may still progress
+    b = model.intercept(W)
+    return final_result(
+        problem, W, b, n_iter, status, criterion, threshold,
+        "working sets + coordinate descent", certificate.best_dual,
+    )
+
+
+def _spectral(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
+    """ADMM on the quadratic model of all features (spectral penalties)."""
+    from ._prox_grad import design_working_sets
+
+    if problem.coupling is not None or not problem.gram_affordable(problem.n_features):
+        return design_working_sets(
+            problem, W0, b0, tol=tol, max_iter=max_iter, verbose=verbose,
+            kkt_tol=kkt_tol,
+        )
+    W, b = start_point(problem, W0, b0)
+    scales = tolerance_scales(problem)
+    criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
+    model = problem.gram(np.arange(problem.n_features))
+    certificate = Certificate(problem, model, criterion)
+    W, _, n_iter, status = admm(
+        model, problem, W, certificate, tol=0.5 * threshold, max_iter=max_iter
+    )
+    if verbose:
+        print(f"[skmtl] ADMM: {n_iter} iterations, {status}")
+    return final_result(
+        problem, W, model.intercept(W), n_iter, status, criterion, threshold,
+        "ADMM", certificate.best_dual,
+    )
+
+
+def _design_working_sets(problem, W0, b0, *, solver=None, **options):
+    from ._prox_grad import design_working_sets
+
+    return design_working_sets(problem, W0, b0, **options)
+
+
+__all__ = ["Result", "minimize", "tolerance_scales"]
