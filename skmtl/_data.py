@@ -29,6 +29,7 @@ __all__ = [
     "check_task_weights",
     "entry_weights",
     "observed_mask",
+    "sparse_to_dense",
     "target_weights",
     "validate_classification_targets",
     "validate_regression_targets",
@@ -134,6 +135,14 @@ def _mask_entries(mask):
 def is_sparse_targets(Y):
     """Whether ``Y`` is a scipy.sparse matrix or array (stored = observed)."""
     return sparse.issparse(Y)
+
+
+def sparse_to_dense(Y):
+    """A sparse target matrix as a dense float array, ``NaN`` where not stored."""
+    coo = sparse.coo_matrix(Y)
+    dense = np.full(coo.shape, np.nan)
+    dense[coo.row, coo.col] = coo.data
+    return dense
 
 
 def _sparse_entries(Y, n_samples):

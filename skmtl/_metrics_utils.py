@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 
-from ._data import check_sample_weight, observed_mask
+from ._data import check_sample_weight, is_sparse_targets, observed_mask, sparse_to_dense
 
 __all__ = [
     "average_scores",
@@ -62,7 +62,12 @@ def _pandas_to_numpy(obj):
 
 
 def _to_array(values, name):
-    """Array from an array-like; lists mixing strings and numbers stay objects."""
+    """Array from an array-like; lists mixing strings and numbers stay objects.
+
+    A sparse target matrix becomes dense with ``NaN`` where nothing is stored.
+    """
+    if is_sparse_targets(values):
+        return sparse_to_dense(values)
     if _is_pandas(values):
         return _pandas_to_numpy(values)
     try:

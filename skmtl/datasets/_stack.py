@@ -92,7 +92,7 @@ def _stack_targets(ys, sizes):
     return Y
 
 
-def stack_tasks(Xs, ys):
+def stack_tasks(Xs, ys, *, sparse=False):
     """Stack per-task data sets into one ``X`` and stacked targets ``Y``.
 
     Parameters
@@ -102,12 +102,17 @@ def stack_tasks(Xs, ys):
         ``X_t`` is sparse, the result is a CSR matrix.
     ys : list of array-like, each of shape (n_t,)
         Targets of each task: numbers, or labels of any type (e.g. strings).
+    sparse : bool, default=False
+        Return ``Y`` as a ``scipy.sparse.csr_array`` whose stored entries are
+        the observed targets (numeric targets only). Memory then grows with
+        the number of rows, not with rows times tasks: the format for many
+        tasks.
 
     Returns
     -------
     X : ndarray or CSR sparse matrix of shape (sum of n_t, n_features)
         The rows of task 0, then those of task 1, etc.
-    Y : ndarray of shape (sum of n_t, n_tasks)
+    Y : ndarray or sparse array of shape (sum of n_t, n_tasks)
         ``Y[i, t]`` is the target of row ``i`` if it belongs to task ``t`` and
         missing otherwise. If every ``y_t`` is numeric (bool, int or float),
         ``Y`` is float64 with ``NaN`` for missing entries; otherwise ``Y`` is
@@ -147,7 +152,24 @@ def stack_tasks(Xs, ys):
         ys[t] = _check_task_targets(ys[t], t, Xs[t].shape[0])
     sizes = np.array([X_t.shape[0] for X_t in Xs], dtype=np.intp)
     task_of_row = np.repeat(np.arange(len(Xs), dtype=np.intp), sizes)
+    if sparse:
+        return _stack_rows(Xs), _sparse_targets(ys, task_of_row), task_of_row
     return _stack_rows(Xs), _stack_targets(ys, sizes), task_of_row
+
+
+def _sparse_targets(ys, task_of_row):
+    from scipy import sparse as sp
+
+    values = np.concatenate([np.asarray(y).ravel() for y in ys])
+    if values.dtype.kind not in "biuf":
+        raise ValueError(
+            "stack_tasks(..., sparse=True) needs numeric targets (a sparse array "
+            f"holds numbers); got dtype {values.dtype}. Encode labels as numbers "
+            "or use sparse=False."
+        )
+    rows = np.arange(values.size)
+    shape = (values.size, len(ys))
+    return sp.csr_array((values.astype(np.float64), (rows, task_of_row)), shape=shape)
 
 
 def _take_rows(X, rows):

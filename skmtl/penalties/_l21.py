@@ -41,27 +41,25 @@ class L21:
 
         ``u = 0`` when :math:`\lVert a\rVert \le \alpha`; otherwise
         :math:`u_t = a_t / (h_t + \alpha / r)` with ``r = ||u||`` the root of
-        :math:`\sum_t a_t^2 / (h_t r + \alpha)^2 = 1`, found by Newton's
-        method from ``r = 0`` (the function is convex and decreasing, so the
-        iterates increase to the root).
+        :math:`1/\psi(r) = 1`, :math:`\psi(r) = \lVert a / (h r + \alpha)\rVert`.
+        :math:`1/\psi` is increasing, concave and linear when all ``h_t`` are
+        equal, so Newton's method reaches the root in one step then and in a
+        few otherwise (from the first step on, its iterates decrease to it).
         """
         a = np.where(h > 0, a, 0.0)  # a direction with no curvature stays at 0
         norm = float(np.sqrt(a @ a))
         alpha = self.alpha
         if norm <= alpha:
             return np.zeros_like(a)
-        h_max = float(h.max())
-        if float(h.min()) == h_max:  # equal curvatures: the plain prox
-            return a * ((1.0 - alpha / norm) / h_max)
-        r = 0.0
-        for _ in range(50):
+        r = (norm - alpha) / float(h.max())  # the root if every h_t were h_max
+        for _ in range(30):
             q = 1.0 / (h * r + alpha)
             aq = a * q
-            f = float(aq @ aq) - 1.0
-            slope = -2.0 * float((aq * aq) @ (h * q))
-            step = -f / slope
-            r += step
-            if step <= 1e-15 * r:
+            psi = float(np.sqrt(aq @ aq))
+            slope = float((aq * aq) @ (h * q)) / psi**3
+            step = (1.0 / psi - 1.0) / slope
+            r -= step
+            if abs(step) <= 1e-13 * r:
                 break
         if not r > 0:  # ||a|| equals alpha to rounding: u = 0
             return np.zeros_like(a)
