@@ -2,10 +2,9 @@
 
 An estimator subclass only says which problem it solves: ``_penalty(layout)``
 returns the non-smooth penalty, the ridge strength and the column coupling
-matrix. Squared loss with no non-smooth penalty goes to the closed-form
-solver, everything else to the working-set solver. The rest (validation of
-``X``, ``Y`` and weights; dropping rows with no observed target; warm starts;
-fitted attributes; convergence warnings) lives here, once.
+matrix; :func:`skmtl.solvers.minimize` chooses the algorithm. The rest
+(validation of ``X``, ``Y`` and weights; targets kept per observed entry;
+warm starts; fitted attributes; convergence warnings) lives here, once.
 """
 
 import warnings

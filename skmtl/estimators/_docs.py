@@ -19,10 +19,13 @@ task_weights : array-like of shape (n_tasks,) or float, default=None
 tol : float, default=1e-4
     Tolerance of the stopping criterion (see Notes).
 max_iter : int, default=1000
-    Maximum number of iterations of the solver: proximal-gradient steps
-    (summed over working sets) for the squared loss, conjugate-gradient steps
-    for its linear systems, proximal Newton steps for the logistic loss when
-    every task is binary (proximal-gradient steps with multiclass tasks).
+    Maximum number of iterations of the solver chosen by
+    :func:`skmtl.solvers.minimize`: coordinate-descent epochs (summed over
+    working sets) or ADMM iterations for the squared loss,
+    conjugate-gradient steps for its linear systems, proximal Newton steps
+    for the logistic loss. A fit that stops early warns; the warning says
+    whether more iterations would help ("did not converge") or not
+    ("stalled").
 warm_start : bool, default=False
     Start from the previous solution when refitting with the same shapes.
 verbose : int, default=0
@@ -43,6 +46,8 @@ n_iter_ : int
 kkt_violation_ : float
     Distance from minus the gradient of the smooth part to the
     subdifferential of the penalty at the solution (0 at the optimum).
+solver_ : str
+    The algorithm :func:`skmtl.solvers.minimize` chose for this fit.
 """
 
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)

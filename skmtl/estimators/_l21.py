@@ -61,8 +61,12 @@ class L21Regressor(
     -----
     Solved by a working-set method: an outer loop over all features picks
     the support plus the features that violate the optimality conditions
-    most; proximal gradient with Barzilai-Borwein steps solves the problem on
-    those features (through their Gram matrices when that is cheaper). It
+    most; block coordinate descent on the features' Gram matrices (one
+    exact row minimisation per feature, with each task's own curvature),
+    accelerated by Anderson extrapolation, solves the problem on those
+    features, so that badly conditioned designs do not slow it down the way
+    they slow gradient steps. The extrapolated iterates also give a second
+    dual point, which makes the duality gap tight near the optimum. It
     stops when the duality gap is at most ``tol`` times
     ``sum_{i,t} w_it (y_it - ybar_t)^2`` (``||Y - Ybar||_F^2 / n`` without
     weights), the scaling of scikit-learn's coordinate descent.
@@ -137,13 +141,14 @@ class L21Classifier(
 
     Notes
     -----
-    When every task is binary: proximal Newton, each step solving the
-    weighted least-squares model of the loss (iteratively reweighted least
-    squares) with the L2,1 penalty by the working-set solver of
-    :class:`L21Regressor`, then a line search on the true objective. With
-    multiclass tasks (whose Hessian couples the classes of a row): the
-    working-set proximal-gradient solver on the loss itself. There is no
-    closed-form dual, so it stops when the
+    Proximal Newton: each step solves the weighted least-squares model of
+    the loss (iteratively reweighted least squares) with the L2,1 penalty by
+    the solver of :class:`L21Regressor`, then a line search on the true
+    objective. For a multiclass task the class-coupled Hessian block of a
+    row is bounded by a multiple of the identity (so the model majorises the
+    loss near the point). If a line search finds no decrease, proximal
+    gradient on the true objective takes over. There is no closed-form dual,
+    so it stops when the
     KKT violation (including the intercept gradient) is at most ``tol``
     times its value at zero coefficients.
 

@@ -294,10 +294,9 @@ class MeanRegularizedClassifier(
 
     Notes
     -----
-    Newton's method when every task is binary (each step solves the weighted
-    least-squares model of the loss, a linear system, then a line search);
-    proximal gradient with Barzilai-Borwein steps with multiclass tasks. It
-    stops when the gradient norm (with the intercept's) is at most ``tol``
+    Proximal Newton (each step solves the weighted least-squares model of
+    the loss, a linear system, then a line search; see
+    :class:`L21Classifier` for multiclass tasks). It stops when the gradient norm (with the intercept's) is at most ``tol``
     times its value at zero coefficients.
 
     Examples
@@ -407,9 +406,11 @@ class TaskGraphRegressor(
     Notes
     -----
     With ``l1 = 0`` the problem is a linear system, solved as for
-    :class:`MeanRegularizedRegressor`. With ``l1 > 0`` the working-set
-    proximal-gradient solver runs until the KKT violation is at most ``tol``
-    times its value at zero coefficients.
+    :class:`MeanRegularizedRegressor`. With ``l1 > 0``: working sets and
+    coordinate descent as for :class:`L21Regressor` (the graph term, which
+    couples the tasks of a feature, bounded by its largest eigenvalue in
+    each row update), until the KKT violation is at most ``tol`` times its
+    value at zero coefficients.
 
     Examples
     --------
@@ -463,10 +464,10 @@ class TaskGraphClassifier(
 
     Notes
     -----
-    Proximal Newton when every task is binary: each step solves the weighted
-    least-squares model of the loss (a linear system when ``l1 = 0``, the
-    working-set solver otherwise), then a line search; proximal gradient
-    with multiclass tasks. Stops when the KKT violation is at most ``tol`` times
+    Proximal Newton: each step solves the weighted least-squares model of
+    the loss (a linear system when ``l1 = 0``, working sets and coordinate
+    descent otherwise), then a line search (see :class:`L21Classifier` for
+    multiclass tasks). Stops when the KKT violation is at most ``tol`` times
     its value at zero.
 
     Examples
@@ -543,9 +544,10 @@ _RELATION_ATTRIBUTES = """
 _RELATION_NOTES = """
     Notes
     -----
-    Proximal gradient (Barzilai-Borwein steps) on the squared-trace-norm
-    form; for a logistic loss with binary tasks inside proximal Newton
-    steps. The squared
+    ADMM on the squared-trace-norm form: exact solves with the task Gram
+    matrices (from one eigendecomposition) alternate with the prox of the
+    penalty, so conditioning does not slow it down; for a logistic loss
+    inside proximal Newton steps. The squared
     loss stops on the duality gap (at most ``tol`` times
     ``sum w (y - ybar)^2``); the logistic loss on the KKT violation (at most
     ``tol`` times its value at zero)."""

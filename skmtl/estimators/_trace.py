@@ -35,9 +35,10 @@ rank_ : int
 _TRACE_NOTES = """
 Notes
 -----
-Proximal gradient (Barzilai-Borwein steps; the prox soft-thresholds the
-singular values); for a logistic loss with binary tasks inside proximal Newton
-steps. The
+ADMM on the quadratic model of the loss: exact solves with the task Gram
+matrices (from one eigendecomposition) alternate with the prox of the trace
+norm (soft-thresholded singular values), so conditioning does not slow it
+down; for a logistic loss inside proximal Newton steps. The
 squared loss stops on the duality gap (at most ``tol``
 times ``sum w (y - ybar)^2``); the logistic loss on the KKT violation (at
 most ``tol`` times its value at zero). The rank counts singular values above

@@ -25,7 +25,7 @@ and the Newton subproblems of the logistic models.
 import numpy as np
 from scipy import sparse
 
-_CHUNK_ENTRIES = 2**22  # rows x features converted to float64 at once
+_CHUNK_ENTRIES = 2**20  # rows x features converted to float64 at once
 
 
 class GramModel:

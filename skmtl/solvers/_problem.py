@@ -21,7 +21,7 @@ from scipy import sparse
 from ._gram import gram_entries, gram_model
 from ._protocols import check_datafit, check_penalty
 
-_CHUNK_ENTRIES = 2**22
+_CHUNK_ENTRIES = 2**20
 _MAX_GRAM_ENTRIES = 2 * 10**7
 
 
@@ -94,32 +94,33 @@ class Problem:
             return np.zeros(self.rows.size)
         WS = W[features]
         if self.rows.size >= 0.5 * self.X.shape[0] * self.n_columns:
-            XW = _dot(self.X[:, features], WS)
+            XW = _dot(self.X, features, WS)
             return XW[self.rows, self.cols]
         out = np.empty(self.rows.size)
         step = max(1, _CHUNK_ENTRIES // features.size)
         for start in range(0, self.rows.size, step):
             part = slice(start, start + step)
-            XE = self.X[self.rows[part]][:, features]
-            XE = XE.toarray() if sparse.issparse(XE) else XE
+            XE = _block(self.X, self.rows[part], features)
             out[part] = np.einsum("ks,ks->k", XE, WS.T[self.cols[part]])
         return out
 
     def design_gradient(self, g, features=None):
-        """``X^T`` applied to the entry values ``g``: (n_features, n_columns)."""
-        X = self.X if features is None else self.X[:, features]
-        S = sparse.csr_matrix(
-            (g, (self.cols, self.rows)), shape=(self.n_columns, X.shape[0])
-        )
-        if X.dtype == np.float64:
-            return np.asarray((S @ X).T) if not sparse.issparse(X) else _dense(X.T @ S.T)
-        out = np.zeros((X.shape[1], self.n_columns))
-        step = max(1, _CHUNK_ENTRIES // max(X.shape[1], 1))
-        for start in range(0, X.shape[0], step):
-            part = slice(start, min(start + step, X.shape[0]))
-            block = X[part]
-            block = block.toarray() if sparse.issparse(block) else block
-            out += np.asarray(S[:, part] @ np.asarray(block, np.float64)).T
+        """``X^T`` applied to the entry values ``g``: (n_features, n_columns).
+
+        Accumulated over row chunks in float64, so neither a float64 copy of
+        a float32 ``X`` nor a copy of its columns is made.
+        """
+        n = self.X.shape[0]
+        if features is None:
+            features = np.arange(self.n_features)
+        S = sparse.csc_matrix((g, (self.cols, self.rows)), shape=(self.n_columns, n))
+        if sparse.issparse(self.X):
+            return _dense(self.X[:, features].T @ S.T)
+        out = np.zeros((features.size, self.n_columns))
+        step = max(1, _CHUNK_ENTRIES // max(features.size, 1))
+        for start in range(0, n, step):
+            part = slice(start, min(start + step, n))
+            out += np.asarray(S[:, part] @ _block(self.X, part, features)).T
         return out
 
     def intercept(self, xw, b):
@@ -241,15 +242,23 @@ def _dense(M):
     return np.asarray(M.toarray() if sparse.issparse(M) else M, dtype=np.float64)
 
 
-def _dot(X, W):
-    """``X @ W`` in float64, a float32 ``X`` converted by row chunks."""
-    if X.dtype == np.float64:
-        return _dense(X @ W)
-    out = np.empty((X.shape[0], W.shape[1]))
-    step = max(1, _CHUNK_ENTRIES // max(X.shape[1], 1))
-    for start in range(0, X.shape[0], step):
-        part = slice(start, min(start + step, X.shape[0]))
-        out[part] = _dense(X[part]) @ W
+def _block(X, rows, features):
+    """``X[rows][:, features]`` as a dense float64 array."""
+    block = X[rows]
+    block = block[:, features] if features.size < X.shape[1] else block
+    return np.asarray(block.toarray() if sparse.issparse(block) else block, np.float64)
+
+
+def _dot(X, features, W):
+    """``X[:, features] @ W`` in float64, by row chunks."""
+    if sparse.issparse(X):
+        return _dense(X[:, features] @ W)
+    n = X.shape[0]
+    out = np.empty((n, W.shape[1]))
+    step = max(1, _CHUNK_ENTRIES // max(features.size, 1))
+    for start in range(0, n, step):
+        part = slice(start, min(start + step, n))
+        out[part] = _block(X, part, features) @ W
     return out
 
 
