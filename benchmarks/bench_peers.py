@@ -89,13 +89,18 @@ def compare(solvers, value, X, Y, accuracy, repeat):
         runs = [quiet_fit(make, tol, X, Y) for _ in range(repeat)]
         t, fitted = min(runs, key=lambda r: r[0])
         gap = (value(fitted) - optimum) / abs(optimum)
-        out[name] = dict(tol=tol, time=t, gap=gap, n_iter=getattr(fitted, "n_iter_", ""))
+        out[name] = dict(
+            tol=tol, time=t, gap=gap, n_iter=getattr(fitted, "n_iter_", "")
+        )
     return out
 
 
 def report(title, results, reference, target):
     print(f"\n{title}")
-    print(f"{'solver':>16} {'tol':>8} {'time s':>9} {'rel gap':>9} {'n_iter':>7} {'ratio':>7}")
+    print(
+        f"{'solver':>16} {'tol':>8} {'time s':>9} {'rel gap':>9} "
+        f"{'n_iter':>7} {'ratio':>7}"
+    )
     for name, r in results.items():
         ratio = results[reference]["time"] / r["time"]
         print(
@@ -136,8 +141,9 @@ class MutarOnStacked:
     def __init__(self, alpha, tol, X3, Y3):
         from mutar import GroupLasso
 
-        self.model = GroupLasso(alpha=alpha, tol=tol, max_iter=1_000_000,
-                                fit_intercept=False)
+        self.model = GroupLasso(
+            alpha=alpha, tol=tol, max_iter=1_000_000, fit_intercept=False
+        )
         self.X3, self.Y3 = X3, Y3
 
     def fit(self, X, Y):
@@ -156,45 +162,45 @@ def school_vs_mutar(args):
         return squared_loss(X, Y, m.coef_.T, 0.0) + alpha * l21(m.coef_.T)
 
     solvers = {
-        "skmtl": lambda tol: L21Regressor(alpha=alpha, tol=tol, max_iter=100000,
-                                          fit_intercept=False),
+        "skmtl": lambda tol: L21Regressor(
+            alpha=alpha, tol=tol, max_iter=100000, fit_intercept=False
+        ),
         "mutar": lambda tol: MutarOnStacked(alpha, tol, X3, Y3),
     }
     results = compare(solvers, value, X, Y, 1e-9, args.repeat)
-    report(f"School L2,1, alpha = 0.1 alpha_max = {alpha:.4g}", results, "skmtl",
-           "0.05")
+    report(
+        f"School L2,1, alpha = 0.1 alpha_max = {alpha:.4g}", results, "skmtl", "0.05"
+    )
 
 
 # -- 2. shared X against skglm and scikit-learn ---------------------------------
-def skglm_model():
-    try:
-        from skglm import MultiTaskLasso as SkglmMTL
-    except ImportError:  # older skglm: the generic estimator with an L2_1 penalty
-        return None
-    return SkglmMTL
+def shared_shape(n, d, T, repeat):
+    # skglm 0.5 has MultiTaskLasso (QuadraticMultiTask + L2_1 + MultiTaskBCD)
+    from skglm import MultiTaskLasso as SkglmMTL
+
+    X, Y = make_data(n, d, T)
+    alpha = 0.1 * alpha_max(L21Regressor(), X, Y)
+
+    def value(m):
+        R = Y - X @ m.coef_.T - m.intercept_
+        return 0.5 / n * np.sum(R**2) + alpha * l21(m.coef_.T)
+
+    solvers = {
+        "skmtl": lambda tol: L21Regressor(alpha=alpha, tol=tol, max_iter=100000),
+        "skglm": lambda tol: SkglmMTL(alpha=alpha, tol=tol, max_iter=1000),
+        "sklearn": lambda tol: MultiTaskLasso(alpha=alpha, tol=tol, max_iter=100000),
+    }
+    results = compare(solvers, value, X, Y, 0.5e-7, repeat)
+    title = f"shared X (n, d, T) = {(n, d, T)}, alpha = 0.1 alpha_max"
+    report(title, results, "skmtl", "0.333")
 
 
 def shared_design(args):
-    SkglmMTL = skglm_model()
-    X0, Y0 = make_data(50, 30, 3, seed=1)
-    SkglmMTL(alpha=0.01).fit(X0, Y0)  # numba compilation, excluded from timings
+    from skglm import MultiTaskLasso as SkglmMTL
+
+    SkglmMTL(alpha=0.01).fit(*make_data(50, 30, 3, seed=1))  # numba compilation
     for n, d, T in QUICK_SHAPES if args.quick else SHAPES:
-        X, Y = make_data(n, d, T)
-        alpha = 0.1 * alpha_max(L21Regressor(), X, Y)
-
-        def value(m):
-            R = Y - X @ m.coef_.T - m.intercept_
-            return 0.5 / n * np.sum(R**2) + alpha * l21(m.coef_.T)
-
-        solvers = {
-            "skmtl": lambda tol: L21Regressor(alpha=alpha, tol=tol, max_iter=100000),
-            "skglm": lambda tol: SkglmMTL(alpha=alpha, tol=tol, max_iter=1000),
-            "sklearn": lambda tol: MultiTaskLasso(alpha=alpha, tol=tol,
-                                                  max_iter=100000),
-        }
-        results = compare(solvers, value, X, Y, 0.5e-7, args.repeat)
-        report(f"shared X (n, d, T) = {(n, d, T)}, alpha = 0.1 alpha_max", results,
-               "skmtl", "0.333")
+        shared_shape(n, d, T, args.repeat)
 
 
 # -- 3. Landmine against FISTA --------------------------------------------------
@@ -234,7 +240,9 @@ class FistaL21Logistic:
         self._setup(X, Y)
         V = np.zeros((self.sizes.size, X.shape[1] + 1))
         Z, t, ref = V.copy(), 1.0, None
-        for it in range(1, self.max_iter + 1):
+        it = 0
+        while it < self.max_iter:
+            it += 1
             V_new = self._prox(Z - self._grad(Z) / self.L)
             mapping = self.L * np.linalg.norm(Z - V_new)
             ref = mapping if ref is None else ref
@@ -263,8 +271,13 @@ def landmine_vs_fista(args):
         "fista": lambda tol: FistaL21Logistic(alpha, tol),
     }
     results = compare(solvers, value, X, Y, 1e-8, args.repeat)
-    report(f"Landmine logistic L2,1, alpha = 0.1 alpha_max = {alpha:.4g} "
-           "(skmtl n_iter = Newton steps)", results, "skmtl", "0.25")
+    report(
+        f"Landmine logistic L2,1, alpha = 0.1 alpha_max = {alpha:.4g} "
+        "(skmtl n_iter = Newton steps)",
+        results,
+        "skmtl",
+        "0.25",
+    )
 
 
 def main(argv=None):
@@ -277,8 +290,9 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     args.repeat = args.repeat or (2 if args.quick else 5)
-    parts = dict(school=school_vs_mutar, shared=shared_design,
-                 landmine=landmine_vs_fista)
+    parts = dict(
+        school=school_vs_mutar, shared=shared_design, landmine=landmine_vs_fista
+    )
     with threadpool_limits(1):
         for name, run in parts.items():
             if args.only in (None, name):

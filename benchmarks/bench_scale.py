@@ -64,8 +64,13 @@ def measure(X, Y):
     seconds, _, warned = fit_once(L21Regressor(alpha=alpha), X, Y, trace=False)
     model = L21Regressor(alpha=alpha)
     _, peak, _ = fit_once(model, X, Y, trace=True)
-    return dict(seconds=seconds, ratio=peak / X.nbytes, warned=warned,
-                n_iter=model.n_iter_, dtype=model.coef_.dtype)
+    return dict(
+        seconds=seconds,
+        ratio=peak / X.nbytes,
+        warned=warned,
+        n_iter=model.n_iter_,
+        dtype=model.coef_.dtype,
+    )
 
 
 # -- (a) one large float32 design ---------------------------------------------
@@ -123,8 +128,11 @@ def run_tasks(T, kind):
     try:
         r = measure(X, make(task, y, T))
     except (TypeError, ValueError) as error:
-        print(f"(b) T={T:>5} {kind:>6} Y: sparse Y not supported yet "
-              f"({type(error).__name__}: {str(error)[:100]})", flush=True)
+        print(
+            f"(b) T={T:>5} {kind:>6} Y: sparse Y not supported yet "
+            f"({type(error).__name__}: {str(error)[:100]})",
+            flush=True,
+        )
         return None
     print(
         f"(b) T={T:>5} {kind:>6} Y: fit {r['seconds']:8.2f} s, n_iter "
@@ -146,14 +154,19 @@ def main(argv=None):
             run_large(args.n)
         times = {}
         for T in args.tasks:
-            kinds = ["sparse"] if T >= 10000 else (
-                ["dense", "sparse"] if T >= 1000 else ["dense"])
+            kinds = (
+                ["sparse"]
+                if T >= 10000
+                else (["dense", "sparse"] if T >= 1000 else ["dense"])
+            )
             for kind in kinds:
                 times[T, kind] = run_tasks(T, kind)
     big, ref = times.get((10000, "sparse")), times.get((1000, "dense"))
     if big is not None and ref is not None:
-        print(f"10,000 tasks: {big:.1f} s (target <= 120 s), "
-              f"{big / ref:.1f}x the 1,000-task dense time (target <= 15x)")
+        print(
+            f"10,000 tasks: {big:.1f} s (target <= 120 s), "
+            f"{big / ref:.1f}x the 1,000-task dense time (target <= 15x)"
+        )
 
 
 if __name__ == "__main__":

@@ -67,7 +67,10 @@ def test_ill_conditioned_condition_number(kappa, shared_rows):
 
 def test_ill_conditioned_more_features_than_rows():
     X, _ = make_ill_conditioned_tasks(
-        n_tasks=2, n_rows_per_task=20, n_features=50, condition_number=1e3,
+        n_tasks=2,
+        n_rows_per_task=20,
+        n_features=50,
+        condition_number=1e3,
         random_state=0,
     )
     assert np.linalg.matrix_rank(X) == 38  # 40 rows, centred in 2 blocks
@@ -76,8 +79,12 @@ def test_ill_conditioned_more_features_than_rows():
 
 def test_ill_conditioned_own_rows_pattern_and_truth():
     X, Y, truth = make_ill_conditioned_tasks(
-        n_tasks=4, n_rows_per_task=25, n_features=12, n_informative=3,
-        random_state=1, return_coef=True,
+        n_tasks=4,
+        n_rows_per_task=25,
+        n_features=12,
+        n_informative=3,
+        random_state=1,
+        return_coef=True,
     )
     assert X.shape == (100, 12) and Y.shape == (100, 4)
     observed = ~np.isnan(Y)
@@ -92,8 +99,13 @@ def test_ill_conditioned_own_rows_pattern_and_truth():
 
 def test_ill_conditioned_shared_rows_missing_and_labels():
     X, Y = make_ill_conditioned_tasks(
-        n_tasks=6, n_rows_per_task=40, n_features=10, shared_rows=True,
-        missing_fraction=0.3, classification=True, random_state=0,
+        n_tasks=6,
+        n_rows_per_task=40,
+        n_features=10,
+        shared_rows=True,
+        missing_fraction=0.3,
+        classification=True,
+        random_state=0,
     )
     assert X.shape == (40, 10) and Y.shape == (40, 6)
     assert np.isnan(Y).sum() == round(0.3 * 240)

@@ -700,9 +700,7 @@ def make_ill_conditioned_tasks(
     n_total, n_blocks, rank = _check_ill_conditioned_params(params)
     rng = check_random_state(random_state)
     task = np.repeat(np.arange(n_blocks, dtype=np.intp), n_rows_per_task)
-    X = _ill_conditioned_design(
-        rng, task, n_features, rank, float(condition_number)
-    )
+    X = _ill_conditioned_design(rng, task, n_features, rank, float(condition_number))
     W, _ = _shared_support_coef(rng, n_tasks, 1, n_features, n_informative, None)
     Z, noise_std = _noisy_scores(X, W, None if shared_rows else task, noise, rng)
     Y = _labels(Z) if classification else Z[:, :, 0]
