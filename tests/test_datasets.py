@@ -13,6 +13,7 @@ from skmtl.datasets import (
     get_data_home,
     load_landmine,
     load_school,
+    make_ill_conditioned_tasks,
     make_multitask_classification,
     make_multitask_regression,
     stack_tasks,
@@ -30,6 +31,124 @@ GENERATORS = [make_multitask_regression, make_multitask_classification]
 def _need(path):
     if not path.is_file():
         pytest.skip(f"real data file {path} is not available")
+
+
+# ---------------------------------------------------------------------------
+# Ill-conditioned designs: condition number of the raw (= centred) design
+# ---------------------------------------------------------------------------
+
+
+def _condition_number(X):
+    s = np.linalg.svd(X, compute_uv=False)
+    s = s[s > 1e-12 * s[0]]
+    return s[0] / s[-1]
+
+
+@pytest.mark.parametrize("kappa", [1.0, 1e2, 1e4, 1e5])
+@pytest.mark.parametrize("shared_rows", [False, True])
+def test_ill_conditioned_condition_number(kappa, shared_rows):
+    X, _ = make_ill_conditioned_tasks(
+        n_tasks=5,
+        n_rows_per_task=80,
+        n_features=30,
+        condition_number=kappa,
+        shared_rows=shared_rows,
+        random_state=0,
+    )
+    # the raw design, which is also the (per-task) centred design
+    assert 0.5 * kappa <= _condition_number(X) <= 2 * kappa
+    assert np.allclose(X.mean(axis=0), 0, atol=1e-10)
+    if not shared_rows:
+        for t in range(5):
+            block = X[80 * t : 80 * (t + 1)]
+            assert np.allclose(block.mean(axis=0), 0, atol=1e-10)
+    assert np.mean(X**2) == pytest.approx(1.0)
+
+
+def test_ill_conditioned_more_features_than_rows():
+    X, _ = make_ill_conditioned_tasks(
+        n_tasks=2,
+        n_rows_per_task=20,
+        n_features=50,
+        condition_number=1e3,
+        random_state=0,
+    )
+    assert np.linalg.matrix_rank(X) == 38  # 40 rows, centred in 2 blocks
+    assert _condition_number(X) == pytest.approx(1e3, rel=1e-6)
+
+
+def test_ill_conditioned_own_rows_pattern_and_truth():
+    X, Y, truth = make_ill_conditioned_tasks(
+        n_tasks=4,
+        n_rows_per_task=25,
+        n_features=12,
+        n_informative=3,
+        random_state=1,
+        return_coef=True,
+    )
+    assert X.shape == (100, 12) and Y.shape == (100, 4)
+    observed = ~np.isnan(Y)
+    assert np.all(observed.sum(axis=1) == 1)
+    assert np.array_equal(np.argmax(observed, axis=1), truth.task)
+    assert np.array_equal(np.bincount(truth.task), [25] * 4)
+    assert truth.coef.shape == (4, 12) and truth.support.size == 3
+    assert np.all(truth.coef[:, truth.support] != 0)
+    assert np.count_nonzero(truth.coef) == 12
+    assert truth.singular_values.shape == (12,)
+
+
+def test_ill_conditioned_shared_rows_missing_and_labels():
+    X, Y = make_ill_conditioned_tasks(
+        n_tasks=6,
+        n_rows_per_task=40,
+        n_features=10,
+        shared_rows=True,
+        missing_fraction=0.3,
+        classification=True,
+        random_state=0,
+    )
+    assert X.shape == (40, 10) and Y.shape == (40, 6)
+    assert np.isnan(Y).sum() == round(0.3 * 240)
+    assert np.all((~np.isnan(Y)).sum(axis=0) >= 2)
+    assert set(np.unique(Y[~np.isnan(Y)])) == {0.0, 1.0}
+    _, Y_full = make_ill_conditioned_tasks(
+        n_tasks=3, shared_rows=True, classification=True, random_state=0
+    )
+    assert Y_full.dtype == np.int64
+
+
+def test_ill_conditioned_random_state():
+    a = make_ill_conditioned_tasks(random_state=3, return_coef=True)
+    b = make_ill_conditioned_tasks(random_state=3, return_coef=True)
+    c = make_ill_conditioned_tasks(random_state=4)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    np.testing.assert_array_equal(a[2].coef, b[2].coef)
+    assert not np.allclose(a[0], c[0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(condition_number=0.5), ValueError, "condition_number must be >= 1"),
+        (dict(condition_number=np.inf), ValueError, "must be finite"),
+        (dict(n_informative=60), ValueError, "n_informative=60 exceeds"),
+        (dict(n_rows_per_task=1), ValueError, "n_rows_per_task must be >= 2"),
+        (dict(n_tasks=2.5), TypeError, "n_tasks must be an int"),
+        (dict(missing_fraction=0.2), ValueError, "only with shared_rows=True"),
+        (dict(shared_rows=True, missing_fraction=1.0), ValueError, r"\[0, 1\)"),
+        (dict(noise=-1.0), ValueError, "noise must be >= 0"),
+        (dict(shared_rows="yes"), TypeError, "shared_rows must be a bool"),
+        (
+            dict(n_features=1, n_informative=1),
+            ValueError,
+            "needs a design of rank >= 2",
+        ),
+    ],
+)
+def test_ill_conditioned_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_ill_conditioned_tasks(**kwargs)
 
 
 # ---------------------------------------------------------------------------

@@ -8,12 +8,17 @@ wherever a task does not observe a row.
 
 from ._loaders import get_data_home, load_landmine, load_school
 from ._stack import stack_tasks, unstack_tasks
-from ._synthetic import make_multitask_classification, make_multitask_regression
+from ._synthetic import (
+    make_ill_conditioned_tasks,
+    make_multitask_classification,
+    make_multitask_regression,
+)
 
 __all__ = [
     "get_data_home",
     "load_landmine",
     "load_school",
+    "make_ill_conditioned_tasks",
     "make_multitask_classification",
     "make_multitask_regression",
     "stack_tasks",

@@ -13,7 +13,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
-__all__ = ["make_multitask_classification", "make_multitask_regression"]
+__all__ = [
+    "make_ill_conditioned_tasks",
+    "make_multitask_classification",
+    "make_multitask_regression",
+]
 
 _STRUCTURES = ("shared_support", "groups", "mean", "independent", "low_rank")
 
@@ -524,3 +528,193 @@ def make_multitask_classification(
     if not return_coef:
         return X, Y
     return X, Y, _truth(W, task_group, noise_std, task)
+
+
+# ---------------------------------------------------------------------------
+# Ill-conditioned designs (solver benchmarks)
+# ---------------------------------------------------------------------------
+
+
+def _check_ill_conditioned_params(params):
+    """Validate the arguments of :func:`make_ill_conditioned_tasks`."""
+    n_tasks = _check_int(params["n_tasks"], "n_tasks", 1)
+    n_rows = _check_int(params["n_rows_per_task"], "n_rows_per_task", 2)
+    n_features = _check_int(params["n_features"], "n_features", 1)
+    n_informative = _check_int(params["n_informative"], "n_informative", 1)
+    if n_informative > n_features:
+        raise ValueError(
+            f"n_informative={n_informative} exceeds n_features={n_features}."
+        )
+    kappa = _check_real(params["condition_number"], "condition_number", 1.0)
+    _check_real(params["noise"], "noise", 0.0)
+    for name in ("shared_rows", "classification"):
+        if not isinstance(params[name], (bool, np.bool_)):
+            raise TypeError(f"{name} must be a bool, got {params[name]!r}.")
+    fraction = _check_real(params["missing_fraction"], "missing_fraction", 0.0)
+    if fraction >= 1.0:
+        raise ValueError(f"missing_fraction must be in [0, 1), got {fraction}.")
+    if fraction > 0 and not params["shared_rows"]:
+        raise ValueError(
+            "missing_fraction applies only with shared_rows=True; with "
+            "shared_rows=False every task observes exactly its own rows."
+        )
+    n_blocks = 1 if params["shared_rows"] else n_tasks
+    n_total = n_rows * n_blocks
+    rank = min(n_features, n_total - n_blocks)
+    if kappa > 1 and rank < 2:
+        raise ValueError(
+            f"condition_number={kappa} > 1 needs a design of rank >= 2, but "
+            f"{n_total} rows centred in {n_blocks} block(s) with {n_features} "
+            f"feature(s) give rank {rank}."
+        )
+    return n_total, n_blocks, rank
+
+
+def _centred_orthonormal(rng, block, rank):
+    """``(n, rank)`` orthonormal columns, orthogonal to every block's indicator."""
+    Z = rng.standard_normal((block.size, rank))
+    for b in np.unique(block):
+        rows = block == b
+        Z[rows] -= Z[rows].mean(axis=0)
+    Q, R = np.linalg.qr(Z)
+    return Q * np.sign(np.diag(R))
+
+
+def _ill_conditioned_design(rng, block, n_features, rank, kappa):
+    """``sqrt(n) U diag(s) V^T``: singular values geometric from 1 to 1/kappa."""
+    n = block.size
+    U = _centred_orthonormal(rng, block, rank)
+    V, _ = np.linalg.qr(rng.standard_normal((n_features, n_features)))
+    s = kappa ** -np.linspace(0.0, 1.0, rank) if rank > 1 else np.ones(1)
+    s *= np.sqrt(n_features / np.sum(s**2))  # mean squared entry of X is 1
+    return np.sqrt(n) * (U * s) @ V[:, :rank].T
+
+
+def make_ill_conditioned_tasks(
+    n_tasks=20,
+    n_rows_per_task=50,
+    n_features=50,
+    *,
+    condition_number=1e4,
+    n_informative=10,
+    noise=1.0,
+    shared_rows=False,
+    missing_fraction=0.0,
+    classification=False,
+    random_state=None,
+    return_coef=False,
+):
+    """Generate multi-task data with correlated features of a given condition number.
+
+    Made to stress solvers: the design is ``X = sqrt(n) U diag(s) V^T`` with
+    ``U`` random orthonormal columns, ``V`` a random rotation (so the features
+    are correlated) and singular values ``s`` decreasing geometrically from
+    the largest to ``1 / condition_number`` of it, scaled so that the mean
+    squared entry of ``X`` is one. Every task uses the same ``n_informative``
+    features (a shared support) with its own weights, as in
+    ``make_multitask_regression(structure="shared_support")``.
+
+    The columns of ``U`` are centred within every task's rows (within all
+    rows with ``shared_rows=True``), so the design is already centred:
+    the raw, the centred and the per-task centred designs are the same
+    matrix, and the ratio of its largest to its smallest non-zero singular
+    value is exactly ``condition_number`` (its rank is ``min(n_features,
+    n_rows - n_blocks)``, one block per task with own rows, one with shared
+    rows). With ``shared_rows=False`` a single task's block of rows is not
+    controlled: it has rank at most ``n_rows_per_task - 1``.
+
+    Parameters
+    ----------
+    n_tasks : int, default=20
+        Number of tasks (columns of ``Y``).
+    n_rows_per_task : int, default=50
+        Rows of each task. With ``shared_rows=True`` the number of rows of
+        ``X``, all shared by the tasks. At least 2.
+    n_features : int, default=50
+        Number of features.
+    condition_number : float >= 1, default=1e4
+        Ratio of the largest to the smallest non-zero singular value of ``X``
+        (square root of that of ``X^T X``).
+    n_informative : int, default=10
+        Number of features used by every task.
+    noise : float, default=1.0
+        Relative noise level: the Gaussian noise of a task has standard
+        deviation ``noise`` times that of its noiseless scores ``X w_t`` on
+        its rows (signal-to-noise ratio ``1 / noise**2``).
+    shared_rows : bool, default=False
+        If False, each task has its own ``n_rows_per_task`` rows: ``X`` stacks
+        the rows of task 0, then of task 1, etc., and ``Y`` is ``NaN`` outside
+        each task's rows. If True, all tasks share the rows of ``X``.
+    missing_fraction : float in [0, 1), default=0.0
+        With ``shared_rows=True``, the fraction of the entries of ``Y`` set to
+        ``NaN`` at random (each task keeps at least 2 observed rows). Must be
+        0 with ``shared_rows=False``.
+    classification : bool, default=False
+        If True, binary labels ``1[x @ w_t + e > 0]`` instead of real targets.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the random draws, for reproducible output.
+    return_coef : bool, default=False
+        If True, also return the generating parameters.
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_features)
+        ``n_rows = n_tasks * n_rows_per_task`` with own rows,
+        ``n_rows_per_task`` with shared rows.
+    Y : ndarray of shape (n_rows, n_tasks)
+        Targets (float), or labels 0/1 (``int64`` when every entry is
+        observed, else float with ``NaN``), ``NaN`` where a task does not
+        observe a row.
+    truth : Bunch
+        Only if ``return_coef=True``: ``coef`` (n_tasks, n_features), the
+        true weights (zero off the shared support); ``support``, the indices
+        of the informative features; ``singular_values``, those of ``X``;
+        ``noise_std`` (n_tasks,); ``task``, the task of each row (None with
+        shared rows).
+
+    See Also
+    --------
+    make_multitask_regression : Independent standard normal features.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.datasets import make_ill_conditioned_tasks
+    >>> X, Y = make_ill_conditioned_tasks(
+    ...     n_tasks=3, n_rows_per_task=40, n_features=10, condition_number=1e3,
+    ...     random_state=0)
+    >>> X.shape, Y.shape
+    ((120, 10), (120, 3))
+    >>> s = np.linalg.svd(X, compute_uv=False)
+    >>> round(float(s[0] / s[-1]))
+    1000
+    >>> int(np.sum(~np.isnan(Y)))  # each row belongs to one task
+    120
+    >>> X, Y = make_ill_conditioned_tasks(
+    ...     n_tasks=4, n_rows_per_task=30, n_features=10, shared_rows=True,
+    ...     missing_fraction=0.25, classification=True, random_state=0)
+    >>> X.shape, int(np.isnan(Y).sum())
+    ((30, 10), 30)
+    """
+    params = dict(locals())
+    n_total, n_blocks, rank = _check_ill_conditioned_params(params)
+    rng = check_random_state(random_state)
+    task = np.repeat(np.arange(n_blocks, dtype=np.intp), n_rows_per_task)
+    X = _ill_conditioned_design(rng, task, n_features, rank, float(condition_number))
+    W, _ = _shared_support_coef(rng, n_tasks, 1, n_features, n_informative, None)
+    Z, noise_std = _noisy_scores(X, W, None if shared_rows else task, noise, rng)
+    Y = _labels(Z) if classification else Z[:, :, 0]
+    if shared_rows:
+        Y[_missing_mask(n_total, n_tasks, missing_fraction, rng)] = np.nan
+    if classification and not np.isnan(Y).any():
+        Y = Y.astype(np.int64)
+    if not return_coef:
+        return X, Y
+    truth = Bunch(
+        coef=W[:, 0],
+        support=np.flatnonzero(np.any(W[:, 0] != 0, axis=0)),
+        singular_values=np.linalg.svd(X, compute_uv=False)[:rank],
+        noise_std=noise_std[:, 0],
+        task=None if shared_rows else task,
+    )
+    return X, Y, truth
