@@ -11,13 +11,40 @@ plot.
 Splitting stacked data
 ----------------------
 With stacked targets a row is one sample, observed by one task (each task
-with its own rows) or by several (shared rows). An integer ``cv`` is a
-shuffled :class:`~sklearn.model_selection.KFold` over the rows: every task
-then has about ``1 / cv`` of its rows in each test fold, and a test fold in
-which a task has no observed entry gives that task a ``NaN`` score for that
-split (left out of its mean). Any scikit-learn splitter or an iterable of
-``(train, test)`` index arrays can be given instead, e.g. splits with a fixed
-number of training rows per task.
+with its own rows) or by several (shared rows). Data sets stacked task by
+task (:func:`~skmtl.datasets.stack_tasks`, School, Landmine) list the rows of
+task 0, then those of task 1, and so on. scikit-learn's default folds break
+on them:
+
+* ``cv=5`` in :class:`~sklearn.model_selection.GridSearchCV` or
+  :func:`~sklearn.model_selection.cross_validate` is an *unshuffled*
+  :class:`~sklearn.model_selection.KFold`: each test fold is a block of
+  consecutive rows, so whole tasks vanish from training folds, the fits fail
+  (a task without an observed target) and the search chooses among ``NaN``
+  scores;
+* a shuffled ``KFold`` keeps every task, but a small task can get no (or one)
+  row in a test fold, where its score is undefined, and folds are unbalanced
+  between tasks;
+* :class:`~sklearn.model_selection.StratifiedKFold` stratifies one label per
+  row, so it cannot balance rows observed by several tasks, nor classes
+  within tasks.
+
+:class:`TaskStratifiedKFold` spreads each task's observed rows, and the rows
+of each class of a classification task, evenly over the folds, each row in
+one test fold; :func:`task_train_test_split` draws a training set with a
+number (or fraction) of rows per task. Both assign rows by iterative
+stratification: every row belongs to one stratum per task it observes (the
+task, or the task and its class), the strata are visited from the rarest,
+and a row goes to the fold that still lacks most rows of the stratum being
+visited, its other strata being counted too, so that shared rows keep every
+task balanced. An integer ``cv`` in :func:`compare` is a shuffled
+:class:`TaskStratifiedKFold`. The one-line fix for a grid search::
+
+    GridSearchCV(estimator, grid, scoring=skmtl.metrics.get_scorer("r2"),
+                 cv=TaskStratifiedKFold())
+
+(scikit-learn's scorer strings such as ``scoring="r2"`` cannot score targets
+with missing entries either; see :mod:`skmtl.metrics`.)
 """
 
 import numbers
@@ -30,16 +57,16 @@ import numpy as np
 from scipy import stats
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.model_selection import KFold
 from sklearn.utils import _safe_indexing
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length
 
 from . import metrics
 from ._metrics_utils import read_targets
+from ._splitters import TaskStratifiedKFold, task_train_test_split
 from .baselines import PooledBaseline, SingleTaskBaseline
 
-__all__ = ["Comparison", "compare"]
+__all__ = ["Comparison", "TaskStratifiedKFold", "compare", "task_train_test_split"]
 
 _PROBA_OR_SCORE = ("predict_proba", "decision_function")
 
@@ -171,11 +198,13 @@ def _reference(estimator, name):
     return name
 
 
-def _check_splits(cv, X, Y, random_state):
+def _check_splits(cv, X, Y, random_state, classifier):
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
         if cv < 2:
             raise ValueError(f"cv must be at least 2 folds; got {cv}.")
-        cv = KFold(int(cv), shuffle=True, random_state=random_state)
+        cv = TaskStratifiedKFold(
+            int(cv), random_state=random_state, labels=bool(classifier)
+        )
     splits = list(cv.split(X, Y)) if hasattr(cv, "split") else list(cv)
     if not splits:
         raise ValueError("cv gave no (train, test) split.")
@@ -302,8 +331,9 @@ def compare(
         Stacked targets, ``NaN`` (``None`` for labels) where a task does not
         observe a row. A DataFrame's columns name the tasks.
     cv : int, splitter or iterable of (train, test), default=5
-        An int is a :class:`~sklearn.model_selection.KFold` over the rows,
-        shuffled with ``random_state`` (see the module docstring); a splitter
+        An int is a :class:`TaskStratifiedKFold` (shuffled with
+        ``random_state``, stratified by class for classifiers; see the module
+        docstring); a splitter
         is called as ``cv.split(X, Y)``. Every estimator gets the same splits.
     scoring : str or callable, default=None
         ``"r2"`` (default for regressors), ``"neg_mean_squared_error"``,
@@ -360,7 +390,7 @@ default=None
     scorer, label = _check_scoring(scoring, classifier)
     check_consistent_length(X, Y, sample_weight)
     task_names = read_targets(Y, "Y")[2]
-    splits = _check_splits(cv, X, Y, random_state)
+    splits = _check_splits(cv, X, Y, random_state, classifier)
     n_splits, n_tasks = len(splits), len(task_names)
     progress = _Progress(verbose, len(estimators) * n_splits, n_splits, label)
     jobs = (

@@ -20,7 +20,7 @@ from skmtl import (
 )
 from skmtl.datasets import make_multitask_classification, make_multitask_regression
 from skmtl.metrics import get_scorer
-from skmtl.model_selection import Comparison, compare
+from skmtl.model_selection import Comparison, TaskStratifiedKFold, compare
 
 
 def shared_support_data(seed=0):
@@ -290,8 +290,8 @@ def test_sample_weight_reaches_fit_and_score(favourable):
     weight = np.random.default_rng(0).uniform(0.2, 2.0, X.shape[0])
     models = {"ridge": SingleTaskBaseline(Ridge())}
     weighted = compare(models, X, Y, cv=3, random_state=0, sample_weight=weight)
-    cv = KFold(3, shuffle=True, random_state=0)
-    train, test = next(cv.split(X))
+    cv = TaskStratifiedKFold(3, random_state=0, labels=False)  # what cv=3 means
+    train, test = next(cv.split(X, Y))
     fitted = SingleTaskBaseline(Ridge()).fit(
         X[train], Y[train], sample_weight=weight[train]
     )
