@@ -11,6 +11,7 @@ import sys
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.exceptions import UndefinedMetricWarning
 
 from ._data import check_sample_weight, observed_mask
@@ -61,8 +62,20 @@ def _pandas_to_numpy(obj):
         return values
 
 
+def _sparse_to_nan(values):
+    """Dense float array of a sparse matrix: stored entries are observed,
+    the others missing (``NaN``); an explicitly stored 0 is an observed 0."""
+    coo = sp.coo_array(values)
+    coo.sum_duplicates()
+    dense = np.full(coo.shape, np.nan)
+    dense[coo.row, coo.col] = coo.data
+    return dense
+
+
 def _to_array(values, name):
     """Array from an array-like; lists mixing strings and numbers stay objects."""
+    if sp.issparse(values):
+        return _sparse_to_nan(values)
     if _is_pandas(values):
         return _pandas_to_numpy(values)
     try:
