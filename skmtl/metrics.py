@@ -38,8 +38,8 @@ wrap these metrics as ``scorer(estimator, X, Y)`` callables that work as
 
 import inspect
 import warnings
-from functools import partial
 from collections.abc import Callable, Mapping
+from functools import partial
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -255,9 +255,7 @@ def mean_absolute_error(
 
 
 def _explained_variance_one_task(y, pred, sample_weight=None):
-    return float(
-        skm.explained_variance_score(y, pred, sample_weight=sample_weight)
-    )
+    return float(skm.explained_variance_score(y, pred, sample_weight=sample_weight))
 
 
 def explained_variance_score(
@@ -835,8 +833,7 @@ def _check_scorer_multioutput(multioutput):
     if isinstance(multioutput, str):
         if multioutput == "raw_values":
             raise ValueError(
-                "A scorer returns one number: multioutput='raw_values' is not "
-                "allowed."
+                "A scorer returns one number: multioutput='raw_values' is not allowed."
             )
         if multioutput != "uniform_average":
             raise ValueError(

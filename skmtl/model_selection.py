@@ -6,7 +6,7 @@ scores each task on the observed entries of each test fold. The
 it beats a baseline (usually :class:`~skmtl.SingleTaskBaseline`), the mean
 gain over tasks with a confidence interval, and whether the difference is
 significant over tasks (by default a paired sign-flip permutation test over
-tasks, exact for up to 16 tasks, on scale-free relative differences; see
+tasks, exact for up to 20 tasks, on scale-free relative differences; see
 :class:`Comparison`), as numbers, sentences, a text table, a CSV or pandas
 table and a plot.
 
@@ -56,9 +56,10 @@ import warnings
 from collections.abc import Mapping
 
 import numpy as np
-from sklearn.base import clone, is_classifier
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils import _safe_indexing
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length
 
@@ -66,8 +67,15 @@ from . import _stats, metrics
 from ._metrics_utils import read_targets
 from ._splitters import TaskStratifiedKFold, task_train_test_split
 from .baselines import PooledBaseline, SingleTaskBaseline
+from .estimators import alpha_max
 
-__all__ = ["Comparison", "TaskStratifiedKFold", "compare", "task_train_test_split"]
+__all__ = [
+    "Comparison",
+    "RelativeAlpha",
+    "TaskStratifiedKFold",
+    "compare",
+    "task_train_test_split",
+]
 
 _WIN, _TIE, _LOSS = "#2166ac", "#a0a0a0", "#d6604d"
 
@@ -110,8 +118,7 @@ class _TaskScorer:
         metric pools the tasks."""
         method, output = self._respond(estimator, X)
         if self.is_pooled:
-            scores, pooled = metrics._explained_variance_shares(Y, output, sample_weight)
-            return scores, pooled
+            return metrics._explained_variance_shares(Y, output, sample_weight)
         kwargs = dict(self.kwargs, multioutput="raw_values")
         if method != "predict" and hasattr(estimator, "classes_"):
             kwargs["classes"] = estimator.classes_
@@ -202,6 +209,97 @@ def _search_warning(estimator, name, split):
         "and chose among them; its results are unreliable. "
         + ("; ".join(hints) + "." if hints else "See skmtl.model_selection.")
     )
+
+
+# --------------------------------------------------------------------------
+# A penalty relative to alpha_max
+# --------------------------------------------------------------------------
+
+
+def _inner_has(method):
+    return lambda self: hasattr(self.estimator, method)
+
+
+class RelativeAlpha(MetaEstimatorMixin, BaseEstimator):
+    """``estimator`` with its penalty set to ``ratio * alpha_max`` at each fit.
+
+    At ``fit``, the parameter ``param`` of a clone of ``estimator`` is set to
+    ``ratio * skmtl.alpha_max(estimator, X, Y)`` computed on the training
+    data, then the clone is fitted. A grid search over ``ratio`` then tunes
+    the penalty on a scale that does not depend on the data (``ratio=1``: all
+    coefficients zero), without looking at the validation rows; the nested
+    parameters stay reachable as ``estimator__<name>``.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A model accepted by :func:`skmtl.alpha_max` (one with a sparsity
+        parameter: L2,1, trace norm, task graph with ``l1``).
+    ratio : float, default=0.1
+        Penalty as a fraction of ``alpha_max``, > 0.
+    param : str, default="alpha"
+        The parameter set, e.g. ``"l1"`` for ``TaskGraphRegressor``.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted clone.
+    alpha_max_ : float
+        ``alpha_max`` of the training data.
+    classes_ : list of ndarray
+        Of the fitted clone (classifiers only).
+
+    Examples
+    --------
+    >>> from skmtl import L21Regressor
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.model_selection import RelativeAlpha
+    >>> X, Y = make_multitask_regression(40, 10, 3, random_state=0)
+    >>> model = RelativeAlpha(L21Regressor(), ratio=0.2).fit(X, Y)
+    >>> bool(model.estimator_.alpha == 0.2 * model.alpha_max_)
+    True
+    """
+
+    def __init__(self, estimator, ratio=0.1, param="alpha"):
+        self.estimator = estimator
+        self.ratio = ratio
+        self.param = param
+
+    def fit(self, X, y, **fit_params):
+        """Set ``param`` to ``ratio * alpha_max(X, y)`` and fit a clone."""
+        if not (isinstance(self.ratio, numbers.Real) and self.ratio > 0):
+            raise ValueError(f"ratio must be a positive number; got {self.ratio!r}.")
+        self.alpha_max_ = float(alpha_max(self.estimator, X, y))
+        model = clone(self.estimator).set_params(
+            **{self.param: self.ratio * self.alpha_max_}
+        )
+        self.estimator_ = model.fit(X, y, **fit_params)
+        if hasattr(model, "classes_"):
+            self.classes_ = model.classes_
+        if hasattr(model, "n_features_in_"):
+            self.n_features_in_ = model.n_features_in_
+        return self
+
+    def predict(self, X):
+        """The fitted clone's prediction."""
+        return self.estimator_.predict(X)
+
+    @available_if(_inner_has("predict_proba"))
+    def predict_proba(self, X):
+        """The fitted clone's probabilities."""
+        return self.estimator_.predict_proba(X)
+
+    @available_if(_inner_has("decision_function"))
+    def decision_function(self, X):
+        """The fitted clone's decision function."""
+        return self.estimator_.decision_function(X)
+
+    def score(self, X, y, sample_weight=None):
+        """The fitted clone's ``score``."""
+        return self.estimator_.score(X, y, sample_weight=sample_weight)
+
+    def __sklearn_tags__(self):
+        return self.estimator.__sklearn_tags__()
 
 
 # --------------------------------------------------------------------------
@@ -433,7 +531,7 @@ default=None
     test : {"permutation", "bootstrap", "wilcoxon"}, default="permutation"
         Paired two-sided test over tasks of the per-task differences (see
         :class:`Comparison`): the sign-flip permutation test of their mean
-        (exact for up to 16 tasks), the bootstrap test of their mean, or the
+        (exact for up to 20 tasks), the bootstrap test of their mean, or the
         Wilcoxon signed-rank test.
     difference : {"auto", "relative", "absolute"}, default="auto"
         Scale of the per-task differences that the test, the effect size and
@@ -448,7 +546,7 @@ default=None
     confidence_level : float, default=0.95
         Of the bootstrap interval of the mean difference over tasks.
     n_resamples : int, default=9999
-        Random sign patterns (permutation test beyond 16 tasks) and bootstrap
+        Random sign patterns (permutation test beyond 20 tasks) and bootstrap
         resamples.
 
     With ``scoring="explained_variance_mtl"`` (one pooled statistic for all
@@ -591,6 +689,7 @@ def _csv_value(value):
         return int(value)
     return value
 
+
 _DIFFERENCES = ("auto", "relative", "absolute")
 
 
@@ -634,7 +733,7 @@ class Comparison:
         ``difference="relative"``.
     test : {"permutation", "bootstrap", "wilcoxon"}, default="permutation"
         The paired test over tasks: sign-flip permutation test of the mean
-        difference (exact enumeration of the ``2^T`` sign patterns up to 16
+        difference (exact enumeration of the ``2^T`` sign patterns up to 20
         tasks, else ``n_resamples`` random patterns), bootstrap test of the
         mean, or Wilcoxon signed-rank test (ties within the tolerance set to
         zero and split).
@@ -917,7 +1016,7 @@ pooled_scores, best_score, test, difference_basis, confidence_level
         if np.isnan(value):
             return "nan"
         if self.difference_basis == "relative":
-            return f"{100 * value:+.3g}%"
+            return f"{100 * value:+.1f}%"
         return f"{value:+.3g}"
 
     def _effect_text(self, name):
@@ -1162,9 +1261,7 @@ pooled_scores, best_score, test, difference_basis, confidence_level
             writer = csv.writer(file)
             writer.writerow(_LONG_COLUMNS)
             for row in zip(*(columns[key] for key in _LONG_COLUMNS), strict=True):
-                writer.writerow(
-                    ["" if _is_nan(v) else _csv_value(v) for v in row]
-                )
+                writer.writerow(["" if _is_nan(v) else _csv_value(v) for v in row])
 
     def plot(self, ax=None, kind="tasks"):
         """Picture of the per-task comparison with the baseline.

@@ -880,9 +880,7 @@ def test_regression_scorer_names_average_the_sklearn_metric_per_task(name):
         expected.append(metric(Y[rows, t], pred[rows, t]))
     scorer = metrics.get_scorer(name)
     X = np.zeros((len(Y), 1))
-    assert scorer(FixedPredictor(pred), X, Y) == pytest.approx(
-        sign * np.mean(expected)
-    )
+    assert scorer(FixedPredictor(pred), X, Y) == pytest.approx(sign * np.mean(expected))
 
 
 class FixedClassifier(ClassifierMixin, BaseEstimator):

@@ -20,7 +20,12 @@ from skmtl import (
 )
 from skmtl.datasets import make_multitask_classification, make_multitask_regression
 from skmtl.metrics import get_scorer
-from skmtl.model_selection import Comparison, TaskStratifiedKFold, compare
+from skmtl.model_selection import (
+    Comparison,
+    RelativeAlpha,
+    TaskStratifiedKFold,
+    compare,
+)
 
 
 def shared_support_data(seed=0):
@@ -283,8 +288,9 @@ def test_bad_arguments_are_clear(favourable):
     with pytest.raises(ValueError, match="test must be one of"):
         compare(models, X, Y, test="t-test")
     with pytest.raises(ValueError, match="needs the best possible score"):
-        compare(models, X, Y, scoring=lambda e, X_, Y_: np.zeros(15),
-                difference="relative")
+        compare(
+            models, X, Y, scoring=lambda e, X_, Y_: np.zeros(15), difference="relative"
+        )
     with pytest.raises(ValueError, match="mixes classifiers and regressors"):
         compare({"a": L21Regressor(), "b": L21Classifier()}, X, Y)
     with pytest.raises(TypeError, match="non-empty dict"):
@@ -347,7 +353,7 @@ def brute_force_sign_flip(d):
 @pytest.mark.parametrize("seed", range(4))
 def test_sign_flip_pvalue_equals_brute_force_enumeration(seed):
     rng = np.random.default_rng(seed)
-    n_tasks = [5, 7, 9, 12][seed]
+    n_tasks = [5, 7, 12, 17][seed]
     base = rng.uniform(0.2, 0.6, n_tasks)
     gain = rng.normal(0.03, 0.05, n_tasks)
     result = comparison(base + gain, base, difference="absolute")
@@ -361,12 +367,18 @@ def test_sign_flip_pvalue_equals_brute_force_enumeration(seed):
     )
 
 
-def test_monte_carlo_sign_flip_beyond_16_tasks_is_close_to_exact():
+def test_monte_carlo_sign_flip_beyond_20_tasks_is_close_to_exact():
     rng = np.random.default_rng(0)
-    d = rng.normal(0.01, 0.05, 17)
-    base = np.full(17, 0.5)
+    d = rng.normal(0.01, 0.05, 21)
+    base = np.full(21, 0.5)
     result = comparison(base + d, base, difference="absolute", n_resamples=9999)
-    exact = brute_force_sign_flip(d)
+    # exact, enumerated by blocks of sign patterns (a loop would be too slow)
+    hits = 0
+    for start in range(0, 2**21, 2**15):
+        codes = np.arange(start, start + 2**15)[:, None]
+        signs = 1.0 - 2.0 * ((codes >> np.arange(21)) & 1)
+        hits += np.sum(np.abs(signs @ d) >= abs(d.sum()) - 1e-12)
+    exact = hits / 2**21
     assert 0.02 < exact < 0.98
     assert abs(result.pvalues["mtl"] - exact) < 0.02
     assert "9999 random sign patterns" in result.verdict("mtl")
@@ -478,3 +490,39 @@ def test_to_csv_writes_the_long_table(favourable, tmp_path):
     assert float(first["relative_difference"]) == pytest.approx(
         result.relative_difference("L21")[0]
     )
+
+
+# ---------------------------------------------------------------------------
+# RelativeAlpha
+# ---------------------------------------------------------------------------
+
+
+def test_relative_alpha_fits_the_estimator_at_ratio_times_alpha_max():
+    X, Y = shared_support_data()
+    top = alpha_max(L21Regressor(), X, Y)
+    model = RelativeAlpha(L21Regressor(), ratio=0.2).fit(X, Y)
+    direct = L21Regressor(alpha=0.2 * top).fit(X, Y)
+    assert model.alpha_max_ == pytest.approx(top)
+    assert_allclose(model.estimator_.coef_, direct.coef_)
+    assert_allclose(model.predict(X), direct.predict(X))
+    assert model.score(X, Y) == pytest.approx(direct.score(X, Y))
+    at_top = RelativeAlpha(L21Regressor(), ratio=1.0).fit(X, Y)
+    assert not at_top.estimator_.coef_.any()
+    with pytest.raises(ValueError, match="ratio must be a positive number"):
+        RelativeAlpha(L21Regressor(), ratio=0.0).fit(X, Y)
+
+
+def test_relative_alpha_in_a_grid_search_and_for_classifiers():
+    X, Y = make_multitask_classification(40, 6, 3, shared_rows=False, random_state=0)
+    search = GridSearchCV(
+        RelativeAlpha(L21Classifier()),
+        {"ratio": [0.5, 0.1]},
+        scoring=get_scorer("neg_log_loss"),
+        cv=TaskStratifiedKFold(3, random_state=0),
+        error_score="raise",
+    ).fit(X, Y)
+    best = search.best_estimator_
+    assert len(best.classes_) == 3
+    assert len(best.predict_proba(X)) == 3
+    assert hasattr(best, "decision_function")
+    assert not hasattr(RelativeAlpha(Ridge()), "predict_proba")

@@ -64,9 +64,7 @@ def test_every_training_fold_observes_every_task_and_tests_partition(shuffle, n_
 
 def test_sklearn_default_folds_lose_whole_tasks_and_ours_do_not():
     X, Y = per_task_data(30, 5)  # KFold(5): one whole task per test fold
-    lost = [
-        not observed(Y[train]).any(axis=0).all() for train, _ in KFold(5).split(X)
-    ]
+    lost = [not observed(Y[train]).any(axis=0).all() for train, _ in KFold(5).split(X)]
     assert all(lost)  # the failure TaskStratifiedKFold exists for
     for train, _ in TaskStratifiedKFold(5, random_state=0).split(X, Y):
         assert observed(Y[train]).any(axis=0).all()
