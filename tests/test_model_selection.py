@@ -526,3 +526,38 @@ def test_relative_alpha_in_a_grid_search_and_for_classifiers():
     assert len(best.predict_proba(X)) == 3
     assert hasattr(best, "decision_function")
     assert not hasattr(RelativeAlpha(Ridge()), "predict_proba")
+
+
+# ---------------------------------------------------------------------------
+# Parallel and distributed fits
+# ---------------------------------------------------------------------------
+
+
+def test_compare_on_a_dask_cluster_equals_the_serial_run():
+    distributed = pytest.importorskip("dask.distributed")
+    from joblib import parallel_backend
+
+    X, Y = shared_support_data(seed=4)
+    grid = {"ratio": [0.3, 0.1]}
+    models = {
+        "L21": GridSearchCV(
+            RelativeAlpha(L21Regressor()),
+            grid,
+            scoring=get_scorer("r2"),
+            cv=TaskStratifiedKFold(2, random_state=0),
+            n_jobs=2,
+        ),
+        "single": SingleTaskBaseline(Ridge(), n_jobs=2),
+    }
+    serial = compare(models, X, Y, cv=2, random_state=0, n_jobs=1)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        with parallel_backend("dask"):
+            remote = compare(models, X, Y, cv=2, random_state=0, n_jobs=-1)
+    for name in models:
+        assert_allclose(remote.scores[name], serial.scores[name], rtol=1e-10)
+    assert remote.verdict() == serial.verdict()
