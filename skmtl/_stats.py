@@ -31,8 +31,7 @@ __all__ = [
     "wilcoxon_pvalue",
 ]
 
-EXACT_MAX_TASKS = 20  # 2^20 = 1,048,576 sign patterns, enumerated in chunks
-_CHUNK = 2**16
+EXACT_MAX_TASKS = 20  # 2^20 = 1,048,576 sign patterns, counted in two halves
 
 
 def _defined(d):
@@ -40,15 +39,27 @@ def _defined(d):
     return d[~np.isnan(d)]
 
 
+def _signed_sums(values):
+    """The ``2^n`` sums ``sum_i s_i values_i`` over all signs ``s``."""
+    sums = np.zeros(1)
+    for value in values:
+        sums = np.concatenate([sums + value, sums - value])
+    return sums
+
+
 def _exact_hits(d, threshold):
-    """Number of the ``2^T`` sign patterns with ``|mean| >= threshold``."""
-    bits = np.arange(d.size)
-    hits = 0
-    for start in range(0, 2**d.size, _CHUNK):
-        patterns = np.arange(start, min(start + _CHUNK, 2**d.size))
-        signs = 1.0 - 2.0 * ((patterns[:, None] >> bits) & 1)
-        hits += int(np.sum(np.abs(signs @ d) / d.size >= threshold))
-    return hits
+    """Number of the ``2^T`` sign patterns with ``|mean| >= threshold``.
+
+    Meet in the middle: the signed sums of each half of ``d`` (``2^(T/2)``
+    each), then for every sum of the first half, a binary search counts the
+    sums of the second half that bring the total beyond the threshold.
+    """
+    half = d.size // 2
+    first, second = _signed_sums(d[:half]), np.sort(_signed_sums(d[half:]))
+    limit = threshold * d.size
+    above = second.size - np.searchsorted(second, limit - first, side="left")
+    below = np.searchsorted(second, -limit - first, side="right")
+    return int(np.sum(above + below))
 
 
 def sign_flip_pvalue(d, n_resamples=9999, random_state=0):

@@ -984,15 +984,16 @@ pooled_scores, best_score, test, difference_basis, confidence_level
     def confidence_interval(self):
         """Percentile bootstrap interval over tasks of the mean effect, dict
         of ``(low, high)``."""
-        return {
-            name: _stats.bootstrap_interval(
-                self.effect(name),
-                self.confidence_level,
-                self.n_resamples,
-                self.random_state,
+        return {name: self._interval(name) for name in self.estimator_names}
+
+    def _interval(self, name):
+        d = self.effect(name)
+        key = ("interval", self.confidence_level, d.tobytes())
+        if key not in self._pvalue_cache:
+            self._pvalue_cache[key] = _stats.bootstrap_interval(
+                d, self.confidence_level, self.n_resamples, self.random_state
             )
-            for name in self.estimator_names
-        }
+        return self._pvalue_cache[key]
 
     @property
     def median_difference(self):
@@ -1020,7 +1021,7 @@ pooled_scores, best_score, test, difference_basis, confidence_level
         return f"{value:+.3g}"
 
     def _effect_text(self, name):
-        low, high = self.confidence_interval[name]
+        low, high = self._interval(name)
         level = f"{100 * self.confidence_level:g}%"
         what = (
             "mean relative gain"
