@@ -120,7 +120,9 @@ class _Strata:
 
     def describe(self, s):
         name = f"task {self.task_names[self.task[s]]!r}"
-        return name if self.label[s] is None else f"{name}, class {self.label[s]!r}"
+        label = self.label[s]
+        label = label.item() if isinstance(label, np.generic) else label
+        return name if label is None else f"{name}, class {label!r}"
 
 
 # --------------------------------------------------------------------------
@@ -155,10 +157,7 @@ def _assign(strata, desired, rng, unobserved=None):
         for row in strata.rows[order[bounds[s] : bounds[s + 1]]]:
             if fold[row] >= 0:
                 continue
-            want = desired[s]
-            # most wanted for the stratum, then in total, then at random
-            score = np.where(want >= want.max() - 1e-9, total + jitter[row], -np.inf)
-            k = int(np.argmax(score))
+            k = _best_fold(desired, s, by_row[row], total + jitter[row])
             fold[row] = k
             desired[by_row[row], k] -= 1
             total[k] -= 1
@@ -167,6 +166,17 @@ def _assign(strata, desired, rng, unobserved=None):
         fold[row] = k
         total[k] -= 1
     return fold
+
+
+def _best_fold(desired, s, row_strata, total):
+    """The fold that wants most rows of stratum ``s``; ties: the fold that
+    wants most rows of all the row's strata, then most rows in total."""
+    want = desired[s]
+    candidates = np.flatnonzero(want >= want.max() - 1e-9)
+    if candidates.size > 1 and row_strata.size > 1:
+        overall = desired[np.ix_(row_strata, candidates)].sum(axis=0)
+        candidates = candidates[overall >= overall.max() - 1e-9]
+    return int(candidates[np.argmax(total[candidates])])
 
 
 def _strata_by_row(strata):
@@ -318,14 +328,19 @@ class TaskStratifiedKFold(BaseCrossValidator):
             )
 
     def _check_training_folds(self, strata, fold):
+        """Move a row where all the rows of a task share one test fold (rare:
+        only rows placed by other strata can coincide), so that every
+        training fold observes the task."""
         task_of_entry = strata.task[strata.stratum]
+        sizes = np.bincount(fold, minlength=self.n_splits)
         for t in range(len(strata.task_names)):
-            folds = np.unique(fold[strata.rows[task_of_entry == t]])
-            if folds.size < 2:  # pragma: no cover - the greedy spreads every task
-                raise RuntimeError(
-                    f"TaskStratifiedKFold put every row of task "
-                    f"{strata.task_names[t]!r} in one test fold; please report this."
-                )
+            rows = strata.rows[task_of_entry == t]
+            folds = np.unique(fold[rows])
+            if folds.size == 1:
+                target = np.argsort(sizes)[0 if folds[0] != np.argmin(sizes) else 1]
+                sizes[fold[rows[-1]]] -= 1
+                fold[rows[-1]] = target
+                sizes[target] += 1
 
 
 # --------------------------------------------------------------------------

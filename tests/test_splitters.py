@@ -230,3 +230,19 @@ def test_without_shuffle_the_split_is_deterministic():
     again = task_train_test_split(X, Y, train_size=2, shuffle=False, random_state=5)
     assert_array_equal(first[0], again[0])
     assert_array_equal(observed(first[2]).sum(axis=0), 2)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_rows_placed_by_other_strata_still_leave_every_task_in_training(seed):
+    # task 0 observes rows 0 and 1; row 0 is also in the rare task 1 (rows 0,
+    # 2), row 1 in the rare task 2 (rows 1, 3): a greedy that places rows by
+    # their rarest stratum alone can put rows 0 and 1 in one test fold
+    Y = np.full((4, 3), np.nan)
+    Y[[0, 1], 0] = 0.5, 1.5
+    Y[[0, 2], 1] = 0.5, 1.5
+    Y[[1, 3], 2] = 0.5, 1.5
+    cv = TaskStratifiedKFold(2, random_state=seed)
+    splits = list(cv.split(np.zeros((4, 1)), Y))
+    check_partition(splits, 4)
+    for train, _ in splits:
+        assert observed(Y[train]).any(axis=0).all()
