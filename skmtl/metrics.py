@@ -34,6 +34,15 @@ The scorers (:func:`get_scorer`, :data:`SCORERS`, :func:`make_task_scorer`)
 wrap these metrics as ``scorer(estimator, X, Y)`` callables that work as
 ``scoring=`` in :class:`~sklearn.model_selection.GridSearchCV` and
 :func:`~sklearn.model_selection.cross_validate` when ``Y`` holds ``NaN``.
+scikit-learn's own scorer strings (``scoring="r2"``, ``"roc_auc"``, ...) do
+not: they see the missing entries, fail, and report ``NaN`` scores (with a
+"Scoring failed" warning), so a search then chooses among ``NaN``. Every
+scikit-learn scorer name with a per-task meaning is also a name here:
+``scoring=get_scorer("r2")`` is the fix, together with
+``cv=skmtl.model_selection.TaskStratifiedKFold()``.
+
+Targets may also be a scipy sparse matrix whose stored entries are the
+observed targets (an explicitly stored ``0`` is an observed 0).
 """
 
 import inspect

@@ -56,6 +56,7 @@ import warnings
 from collections.abc import Mapping
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils import _safe_indexing
@@ -487,9 +488,11 @@ def compare(
         :mod:`skmtl.metrics`), :class:`~skmtl.SingleTaskBaseline`,
         :class:`~skmtl.PooledBaseline`.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
-    Y : array-like of shape (n_samples, n_tasks)
+    Y : array-like or sparse matrix of shape (n_samples, n_tasks)
         Stacked targets, ``NaN`` (``None`` for labels) where a task does not
-        observe a row. A DataFrame's columns name the tasks.
+        observe a row, or a scipy sparse matrix whose stored entries are the
+        observed targets (the estimators must accept it). A DataFrame's
+        columns name the tasks.
     cv : int, splitter or iterable of (train, test), default=5
         An int is a :class:`TaskStratifiedKFold` (shuffled with
         ``random_state``, stratified by class for classifiers; see the module
@@ -580,6 +583,8 @@ default=None
     baseline = _check_baseline(baseline, estimators)
     scorer, label = _check_scoring(scoring, classifier)
     check_consistent_length(X, Y, sample_weight)
+    if sp.issparse(Y) and Y.format not in ("csr", "csc"):
+        Y = Y.tocsr()  # stored entries are the observed targets; rows indexable
     task_names = read_targets(Y, "Y")[2]
     splits = _check_splits(cv, X, Y, random_state, classifier)
     n_splits, n_tasks = len(splits), len(task_names)

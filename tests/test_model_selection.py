@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sparse
 from numpy.testing import assert_allclose
 from scipy import stats
 from sklearn import metrics as skm
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
 from sklearn.model_selection import GridSearchCV, KFold
@@ -561,3 +562,41 @@ def test_compare_on_a_dask_cluster_equals_the_serial_run():
     for name in models:
         assert_allclose(remote.scores[name], serial.scores[name], rtol=1e-10)
     assert remote.verdict() == serial.verdict()
+
+
+class NaNMeanRegressor(RegressorMixin, BaseEstimator):
+    """Predicts each task's training mean; reads dense-NaN or sparse targets."""
+
+    def fit(self, X, Y):
+        Y = dense_targets(Y)
+        self.means_ = np.nanmean(Y, axis=0)
+        return self
+
+    def predict(self, X):
+        return np.tile(self.means_, (len(X), 1))
+
+
+def dense_targets(Y):
+    if sparse.issparse(Y):
+        coo = sparse.coo_array(Y)
+        dense = np.full(coo.shape, np.nan)
+        dense[coo.row, coo.col] = coo.data
+        return dense
+    return np.asarray(Y, dtype=float)
+
+
+def test_sparse_targets_give_the_dense_comparison():
+    X, Y = make_multitask_regression(
+        30, 6, 3, noise=0.5, shared_rows=False, random_state=5
+    )
+    Y[0, 0] = 0.0  # a stored zero is observed
+    rows, tasks = np.nonzero(~np.isnan(Y))
+    Y_sparse = sparse.coo_array((Y[rows, tasks], (rows, tasks)), shape=Y.shape)
+    models = {"mean": NaNMeanRegressor(), "other": NaNMeanRegressor()}
+    dense = compare(
+        models, X, Y, cv=3, random_state=0, scoring="neg_mean_squared_error"
+    )
+    stored = compare(
+        models, X, Y_sparse, cv=3, random_state=0, scoring="neg_mean_squared_error"
+    )
+    assert_allclose(stored.scores["mean"], dense.scores["mean"])
