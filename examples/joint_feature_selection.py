@@ -31,6 +31,7 @@ from sklearn.model_selection import GridSearchCV
 from skmtl import L21Regressor, SingleTaskBaseline, alpha_max
 from skmtl.datasets import make_multitask_regression
 from skmtl.metrics import get_scorer, r2_score
+from skmtl.model_selection import TaskStratifiedKFold
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="smaller grid (for tests)")
@@ -78,7 +79,7 @@ ratios = np.logspace(-2, 0, 6 if args.quick else 12, endpoint=False)
 search = GridSearchCV(
     L21Regressor(),
     {"alpha": top * ratios},
-    cv=5,
+    cv=TaskStratifiedKFold(5, random_state=0),  # every task in every fold
     scoring=get_scorer("r2"),  # mean over tasks of R² on the observed entries
 ).fit(X_train, Y_train)
 l21 = search.best_estimator_

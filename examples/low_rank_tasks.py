@@ -30,6 +30,7 @@ from sklearn.model_selection import GridSearchCV
 from skmtl import SingleTaskBaseline, TraceNormClassifier, TraceNormRegressor, alpha_max
 from skmtl.datasets import make_multitask_classification, make_multitask_regression
 from skmtl.metrics import accuracy_score, get_scorer, r2_score, roc_auc_score
+from skmtl.model_selection import TaskStratifiedKFold
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="smaller grids (for tests)")
@@ -61,7 +62,10 @@ print(
 top = alpha_max(TraceNormRegressor(), X_train, Y_train)
 ratios = np.logspace(-2, 0, 5 if args.quick else 10, endpoint=False)
 search = GridSearchCV(
-    TraceNormRegressor(), {"alpha": top * ratios}, cv=5, scoring=get_scorer("r2")
+    TraceNormRegressor(),
+    {"alpha": top * ratios},
+    cv=TaskStratifiedKFold(5, random_state=0),
+    scoring=get_scorer("r2"),
 ).fit(X_train, Y_train)
 trace = search.best_estimator_
 print(
@@ -112,7 +116,7 @@ ratios_c = np.logspace(-2, 0, 3 if args.quick else 6, endpoint=False)
 search_c = GridSearchCV(
     TraceNormClassifier(),
     {"alpha": top_c * ratios_c},
-    cv=3,
+    cv=TaskStratifiedKFold(3, random_state=0),  # stratified by class in each task
     scoring=get_scorer("roc_auc"),
 ).fit(Xc_train, Yc_train)
 classifier = search_c.best_estimator_

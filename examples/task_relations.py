@@ -26,12 +26,13 @@ import time
 
 import numpy as np
 from sklearn.linear_model import RidgeCV
-from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.model_selection import GridSearchCV
 
 from skmtl import SingleTaskBaseline, TaskGraphRegressor, TaskRelationRegressor
 from skmtl.datasets import make_multitask_regression
 from skmtl.estimators import task_graph_path
 from skmtl.metrics import r2_score
+from skmtl.model_selection import TaskStratifiedKFold, task_train_test_split
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--quick", action="store_true", help="smaller grids (for tests)")
@@ -54,10 +55,10 @@ X, Y, truth = make_multitask_regression(
     random_state=0,
     return_coef=True,
 )
-# the first n_train rows of every task for training, the rest for testing
-position = np.arange(len(X)) - np.searchsorted(truth.task, truth.task)
-train = position < n_train
-X_train, Y_train, X_test, Y_test = X[train], Y[train], X[~train], Y[~train]
+# n_train random rows of every task for training, the task's other rows for testing
+X_train, X_test, Y_train, Y_test = task_train_test_split(
+    X, Y, train_size=n_train, random_state=0
+)
 group = truth.task_group
 print(f"{n_tasks} tasks with {n_train} training rows each; true groups: {group}")
 
@@ -78,7 +79,7 @@ print(
 # --- 2. task graph: the true groups vs all pairs linked ------------------------
 true_graph = same.astype(float)  # the diagonal is ignored
 alphas = np.logspace(-2, 1, 4 if args.quick else 7)
-folds = KFold(5, shuffle=True, random_state=0)
+folds = TaskStratifiedKFold(5, random_state=0)  # 5 rows of each task per test fold
 models = {
     "TaskGraph(true groups)": GridSearchCV(
         TaskGraphRegressor(graph=true_graph), {"alpha": alphas}, cv=folds

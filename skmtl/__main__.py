@@ -2,11 +2,14 @@
 
 Runs every multi-task model of the package, each tuned by an inner grid
 search, against single-task and pooled baselines on one data set, and prints
-how many tasks each model wins, a Wilcoxon test over tasks and a verdict::
+how many tasks each model wins, the mean gain with a confidence interval, a
+paired test over tasks (sign-flip permutation by default) and a verdict::
 
     python -m skmtl compare                       # built-in synthetic data
     python -m skmtl compare --dataset school --data-home DIR --plot school.png
     python -m skmtl compare --csv data.csv --target y --task site
+    python -m skmtl compare --models L21Regressor,TraceNormRegressor \\
+        --scoring neg_mean_squared_error --output tasks.csv
 
 Protocols. The built-in data sets use random per-task splits: each split
 trains on ``--train-size`` rows of every task (stratified by label for
@@ -16,12 +19,15 @@ training rows per field, ROC AUC per field). A CSV file is split by K-fold
 over rows, stratified by task (and label).
 
 Tuning. Inside every training set, each multi-task model picks its
-hyper-parameters by a grid search (3 folds stratified by task and label,
-scored by R² or log-loss) on standardised features; ``alpha`` of the L2,1
-and trace-norm models and ``l1`` of the task-graph model (``graph=None``,
-also tuned on ``alpha``) are on a grid relative to their ``alpha_max`` on
-that training set. The baselines are a standardised ``RidgeCV`` or a
-``LogisticRegression`` with ``C`` tuned by 3-fold log-loss, per task
+hyper-parameters by a grid search (3 folds of
+:class:`~skmtl.model_selection.TaskStratifiedKFold`, scored by R² or
+log-loss) on standardised features. The models and their grids are those of
+``skmtl/_registry.py``: ``alpha`` of the L2,1 and trace-norm models and
+``l1`` of the task-graph model (``graph=None``, also tuned on ``alpha``) are
+on a grid relative to their ``alpha_max`` on that training set
+(:class:`~skmtl.model_selection.RelativeAlpha`). The baselines are a
+standardised ``RidgeCV`` or a ``LogisticRegression`` with ``C`` tuned by
+3-fold log-loss, per task
 (single-task) or on all tasks pooled. Warnings raised while fitting are not
 shown, except convergence warnings.
 """
@@ -33,35 +39,16 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, RidgeCV
-from sklearn.model_selection import (
-    GridSearchCV,
-    StratifiedKFold,
-    train_test_split,
-)
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
-from sklearn.utils.metaestimators import available_if
 
-from . import (
-    L21Classifier,
-    L21Regressor,
-    MeanRegularizedClassifier,
-    MeanRegularizedRegressor,
-    PooledBaseline,
-    SingleTaskBaseline,
-    TaskGraphClassifier,
-    TaskGraphRegressor,
-    TaskRelationClassifier,
-    TaskRelationRegressor,
-    TraceNormClassifier,
-    TraceNormRegressor,
-    alpha_max,
-)
-from ._data import observed_mask
+from . import PooledBaseline, SingleTaskBaseline, __version__
+from ._registry import find, model_names
 from .datasets import (
     load_landmine,
     load_school,
@@ -69,23 +56,12 @@ from .datasets import (
     stack_tasks,
 )
 from .metrics import get_scorer
-from .model_selection import compare
-
-_ESTIMATORS = {
-    cls.__name__: cls
-    for cls in (
-        L21Classifier,
-        L21Regressor,
-        MeanRegularizedClassifier,
-        MeanRegularizedRegressor,
-        TaskGraphClassifier,
-        TaskGraphRegressor,
-        TaskRelationClassifier,
-        TaskRelationRegressor,
-        TraceNormClassifier,
-        TraceNormRegressor,
-    )
-}
+from .model_selection import (
+    TaskStratifiedKFold,
+    _scoring_names,
+    compare,
+    task_train_test_split,
+)
 
 __all__ = ["main"]
 
@@ -103,103 +79,6 @@ _QUICK_TASKS = {"school": 15}
 # --------------------------------------------------------------------------
 
 
-def _inner_has(method):
-    return lambda self: hasattr(self.estimator, method)
-
-
-class _RelativeAlpha(MetaEstimatorMixin, BaseEstimator):
-    """``estimator`` with ``param = ratio * alpha_max`` of the training data.
-
-    Lets a grid search tune the penalty on a scale that does not depend on
-    the data, without looking at the test rows.
-    """
-
-    def __init__(self, estimator, ratio=0.1, param="alpha"):
-        self.estimator = estimator
-        self.ratio = ratio
-        self.param = param
-
-    def fit(self, X, y):
-        top = alpha_max(self.estimator, X, y)
-        model = clone(self.estimator).set_params(**{self.param: self.ratio * top})
-        self.estimator_ = model.fit(X, y)
-        if hasattr(model, "classes_"):
-            self.classes_ = model.classes_
-        return self
-
-    def predict(self, X):
-        return self.estimator_.predict(X)
-
-    @available_if(_inner_has("predict_proba"))
-    def predict_proba(self, X):
-        return self.estimator_.predict_proba(X)
-
-    @available_if(_inner_has("decision_function"))
-    def decision_function(self, X):
-        return self.estimator_.decision_function(X)
-
-    def __sklearn_tags__(self):
-        return self.estimator.__sklearn_tags__()
-
-
-class _TaskStratifiedKFold:
-    """K-fold over rows stratified by task (and label): every training fold
-    keeps rows (and every class) of every task."""
-
-    def __init__(self, n_splits, classification, random_state):
-        self.n_splits = n_splits
-        self.classification = classification
-        self.random_state = random_state
-
-    def get_n_splits(self, X=None, y=None, groups=None):
-        return self.n_splits
-
-    def split(self, X, y, groups=None):
-        key = _strata(y, self.classification)
-        folds = StratifiedKFold(
-            self.n_splits, shuffle=True, random_state=self.random_state
-        )
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "The least populated class", UserWarning)
-            splits = list(folds.split(np.zeros((len(key), 1)), key))
-        return iter(splits)
-
-
-def _strata(Y, classification):
-    """Integer stratum of each row: its (first observed) task, and its label."""
-    Y = np.asarray(Y)
-    Y = Y.reshape(len(Y), -1)
-    task = observed_mask(Y).argmax(axis=1)
-    if not classification:
-        return task
-    labels = Y[np.arange(len(Y)), task]
-    return np.unique(
-        [f"{t}:{label}" for t, label in zip(task, labels, strict=True)],
-        return_inverse=True,
-    )[1]
-
-
-def _grids(quick):
-    """Hyper-parameter grids: ``ratio`` is relative to ``alpha_max``."""
-    if quick:
-        relative = [0.3, 0.05]
-        return dict(
-            L21={"ratio": relative},
-            TraceNorm={"ratio": relative},
-            MeanRegularized={"alpha": [0.1, 1.0], "ridge": [0.1]},
-            TaskGraph={"ratio": [0.1, 0.02], "estimator__alpha": [1.0]},
-            TaskRelation={"alpha": [0.01, 0.1]},
-        )
-    relative = [0.5, 0.16, 0.05]
-    return dict(
-        L21={"ratio": relative},
-        TraceNorm={"ratio": relative},
-        MeanRegularized={"alpha": [0.03, 0.3, 3.0], "ridge": [0.01, 0.1]},
-        TaskGraph={"ratio": [0.1, 0.03], "estimator__alpha": [0.1, 1.0, 10.0]},
-        TaskRelation={"alpha": [0.01, 0.05, 0.25]},
-    )
-
-
 def _tuned(model, grid, scoring, inner_cv):
     """Standardise, then grid-search ``model`` (wrapped if its grid is relative)."""
     pipe = Pipeline([("scale", StandardScaler()), ("model", model)])
@@ -209,24 +88,22 @@ def _tuned(model, grid, scoring, inner_cv):
     )
 
 
-def _models(classification, quick, seed):
-    """Every multi-task model of the kind, tuned, then the two baselines.
+def _models(classification, quick, seed, names=None):
+    """The multi-task models of the kind (all, or ``names``), tuned, then the
+    two baselines.
 
     Inner searches score by R² (regression) or log-loss (classification: it
     stays defined on folds where a task has one class, unlike ROC AUC)."""
     scoring = "neg_log_loss" if classification else "r2"
-    grids = _grids(quick)
-    inner_cv = _TaskStratifiedKFold(2 if quick else 3, classification, seed)
-    kind = "Classifier" if classification else "Regressor"
+    inner_cv = TaskStratifiedKFold(
+        2 if quick else 3, random_state=seed, labels=classification
+    )
+    names = model_names(classification) if names is None else names
     models = {}
-    for family in ("L21", "TraceNorm", "MeanRegularized", "TaskGraph", "TaskRelation"):
-        cls = _ESTIMATORS[family + kind]
-        model = cls()
-        if family in ("L21", "TraceNorm"):
-            model = _RelativeAlpha(model)
-        elif family == "TaskGraph":
-            model = _RelativeAlpha(cls(graph=None, l1=1.0), param="l1")
-        models[cls.__name__] = _tuned(model, grids[family], scoring, inner_cv)
+    for name in names:
+        family, _ = find(name)
+        model = family.model(classification)
+        models[name] = _tuned(model, family.grid_for(quick), scoring, inner_cv)
     models.update(_baselines(classification, quick, seed))
     return models
 
@@ -254,25 +131,22 @@ def _baselines(classification, quick, seed):
 # --------------------------------------------------------------------------
 
 
-def _per_task_splits(task, labels, train_size, n_splits, seed):
+def _per_task_splits(data, train_size, n_splits, seed):
     """Random splits with ``train_size`` training rows (or fraction) per task,
-    stratified by ``labels`` if given; each task tests on its other rows."""
+    stratified by label in classification; each task tests on its other rows."""
     rng = np.random.default_rng(seed)
+    rows = np.arange(len(data.Y))
     splits = []
     for _ in range(n_splits):
-        train = []
-        for t in np.unique(task):
-            rows = np.flatnonzero(task == t)
-            strata = None if labels is None else labels[rows]
-            part, _ = train_test_split(
-                rows,
-                train_size=train_size,
-                stratify=strata,
-                random_state=int(rng.integers(2**31 - 1)),
-            )
-            train.append(part)
-        train = np.sort(np.concatenate(train))
-        splits.append((train, np.setdiff1d(np.arange(task.size), train)))
+        *_, train, test = task_train_test_split(
+            data.X,
+            data.Y,
+            rows,
+            train_size=train_size,
+            random_state=int(rng.integers(2**31 - 1)),
+            labels=data.classification,
+        )
+        splits.append((np.sort(train), np.sort(test)))
     return splits
 
 
@@ -410,13 +284,15 @@ def _splits(args, data):
     if data.classification:
         labels = data.Y[np.arange(len(data.Y)), data.task]
     if args.csv is not None:
-        folds = _TaskStratifiedKFold(args.cv, data.classification, args.seed)
+        folds = TaskStratifiedKFold(
+            args.cv, random_state=args.seed, labels=data.classification
+        )
         splits, option = list(folds.split(data.X, data.Y)), "--cv"
     else:
         size = _train_size(args, args.dataset)
         option = f"--train-size {size}"
         try:
-            splits = _per_task_splits(data.task, labels, size, args.cv, args.seed)
+            splits = _per_task_splits(data, size, args.cv, args.seed)
         except ValueError as exc:
             raise _UsageError(f"{option}: {exc}") from None
     if labels is not None:
@@ -487,8 +363,9 @@ def _size(text):
 _DESCRIPTION = """\
 Cross-validate every multi-task model of skmtl (each tuned by an inner grid
 search) against single-task and pooled baselines, task by task; print the
-wins, ties and losses of each model against the single-task baseline, a
-Wilcoxon signed-rank test over tasks and a verdict.
+wins, ties and losses of each model against the single-task baseline, the
+mean relative gain over tasks with a bootstrap interval, a paired test over
+tasks (--test) and a verdict. --output writes the per-task table as CSV.
 
 Built-in data sets: random per-task splits, --train-size rows of each task
 for training (stratified by label for landmine), the task's other rows for
@@ -501,6 +378,8 @@ examples:
   python -m skmtl compare --dataset school --data-home DIR --plot school.png
   python -m skmtl compare --dataset landmine --train-size 40
   python -m skmtl compare --csv sales.csv --target y --task store --cv 5
+  python -m skmtl compare --models L21Regressor,TraceNormRegressor \
+      --scoring neg_mean_squared_error --test wilcoxon --output tasks.csv
 """
 
 
@@ -508,6 +387,7 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog=_PROG, description="Regularized multi-task learning for scikit-learn."
     )
+    parser.add_argument("--version", action="version", version=f"{_PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     cmd = commands.add_parser(
         "compare",
@@ -569,6 +449,32 @@ def _add_run_arguments(cmd):
     )
     cmd.add_argument("--plot", metavar="FILE.png", help="save the per-task plot here")
     cmd.add_argument(
+        "--output",
+        metavar="FILE.csv",
+        help="write the per-task table (one row per task and model) here",
+    )
+    cmd.add_argument(
+        "--scoring",
+        metavar="NAME",
+        help="per-task score of the comparison, a name of skmtl.metrics."
+        "get_scorer_names() (default: r2, or roc_auc for classification; the "
+        "inner searches always tune by r2 / log-loss)",
+    )
+    cmd.add_argument(
+        "--models",
+        metavar="A,B",
+        help="comma-separated estimator class names (default: every multi-task "
+        "model of the kind: "
+        + ", ".join(model_names(False))
+        + " or their classifiers); the baselines always run",
+    )
+    cmd.add_argument(
+        "--test",
+        choices=["permutation", "bootstrap", "wilcoxon"],
+        default="permutation",
+        help="paired test over tasks (default: sign-flip permutation test)",
+    )
+    cmd.add_argument(
         "--seed", type=_int_at_least(0), default=0, metavar="S", help="random seed"
     )
     cmd.add_argument(
@@ -595,11 +501,41 @@ def _check_args(args):
         raise _UsageError("--train-size applies only to the built-in data sets")
     if args.cv is None:
         args.cv = 2 if args.quick else 5
+    if args.output is not None:
+        folder = os.path.dirname(os.path.abspath(args.output))
+        if not os.path.isdir(folder):
+            raise _UsageError(f"--output: no such directory: {folder}")
     if args.plot is not None:
         _import_pyplot()
         folder = os.path.dirname(os.path.abspath(args.plot))
         if not os.path.isdir(folder):
             raise _UsageError(f"--plot: no such directory: {folder}")
+
+
+def _check_models(text, classification):
+    """Model class names of ``--models`` (None: all of the kind)."""
+    if text is None:
+        return None
+    valid = model_names(classification)
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in valid]
+    if unknown or not names:
+        kind = "classification" if classification else "regression"
+        raise _UsageError(
+            f"--models: unknown {kind} model(s) {unknown or [text]}; choose among "
+            f"{', '.join(valid)}"
+        )
+    return list(dict.fromkeys(names))
+
+
+def _check_scoring(scoring, classification):
+    valid = _scoring_names(classification)
+    if scoring not in valid:
+        kind = "classification" if classification else "regression"
+        raise _UsageError(
+            f"--scoring: {scoring!r} is not a {kind} scorer; choose among "
+            f"{', '.join(valid)}"
+        )
 
 
 def _import_pyplot():
@@ -623,8 +559,10 @@ def _load(args):
 
 
 def _run(args, data, splits):
-    scoring = "roc_auc" if data.classification else "r2"
-    models = _models(data.classification, args.quick, args.seed)
+    scoring = args.scoring or ("roc_auc" if data.classification else "r2")
+    names = _check_models(args.models, data.classification)
+    _check_scoring(scoring, data.classification)
+    models = _models(data.classification, args.quick, args.seed, names)
     baseline = next(name for name in models if name.startswith("SingleTask"))
     _log(
         f"{data.title}; {len(models)} models x {len(splits)} splits, each tuned by "
@@ -646,6 +584,8 @@ def _run(args, data, splits):
             baseline=baseline,
             n_jobs=args.n_jobs,
             verbose=1,
+            test=args.test,
+            random_state=args.seed,
         )
     for message in dict.fromkeys(str(w.message) for w in caught):
         _log(f"warning: {message}")
@@ -658,6 +598,9 @@ def _compare(args):
     data = _load(args)
     result = _run(args, data, _splits(args, data))
     print(result.summary(), flush=True)
+    if args.output is not None:
+        result.to_csv(args.output)
+        _log(f"per-task table written to {args.output}")
     if args.plot is not None:
         plt = _import_pyplot()
         figure = result.plot()
@@ -698,8 +641,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    # Run the importable copy, so that worker processes unpickle its classes
-    # (e.g. _RelativeAlpha) by reference to skmtl.__main__, not to __main__.
+    # Run the importable copy, so that worker processes unpickle what it
+    # defines by reference to skmtl.__main__, not to __main__.
     from skmtl.__main__ import main as _main
 
     sys.exit(_main())

@@ -9,6 +9,7 @@ multi-task models by the same metrics, scorers and cross-validation.
 import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, clone, is_classifier
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import (
@@ -126,6 +127,10 @@ class SingleTaskBaseline(_StackedMetaEstimator):
     ----------
     estimator : estimator object
         Any scikit-learn regressor or classifier; cloned once per task.
+    n_jobs : int, default=None
+        Number of tasks fitted in parallel (joblib; ``-1``: all processors).
+        Under ``joblib.parallel_backend("dask")`` the fits run on a
+        ``dask.distributed`` cluster.
 
     Attributes
     ----------
@@ -149,15 +154,19 @@ class SingleTaskBaseline(_StackedMetaEstimator):
     (30, 2)
     """
 
+    def __init__(self, estimator, *, n_jobs=None):
+        self.estimator = estimator
+        self.n_jobs = n_jobs
+
     def fit(self, X, y, sample_weight=None, **fit_params):
-        """Fit one clone per task on its observed rows.
+        """Fit one clone per task on its observed rows (``n_jobs`` at a time).
 
         ``sample_weight`` ((n,) or (n, n_tasks)) is passed to each clone's
         ``fit``, restricted to the task's rows, as are ``fit_params`` whose
         first dimension has ``n_samples`` entries.
         """
         X, mask, labels, sample_weight = self._targets(X, y, sample_weight)
-        self.estimators_ = []
+        jobs = []
         for t in range(mask.shape[1]):
             rows = np.flatnonzero(mask[:, t])
             target = labels[rows, t]
@@ -167,9 +176,10 @@ class SingleTaskBaseline(_StackedMetaEstimator):
             weight = _task_weight(sample_weight, rows, t)
             if weight is not None:
                 params["sample_weight"] = weight
-            self.estimators_.append(
-                clone(self.estimator).fit(X[rows], target, **params)
+            jobs.append(
+                delayed(_fit_one)(clone(self.estimator), X[rows], target, params)
             )
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(jobs)
         return self
 
     def _task_classes(self):
@@ -200,6 +210,10 @@ class SingleTaskBaseline(_StackedMetaEstimator):
         if all(np.ndim(s) == 1 for s in scores):
             return np.column_stack(scores)
         return scores
+
+
+def _fit_one(estimator, X, y, params):
+    return estimator.fit(X, y, **params)
 
 
 def _uniform_labels(target, classes):

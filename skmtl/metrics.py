@@ -34,28 +34,48 @@ The scorers (:func:`get_scorer`, :data:`SCORERS`, :func:`make_task_scorer`)
 wrap these metrics as ``scorer(estimator, X, Y)`` callables that work as
 ``scoring=`` in :class:`~sklearn.model_selection.GridSearchCV` and
 :func:`~sklearn.model_selection.cross_validate` when ``Y`` holds ``NaN``.
+scikit-learn's own scorer strings (``scoring="r2"``, ``"roc_auc"``, ...) do
+not: they see the missing entries, fail, and report ``NaN`` scores (with a
+"Scoring failed" warning), so a search then chooses among ``NaN``. Every
+scikit-learn scorer name with a per-task meaning is also a name here:
+``scoring=get_scorer("r2")`` is the fix, together with
+``cv=skmtl.model_selection.TaskStratifiedKFold()``.
+
+Targets may also be a scipy sparse matrix whose stored entries are the
+observed targets (an explicitly stored ``0`` is an observed 0).
 """
 
 import inspect
 import warnings
+from collections.abc import Callable, Mapping
 from functools import partial
 from types import MappingProxyType
+from typing import NamedTuple
 
 import numpy as np
 from sklearn import metrics as skm
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.preprocessing import label_binarize
 
-from ._metrics_utils import evaluate_tasks, pooled_regression_entries, warn_user
+from ._metrics_utils import (
+    evaluate_tasks,
+    pooled_regression_entries,
+    read_targets,
+    warn_user,
+)
 
 __all__ = [
     "SCORERS",
     "accuracy_score",
+    "balanced_accuracy_score",
     "explained_variance_mtl",
+    "explained_variance_score",
+    "f1_score",
     "get_scorer",
     "get_scorer_names",
     "log_loss",
     "make_task_scorer",
+    "mean_absolute_error",
     "mean_squared_error",
     "normalized_mean_squared_error",
     "r2_score",
@@ -215,6 +235,69 @@ def root_mean_squared_error(
     return _regression(_rmse, Y_true, Y_pred, sample_weight, multioutput)
 
 
+def _mae(y, pred, sample_weight=None):
+    return float(np.average(np.abs(y - pred), weights=sample_weight))
+
+
+def mean_absolute_error(
+    Y_true, Y_pred, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Mean absolute error of each task on its observed rows.
+
+    Parameters are those of :func:`r2_score` (without ``force_finite``).
+
+    Returns
+    -------
+    loss : float or ndarray of shape (n_tasks,)
+        Lower is better.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import mean_absolute_error
+    >>> Y_true = np.array([[1.0, np.nan], [2.0, 0.0], [3.0, 1.0]])
+    >>> Y_pred = np.array([[1.0, 5.0], [2.0, 0.0], [4.0, 3.0]])
+    >>> mean_absolute_error(Y_true, Y_pred, multioutput="raw_values")
+    array([0.33333333, 1.        ])
+    """
+    return _regression(_mae, Y_true, Y_pred, sample_weight, multioutput)
+
+
+def _explained_variance_one_task(y, pred, sample_weight=None):
+    return float(skm.explained_variance_score(y, pred, sample_weight=sample_weight))
+
+
+def explained_variance_score(
+    Y_true, Y_pred, *, sample_weight=None, multioutput="uniform_average"
+):
+    """scikit-learn's explained variance of each task on its observed rows.
+
+    ``1 - Var(y - pred) / Var(y)`` per task, as
+    :func:`sklearn.metrics.explained_variance_score` (it ignores a constant
+    bias of the predictions; with constant targets a task scores ``1.0`` if
+    predicted exactly and ``0.0`` otherwise). This is *not* the pooled
+    explained variance of the multi-task literature,
+    :func:`explained_variance_mtl`. Parameters are those of :func:`r2_score`
+    (without ``force_finite``).
+
+    Returns
+    -------
+    score : float or ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import explained_variance_score
+    >>> Y_true = np.array([[1.0, np.nan], [2.0, 0.0], [3.0, 2.0]])
+    >>> Y_pred = np.array([[2.0, 5.0], [3.0, 0.0], [4.0, 1.0]])
+    >>> explained_variance_score(Y_true, Y_pred, multioutput="raw_values")
+    array([1.  , 0.75])
+    """
+    return _regression(
+        _explained_variance_one_task, Y_true, Y_pred, sample_weight, multioutput
+    )
+
+
 def _weighted_variance(y, weight):
     mean = np.average(y, weights=weight)
     return np.average((y - mean) ** 2, weights=weight)
@@ -318,6 +401,28 @@ default=None
     return float(skm.r2_score(y, pred, sample_weight=weight))
 
 
+def _explained_variance_shares(Y_true, Y_pred, sample_weight=None):
+    """Per-task shares of :func:`explained_variance_mtl`, and the pooled value.
+
+    Task ``t`` scores ``1 - SSE_t / (W_t V)`` with ``SSE_t`` its weighted sum
+    of squared errors, ``W_t`` its total weight and ``V`` the pooled weighted
+    variance of all observed targets: the ``W_t``-weighted mean of the task
+    scores is the pooled statistic. Returns ``(scores, pooled)``.
+    """
+    Y, mask, names = read_targets(Y_true)
+    y, pred, weight = pooled_regression_entries(Y_true, Y_pred, sample_weight)
+    pooled = explained_variance_mtl(Y_true, Y_pred, sample_weight=sample_weight)
+    tasks = np.nonzero(mask.T)[0]
+    weight = np.ones_like(y) if weight is None else weight
+    variance = _weighted_variance(y, weight) if weight.sum() > 0 else 0.0
+    sse = np.bincount(tasks, weight * (y - pred) ** 2, minlength=Y.shape[1])
+    total = np.bincount(tasks, weight, minlength=Y.shape[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = 1.0 - sse / (total * variance)
+    scores[~(total > 0) | ~(variance > 0)] = np.nan
+    return scores, pooled
+
+
 # --------------------------------------------------------------------------
 # Classification metrics
 # --------------------------------------------------------------------------
@@ -386,6 +491,92 @@ default=None
 
     def one_task(y, pred, weight, _classes):
         return skm.accuracy_score(y, pred, sample_weight=weight)
+
+    return evaluate_tasks(
+        one_task,
+        Y_true,
+        Y_pred,
+        sample_weight=sample_weight,
+        multioutput=multioutput,
+        kind="labels",
+    )
+
+
+def balanced_accuracy_score(
+    Y_true, Y_pred, *, sample_weight=None, multioutput="uniform_average"
+):
+    """Balanced accuracy (mean recall over classes) of each task.
+
+    :func:`sklearn.metrics.balanced_accuracy_score` on the observed rows of
+    each task. Parameters are those of :func:`accuracy_score`.
+
+    Returns
+    -------
+    score : float or ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import balanced_accuracy_score
+    >>> Y_true = np.array([[0, 1], [0, np.nan], [0, 0], [1, 1]])
+    >>> Y_pred = np.array([[0, 1], [0, 0], [1, 1], [1, 1]])
+    >>> balanced_accuracy_score(Y_true, Y_pred, multioutput="raw_values")
+    array([0.83333333, 0.5       ])
+    """
+
+    def one_task(y, pred, weight, _classes):
+        return skm.balanced_accuracy_score(y, pred, sample_weight=weight)
+
+    return evaluate_tasks(
+        one_task,
+        Y_true,
+        Y_pred,
+        sample_weight=sample_weight,
+        multioutput=multioutput,
+        kind="labels",
+    )
+
+
+def f1_score(
+    Y_true,
+    Y_pred,
+    *,
+    average="binary",
+    pos_label=1,
+    sample_weight=None,
+    multioutput="uniform_average",
+):
+    """F1 score of each task on its observed rows.
+
+    :func:`sklearn.metrics.f1_score` per task with the same ``average`` and
+    ``pos_label``: ``"binary"`` needs every task to hold the label
+    ``pos_label``; ``"macro"``, ``"micro"`` and ``"weighted"`` average over
+    the classes of each task (labels present in its true or predicted
+    values). Other parameters are those of :func:`accuracy_score`.
+
+    Returns
+    -------
+    score : float or ndarray of shape (n_tasks,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.metrics import f1_score
+    >>> Y_true = np.array([[0, 1], [0, np.nan], [1, 0], [1, 1]])
+    >>> Y_pred = np.array([[0, 1], [0, 0], [1, 1], [0, 1]])
+    >>> f1_score(Y_true, Y_pred, multioutput="raw_values")
+    array([0.66666667, 0.8       ])
+    """
+    if average not in ("binary", "macro", "micro", "weighted"):
+        raise ValueError(
+            "average must be 'binary', 'macro', 'micro' or 'weighted'; got "
+            f"{average!r}."
+        )
+
+    def one_task(y, pred, weight, _classes):
+        return skm.f1_score(
+            y, pred, average=average, pos_label=pos_label, sample_weight=weight
+        )
 
     return evaluate_tasks(
         one_task,
@@ -638,34 +829,104 @@ greater_is_better=False, multioutput=[1.0, 2.0])
             f"response must be one of {_RESPONSES} or a tuple of them; got "
             f"{response!r}."
         )
-    if kwargs.get("multioutput") == "raw_values":
-        raise ValueError(
-            "A scorer returns one number: multioutput='raw_values' is not allowed."
-        )
+    if "multioutput" in kwargs:
+        _check_scorer_multioutput(kwargs["multioutput"])
     sign = 1.0 if greater_is_better else -1.0
     return _TaskScorer(metric, responses, sign, kwargs)
 
 
+def _check_scorer_multioutput(multioutput):
+    """``multioutput`` of a scorer: ``"uniform_average"`` or task weights
+    (any 1-D array-like); the number of weights is checked against the tasks
+    of ``Y`` when the scorer is called."""
+    if isinstance(multioutput, str):
+        if multioutput == "raw_values":
+            raise ValueError(
+                "A scorer returns one number: multioutput='raw_values' is not allowed."
+            )
+        if multioutput != "uniform_average":
+            raise ValueError(
+                "multioutput must be 'uniform_average' or an array-like of task "
+                f"weights; got {multioutput!r}."
+            )
+        return
+    try:
+        weights = np.asarray(multioutput, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"multioutput must be an array-like of task weights; got {multioutput!r}."
+        ) from None
+    if weights.ndim != 1 or weights.size == 0:
+        raise ValueError(
+            "multioutput task weights must be a non-empty 1-D array-like (one weight "
+            f"per task); got shape {weights.shape}."
+        )
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError("multioutput task weights must be finite and non-negative.")
+
+
 _PROBA_OR_SCORE = ("predict_proba", "decision_function")
+
+
+_LOSS = {"greater_is_better": False}
+
+
+class _Spec(NamedTuple):
+    """A named scorer: the metric, the response it scores, its direction, extra
+    keyword arguments, and the best possible score (greater-is-better sign)."""
+
+    metric: Callable
+    response: object = "predict"
+    greater_is_better: bool = True
+    kwargs: Mapping = MappingProxyType({})
+    best: float = 1.0
+
+
+# Every scikit-learn scorer name with a meaning on stacked targets, under
+# scikit-learn's name, plus skmtl's own; compare and the CLI read this table.
+_SPECS = MappingProxyType(
+    {
+        "r2": _Spec(r2_score),
+        "explained_variance": _Spec(explained_variance_score),
+        "neg_mean_squared_error": _Spec(mean_squared_error, best=0.0, **_LOSS),
+        "neg_root_mean_squared_error": _Spec(
+            root_mean_squared_error, best=0.0, **_LOSS
+        ),
+        "neg_mean_absolute_error": _Spec(mean_absolute_error, best=0.0, **_LOSS),
+        "neg_normalized_mean_squared_error": _Spec(
+            normalized_mean_squared_error, best=0.0, **_LOSS
+        ),
+        "explained_variance_mtl": _Spec(explained_variance_mtl),
+        "accuracy": _Spec(accuracy_score),
+        "balanced_accuracy": _Spec(balanced_accuracy_score),
+        "f1": _Spec(f1_score),
+        "f1_macro": _Spec(f1_score, kwargs=MappingProxyType({"average": "macro"})),
+        "f1_micro": _Spec(f1_score, kwargs=MappingProxyType({"average": "micro"})),
+        "f1_weighted": _Spec(
+            f1_score, kwargs=MappingProxyType({"average": "weighted"})
+        ),
+        "roc_auc": _Spec(roc_auc_score, response=_PROBA_OR_SCORE),
+        "roc_auc_ovr": _Spec(roc_auc_score, response=_PROBA_OR_SCORE),
+        "neg_log_loss": _Spec(
+            log_loss, response="predict_proba", greater_is_better=False, best=0.0
+        ),
+    }
+)
+
+_CLASSIFICATION = frozenset(
+    {"accuracy", "balanced_accuracy", "f1", "f1_macro", "f1_micro", "f1_weighted"}
+    | {"roc_auc", "roc_auc_ovr", "neg_log_loss"}
+)
 
 SCORERS = MappingProxyType(
     {
-        "r2": make_task_scorer(r2_score),
-        "neg_mean_squared_error": make_task_scorer(
-            mean_squared_error, greater_is_better=False
-        ),
-        "neg_root_mean_squared_error": make_task_scorer(
-            root_mean_squared_error, greater_is_better=False
-        ),
-        "neg_normalized_mean_squared_error": make_task_scorer(
-            normalized_mean_squared_error, greater_is_better=False
-        ),
-        "explained_variance_mtl": make_task_scorer(explained_variance_mtl),
-        "accuracy": make_task_scorer(accuracy_score),
-        "roc_auc": make_task_scorer(roc_auc_score, response=_PROBA_OR_SCORE),
-        "neg_log_loss": make_task_scorer(
-            log_loss, response="predict_proba", greater_is_better=False
-        ),
+        name: make_task_scorer(
+            spec.metric,
+            response=spec.response,
+            greater_is_better=spec.greater_is_better,
+            **spec.kwargs,
+        )
+        for name, spec in _SPECS.items()
     }
 )
 """Read-only mapping from scorer name to scorer (see :func:`get_scorer`)."""
@@ -691,14 +952,27 @@ def get_scorer_names():
 def get_scorer(scoring):
     """Scorer for ``scoring=`` in model selection, from its name.
 
+    Every scikit-learn scorer name with a meaning on stacked targets gives
+    the metric of this module of the same name, so the one-line fix of a
+    ``GridSearchCV`` or ``cross_validate`` on targets with missing entries
+    is ``scoring=get_scorer("r2")`` instead of ``scoring="r2"`` (scikit-learn's
+    own scorer cannot skip the missing entries: its fits or scores fail and
+    it reports ``NaN``).
+
     Parameters
     ----------
     scoring : str or callable
-        One of :func:`get_scorer_names`: ``"r2"``,
+        One of :func:`get_scorer_names`. Regression: ``"r2"``,
+        ``"explained_variance"`` (scikit-learn's, per task),
         ``"neg_mean_squared_error"``, ``"neg_root_mean_squared_error"``,
-        ``"neg_normalized_mean_squared_error"``, ``"explained_variance_mtl"``,
-        ``"accuracy"``, ``"roc_auc"``, ``"neg_log_loss"``. A callable is
-        returned unchanged.
+        ``"neg_mean_absolute_error"``, ``"neg_normalized_mean_squared_error"``,
+        ``"explained_variance_mtl"`` (pooled over tasks). Classification:
+        ``"accuracy"``, ``"balanced_accuracy"``, ``"f1"`` (binary, positive
+        label 1), ``"f1_macro"``, ``"f1_micro"``, ``"f1_weighted"``,
+        ``"roc_auc"`` (one-vs-rest macro for more than two classes, also
+        ``"roc_auc_ovr"``), ``"neg_log_loss"``. Every per-task score is
+        averaged over the tasks with a defined score. A callable is returned
+        unchanged.
 
     Returns
     -------
@@ -725,5 +999,7 @@ def get_scorer(scoring):
     if isinstance(scoring, str) and scoring in SCORERS:
         return SCORERS[scoring]
     raise ValueError(
-        f"Unknown scorer {scoring!r}; valid names are {get_scorer_names()}."
+        f"Unknown scorer {scoring!r}; valid names are {get_scorer_names()}. "
+        "(scikit-learn's other scorer names have no per-task meaning here; build "
+        "one with make_task_scorer.)"
     )

@@ -102,3 +102,18 @@ def test_missing_y_is_an_error():
     X, _ = make_data()
     with pytest.raises(ValueError, match="requires y"):
         SingleTaskBaseline(Ridge()).fit(X, None)
+
+
+def test_single_task_baseline_parallel_fits_equal_serial_ones():
+    from joblib import parallel_backend
+
+    from skmtl.datasets import make_multitask_regression
+
+    X, Y = make_multitask_regression(
+        30, 5, 6, shared_rows=False, noise=0.3, random_state=0
+    )
+    serial = SingleTaskBaseline(Ridge()).fit(X, Y)
+    with parallel_backend("threading"):  # no process start-up in the tests
+        parallel = SingleTaskBaseline(Ridge(), n_jobs=2).fit(X, Y)
+    np.testing.assert_allclose(parallel.predict(X), serial.predict(X))
+    assert repr(parallel) == "SingleTaskBaseline(estimator=Ridge(), n_jobs=2)"

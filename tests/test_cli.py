@@ -87,6 +87,12 @@ def test_school_quick_subsample(capsys):
         (["--csv", "missing.csv", "--target", "y", "--task", "t"], "no such file"),
         (["--plot", "/no/such/dir/plot.png"], "--plot: no such directory"),
         (["--dataset", "school", "--data-home", "/no/such/dir"], "not found"),
+        (["--models", "Lasso"], "--models: unknown regression model(s) ['Lasso']"),
+        (["--models", "L21Classifier"], "choose among L21Regressor, TraceNorm"),
+        (["--scoring", "roc_auc"], "--scoring: 'roc_auc' is not a regression"),
+        (["--scoring", "r3"], "choose among explained_variance"),
+        (["--test", "t"], "argument --test: invalid choice: 't'"),
+        (["--output", "/no/such/dir/t.csv"], "--output: no such directory"),
     ],
 )
 def test_bad_arguments_exit_with_a_clear_message(argv, message, capsys):
@@ -125,3 +131,66 @@ def test_python_dash_m_entry_point():
     )
     assert result.returncode == 2
     assert "--cv: must be at least 2" in result.stderr
+
+
+def test_version(capsys):
+    import skmtl
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"skmtl {skmtl.__version__}"
+
+
+def test_models_scoring_test_and_output(tmp_path, capsys):
+    output = tmp_path / "tasks.csv"
+    argv = ["compare", "--quick", "--n-jobs", "1"]
+    argv += ["--models", "TraceNormRegressor,L21Regressor"]
+    argv += ["--scoring", "neg_mean_absolute_error", "--test", "wilcoxon"]
+    assert main([*argv, "--output", str(output)]) == 0
+    out, err = capsys.readouterr()
+    assert "neg_mean_absolute_error per task" in out
+    assert "Wilcoxon signed-rank test over 12 tasks" in out
+    listed = [line.split()[0] for line in out.splitlines()[4:8]]
+    assert listed == [
+        "TraceNormRegressor",
+        "L21Regressor",
+        "SingleTask(RidgeCV)",
+        "Pooled(RidgeCV)",
+    ]
+    assert "MeanRegularizedRegressor" not in out
+    assert f"per-task table written to {output}" in err
+    import csv
+
+    with open(output) as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == 4 * 12  # 4 models x 12 tasks of the quick synthetic data
+    assert {row["estimator"] for row in rows} == {
+        "TraceNormRegressor",
+        "L21Regressor",
+        "SingleTask(RidgeCV)",
+        "Pooled(RidgeCV)",
+    }
+    l21 = [row for row in rows if row["estimator"] == "L21Regressor"]
+    assert all(float(row["mean"]) < 0 for row in l21)  # a negated error
+
+
+def test_registry_lists_every_estimator_once():
+    import inspect
+
+    from skmtl import estimators
+    from skmtl._registry import FAMILIES, model_names
+
+    classes = {
+        name
+        for name in estimators.__all__
+        if inspect.isclass(getattr(estimators, name))
+    }
+    registered = model_names(False) + model_names(True)
+    assert sorted(registered) == sorted(classes)
+    for family in FAMILIES:
+        for classification in (False, True):
+            model = family.model(classification)
+            keys = model.get_params()
+            assert all(key in keys for key in family.grid)
+            assert all(key in keys for key in family.quick_grid)

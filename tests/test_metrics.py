@@ -638,17 +638,30 @@ def test_scorer_names_and_lookup():
     names = metrics.get_scorer_names()
     assert set(names) == {
         "r2",
+        "explained_variance",
         "neg_mean_squared_error",
         "neg_root_mean_squared_error",
+        "neg_mean_absolute_error",
         "neg_normalized_mean_squared_error",
         "explained_variance_mtl",
         "accuracy",
+        "balanced_accuracy",
+        "f1",
+        "f1_macro",
+        "f1_micro",
+        "f1_weighted",
         "roc_auc",
+        "roc_auc_ovr",
         "neg_log_loss",
     }
     assert set(metrics.SCORERS) == set(names)
+    # every skmtl name but its own two is a scikit-learn scorer name
+    assert set(names) - {
+        "neg_normalized_mean_squared_error",
+        "explained_variance_mtl",
+    } <= set(skm.get_scorer_names())
     with pytest.raises(ValueError, match="valid names"):
-        metrics.get_scorer("f1")
+        metrics.get_scorer("precision")
     scorer = metrics.SCORERS["r2"]
     assert metrics.get_scorer(scorer) is scorer
     with pytest.raises(TypeError):
@@ -828,3 +841,139 @@ def test_scorer_errors():
     model = PerTaskLogisticScores().fit(X, Y)
     with pytest.raises(ValueError, match="predict_proba.*PerTaskLogisticScores"):
         metrics.get_scorer("neg_log_loss")(model, X, Y)
+
+
+# ---------------------------------------------------------------------------
+# scikit-learn scorer names: the per-task meaning, by hand
+# ---------------------------------------------------------------------------
+
+# name -> scikit-learn metric applied to each task's observed rows, its sign
+SKLEARN_REGRESSION_NAMES = {
+    "r2": (skm.r2_score, 1),
+    "explained_variance": (skm.explained_variance_score, 1),
+    "neg_mean_squared_error": (skm.mean_squared_error, -1),
+    "neg_root_mean_squared_error": (skm.root_mean_squared_error, -1),
+    "neg_mean_absolute_error": (skm.mean_absolute_error, -1),
+}
+
+
+class FixedPredictor(RegressorMixin, BaseEstimator):
+    """Returns the predictions it was given, whatever X."""
+
+    def __init__(self, prediction=None):
+        self.prediction = prediction
+
+    def fit(self, X, Y):
+        return self
+
+    def predict(self, X):
+        return self.prediction
+
+
+@pytest.mark.parametrize("name", sorted(SKLEARN_REGRESSION_NAMES))
+def test_regression_scorer_names_average_the_sklearn_metric_per_task(name):
+    Y, pred, _ = _regression_data(seed=21)
+    metric, sign = SKLEARN_REGRESSION_NAMES[name]
+    expected = []
+    for t in range(Y.shape[1]):
+        rows = ~np.isnan(Y[:, t])
+        expected.append(metric(Y[rows, t], pred[rows, t]))
+    scorer = metrics.get_scorer(name)
+    X = np.zeros((len(Y), 1))
+    assert scorer(FixedPredictor(pred), X, Y) == pytest.approx(sign * np.mean(expected))
+
+
+class FixedClassifier(ClassifierMixin, BaseEstimator):
+    """Given labels and per-task probabilities."""
+
+    def __init__(self, labels=None, proba=None, classes=None):
+        self.labels, self.proba, self.classes = labels, proba, classes
+
+    def fit(self, X, Y):
+        self.classes_ = self.classes
+        return self
+
+    def predict(self, X):
+        return self.labels
+
+    def predict_proba(self, X):
+        return self.proba
+
+
+def _binary_tasks(seed=0, n=50, n_tasks=3):
+    rng = np.random.default_rng(seed)
+    Y = (rng.random((n, n_tasks)) < 0.4).astype(float)
+    Y[rng.random(Y.shape) < 0.3] = np.nan
+    p1 = np.clip(np.nan_to_num(Y, nan=0.5) * 0.5 + rng.random(Y.shape) * 0.5, 0, 1)
+    labels = (p1 > 0.5).astype(float)
+    proba = [np.column_stack([1 - p1[:, t], p1[:, t]]) for t in range(n_tasks)]
+    return Y, labels, proba
+
+
+@pytest.mark.parametrize(
+    "name, metric, response",
+    [
+        ("accuracy", skm.accuracy_score, "labels"),
+        ("balanced_accuracy", skm.balanced_accuracy_score, "labels"),
+        ("f1", skm.f1_score, "labels"),
+        ("f1_macro", lambda y, p: skm.f1_score(y, p, average="macro"), "labels"),
+        ("f1_micro", lambda y, p: skm.f1_score(y, p, average="micro"), "labels"),
+        ("f1_weighted", lambda y, p: skm.f1_score(y, p, average="weighted"), "labels"),
+        ("roc_auc", lambda y, p: skm.roc_auc_score(y, p[:, 1]), "proba"),
+        ("roc_auc_ovr", lambda y, p: skm.roc_auc_score(y, p[:, 1]), "proba"),
+        ("neg_log_loss", lambda y, p: -skm.log_loss(y, p, labels=[0, 1]), "proba"),
+    ],
+)
+def test_classification_scorer_names_average_the_sklearn_metric_per_task(
+    name, metric, response
+):
+    Y, labels, proba = _binary_tasks()
+    expected = []
+    for t in range(Y.shape[1]):
+        rows = ~np.isnan(Y[:, t])
+        output = labels[rows, t] if response == "labels" else proba[t][rows]
+        expected.append(metric(Y[rows, t], output))
+    classes = [np.array([0.0, 1.0])] * Y.shape[1]
+    model = FixedClassifier(labels, proba, classes).fit(None, Y)
+    score = metrics.get_scorer(name)(model, np.zeros((len(Y), 1)), Y)
+    assert score == pytest.approx(np.mean(expected))
+
+
+@pytest.mark.parametrize("weights", [[1.0, 2.0, 0.5], (1.0, 2.0, 0.5)])
+def test_make_task_scorer_takes_any_array_like_multioutput(weights):
+    Y, pred, _ = _regression_data(seed=22)
+    as_array = metrics.make_task_scorer(
+        metrics.r2_score, multioutput=np.array([1.0, 2.0, 0.5])
+    )
+    other = metrics.make_task_scorer(metrics.r2_score, multioutput=weights)
+    X = np.zeros((len(Y), 1))
+    per_task = metrics.r2_score(Y, pred, multioutput="raw_values")
+    expected = np.average(per_task, weights=[1.0, 2.0, 0.5])
+    assert as_array(FixedPredictor(pred), X, Y) == pytest.approx(expected)
+    assert other(FixedPredictor(pred), X, Y) == pytest.approx(expected)
+    wrong = metrics.make_task_scorer(metrics.r2_score, multioutput=np.ones(4))
+    with pytest.raises(ValueError, match=r"shape \(4,\); expected \(3,\)"):
+        wrong(FixedPredictor(pred), X, Y)
+    for bad, message in [
+        (np.ones((2, 2)), "1-D"),
+        ([1.0, -1.0], "non-negative"),
+        ("raw_values", "one number"),
+        ("mean", "uniform_average"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            metrics.make_task_scorer(metrics.r2_score, multioutput=bad)
+
+
+def test_sparse_targets_store_the_observed_entries():
+    sparse = pytest.importorskip("scipy.sparse")
+    Y, pred, _ = _regression_data(seed=23)
+    Y[0, 0] = 0.0  # a stored zero is an observed zero
+    rows, tasks = np.nonzero(~np.isnan(Y))
+    Y_sparse = sparse.csr_array((Y[rows, tasks], (rows, tasks)), shape=Y.shape)
+    for metric, _ in REGRESSION:
+        assert metric(Y_sparse, pred, multioutput="raw_values") == pytest.approx(
+            metric(Y, pred, multioutput="raw_values")
+        )
+    assert metrics.explained_variance_mtl(Y_sparse, pred) == pytest.approx(
+        metrics.explained_variance_mtl(Y, pred)
+    )

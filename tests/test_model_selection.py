@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sparse
 from numpy.testing import assert_allclose
 from scipy import stats
 from sklearn import metrics as skm
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
 from sklearn.model_selection import GridSearchCV, KFold
@@ -20,7 +21,12 @@ from skmtl import (
 )
 from skmtl.datasets import make_multitask_classification, make_multitask_regression
 from skmtl.metrics import get_scorer
-from skmtl.model_selection import Comparison, compare
+from skmtl.model_selection import (
+    Comparison,
+    RelativeAlpha,
+    TaskStratifiedKFold,
+    compare,
+)
 
 
 def shared_support_data(seed=0):
@@ -142,11 +148,13 @@ def test_wins_ties_losses_partition_the_tasks(favourable):
     assert np.isnan(result.pvalues["single"])
 
 
-def test_pvalue_is_the_wilcoxon_test_of_the_mean_scores(favourable):
-    *_, result = favourable
-    d = result.mean[:, 0] - result.mean[:, 1]
+def test_wilcoxon_option_tests_the_relative_differences(favourable):
+    X, Y, models, _ = favourable
+    result = compare(models, X, Y, cv=3, random_state=0, test="wilcoxon")
+    d = (result.mean[:, 0] - result.mean[:, 1]) / (1.0 - result.mean[:, 1])
     expected = stats.wilcoxon(d, zero_method="zsplit").pvalue
     assert result.pvalues["L21"] == pytest.approx(expected)
+    assert "Wilcoxon signed-rank test over 15 tasks" in result.verdict("L21")
 
 
 def comparison(mtl, base, **kwargs):
@@ -156,6 +164,7 @@ def comparison(mtl, base, **kwargs):
         "base": [1.0] * scores["mtl"].shape[0],
     }
     names = [f"t{i}" for i in range(scores["mtl"].shape[1])]
+    kwargs = {"best_score": 1.0, **kwargs}  # r2
     return Comparison(scores, times, names, "base", scoring="r2", **kwargs)
 
 
@@ -177,7 +186,7 @@ def test_worse_verdict_and_ties_within_tolerance():
 
 def test_undefined_task_counts_as_tie_and_is_left_out_of_the_test():
     base = np.array([[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, np.nan]])
-    result = comparison(base + 0.2, base)
+    result = comparison(base + 0.2, base, test="wilcoxon")
     assert (result.wins["mtl"], result.ties["mtl"]) == (6, 1)
     assert result.pvalues["mtl"] == pytest.approx(
         stats.wilcoxon(np.full(6, 0.2) + np.arange(6) * 0, zero_method="zsplit").pvalue
@@ -190,7 +199,7 @@ def test_summary_and_str_name_every_estimator(favourable):
     assert str(result) == text
     for name in result.estimator_names:
         assert name in text
-    assert "single *" in text and "Wilcoxon" in text
+    assert "single *" in text and "sign-flip permutation test over 15 tasks" in text
     assert "3 splits" in repr(result)
 
 
@@ -203,7 +212,7 @@ def test_to_frame_wide_and_long(favourable):
     assert list(wide.columns[:2]) == [("L21", "mean"), ("L21", "std")]
     assert_allclose(wide[("L21", "mean")], result.mean[:, 0])
     long = result.to_frame("long")
-    assert long.shape == (n_tasks * n_est, 7)
+    assert long.shape == (n_tasks * n_est, 8)
     assert set(long["outcome"]) <= {"win", "tie", "loss", "baseline"}
     assert (long.query("estimator == 'L21'")["outcome"] == "win").sum() == result.wins[
         "L21"
@@ -274,9 +283,15 @@ def test_bad_arguments_are_clear(favourable):
     with pytest.raises(ValueError, match="baseline='nope'"):
         compare(models, X, Y, baseline="nope")
     with pytest.raises(ValueError, match="scoring must be one of"):
+        compare(models, X, Y, scoring="precision")
+    with pytest.raises(ValueError, match="'f1' does not apply to regressors"):
         compare(models, X, Y, scoring="f1")
-    with pytest.raises(ValueError, match="pools the tasks"):
-        compare(models, X, Y, scoring="explained_variance_mtl")
+    with pytest.raises(ValueError, match="test must be one of"):
+        compare(models, X, Y, test="t-test")
+    with pytest.raises(ValueError, match="needs the best possible score"):
+        compare(
+            models, X, Y, scoring=lambda e, X_, Y_: np.zeros(15), difference="relative"
+        )
     with pytest.raises(ValueError, match="mixes classifiers and regressors"):
         compare({"a": L21Regressor(), "b": L21Classifier()}, X, Y)
     with pytest.raises(TypeError, match="non-empty dict"):
@@ -290,8 +305,8 @@ def test_sample_weight_reaches_fit_and_score(favourable):
     weight = np.random.default_rng(0).uniform(0.2, 2.0, X.shape[0])
     models = {"ridge": SingleTaskBaseline(Ridge())}
     weighted = compare(models, X, Y, cv=3, random_state=0, sample_weight=weight)
-    cv = KFold(3, shuffle=True, random_state=0)
-    train, test = next(cv.split(X))
+    cv = TaskStratifiedKFold(3, random_state=0, labels=False)  # what cv=3 means
+    train, test = next(cv.split(X, Y))
     fitted = SingleTaskBaseline(Ridge()).fit(
         X[train], Y[train], sample_weight=weight[train]
     )
@@ -316,3 +331,272 @@ def test_dataframe_targets_name_the_tasks():
     assert list(result.to_frame().index) == ["paris", "lyon", "nice"]
     plain = compare(models, X, Y, cv=3, random_state=0)
     assert_allclose(result.scores["pooled"], plain.scores["pooled"])
+
+
+# ---------------------------------------------------------------------------
+# Tests over tasks, effect sizes, scale-free differences
+# ---------------------------------------------------------------------------
+
+
+def brute_force_sign_flip(d):
+    """Two-sided p of the mean of d over all 2^T sign patterns, by loops."""
+    d = list(d)
+    observed = abs(sum(d) / len(d))
+    hits = total = 0
+    for pattern in range(2 ** len(d)):
+        signs = [1 if (pattern >> t) & 1 else -1 for t in range(len(d))]
+        mean = abs(sum(s * x for s, x in zip(signs, d, strict=True)) / len(d))
+        hits += mean >= observed - 1e-12
+        total += 1
+    return hits / total
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_sign_flip_pvalue_equals_brute_force_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    n_tasks = [5, 7, 12, 17][seed]
+    base = rng.uniform(0.2, 0.6, n_tasks)
+    gain = rng.normal(0.03, 0.05, n_tasks)
+    result = comparison(base + gain, base, difference="absolute")
+    d = result.difference("mtl")
+    assert result.pvalues["mtl"] == pytest.approx(brute_force_sign_flip(d))
+    assert "(exact)" in result.verdict("mtl")
+    # the relative basis is a different statistic, also exact
+    relative = comparison(base + gain, base)
+    assert relative.pvalues["mtl"] == pytest.approx(
+        brute_force_sign_flip(gain / (1 - base))
+    )
+
+
+def test_monte_carlo_sign_flip_beyond_20_tasks_is_close_to_exact():
+    rng = np.random.default_rng(0)
+    d = rng.normal(0.01, 0.05, 21)
+    base = np.full(21, 0.5)
+    result = comparison(base + d, base, difference="absolute", n_resamples=9999)
+    # exact, enumerated by blocks of sign patterns (a loop would be too slow)
+    hits = 0
+    for start in range(0, 2**21, 2**15):
+        codes = np.arange(start, start + 2**15)[:, None]
+        signs = 1.0 - 2.0 * ((codes >> np.arange(21)) & 1)
+        hits += np.sum(np.abs(signs @ d) >= abs(d.sum()) - 1e-12)
+    exact = hits / 2**21
+    assert 0.02 < exact < 0.98
+    assert abs(result.pvalues["mtl"] - exact) < 0.02
+    assert "9999 random sign patterns" in result.verdict("mtl")
+    again = comparison(base + d, base, difference="absolute", random_state=0)
+    assert again.pvalues["mtl"] == result.pvalues["mtl"]  # seeded
+
+
+def test_few_tasks_verdict_says_the_test_cannot_reach_005():
+    base = np.array([0.2, 0.3, 0.4, 0.5, 0.6])
+    result = comparison(base + 0.1, base)
+    assert result.pvalues["mtl"] == pytest.approx(2 / 2**5)
+    verdict = result.verdict("mtl")
+    assert "no significant difference" in verdict
+    assert "with 5 tasks this test cannot give p < 0.05" in verdict
+    six = comparison(np.r_[base, 0.7] + 0.1, np.r_[base, 0.7])
+    assert six.verdict("mtl").startswith("mtl beats base on 6 of 6 tasks")
+
+
+def test_relative_differences_are_scale_free_and_agree_for_mse_and_nmse():
+    rng = np.random.default_rng(1)
+    n_splits, n_tasks = 3, 8
+    mse_base = rng.uniform(0.5, 1.0, (n_splits, n_tasks))
+    mse_mtl = mse_base * rng.uniform(0.7, 1.1, (n_splits, n_tasks))
+    variance = 10.0 ** rng.uniform(-2, 3, n_tasks)  # wildly different scales
+    times = {"mtl": [1.0] * n_splits, "base": [1.0] * n_splits}
+    names = [f"t{t}" for t in range(n_tasks)]
+
+    def result(scale, basis):
+        scores = {"mtl": -mse_mtl * scale, "base": -mse_base * scale}
+        return Comparison(
+            scores, times, names, "base", best_score=0.0, difference=basis
+        )
+
+    mse = result(variance, "relative")
+    nmse = result(1.0, "relative")
+    assert_allclose(mse.effect("mtl"), nmse.effect("mtl"), rtol=1e-10)
+    assert_allclose(
+        mse.effect("mtl"), 1 - mse_mtl.mean(0) / mse_base.mean(0), rtol=1e-10
+    )
+    assert mse.pvalues["mtl"] == pytest.approx(nmse.pvalues["mtl"])
+    assert mse.verdict("mtl").split("(")[0] == nmse.verdict("mtl").split("(")[0]
+    absolute = result(variance, "absolute")
+    assert not np.allclose(absolute.effect("mtl"), nmse.effect("mtl"))
+
+
+def test_mean_difference_and_bootstrap_interval():
+    rng = np.random.default_rng(3)
+    base = rng.uniform(0.1, 0.5, 10)
+    gain = rng.normal(0.1, 0.05, 10)
+    result = comparison(base + gain, base, difference="absolute")
+    assert result.mean_difference["mtl"] == pytest.approx(gain.mean())
+    low, high = result.confidence_interval["mtl"]
+    assert low < gain.mean() < high
+    assert low > gain.mean() - 4 * gain.std() / np.sqrt(10)
+    boot = comparison(base + gain, base, difference="absolute", test="bootstrap")
+    assert 0 < boot.pvalues["mtl"] < 0.01
+    assert "bootstrap test of the mean over 10 tasks" in boot.verdict("mtl")
+    wide = comparison(base + gain, base, difference="absolute", confidence_level=0.99)
+    assert wide.confidence_interval["mtl"][0] <= low
+
+
+def test_explained_variance_mtl_pooled_in_the_table_shares_per_task():
+    X, Y = make_multitask_regression(
+        40, 6, 4, noise=0.5, shared_rows=False, random_state=2
+    )
+    models = {"single": SingleTaskBaseline(Ridge()), "pooled": PooledBaseline(Ridge())}
+    cv = TaskStratifiedKFold(3, random_state=0)
+    result = compare(models, X, Y, cv=cv, scoring="explained_variance_mtl")
+    from skmtl.metrics import explained_variance_mtl
+
+    for k, (train, test) in enumerate(cv.split(X, Y)):
+        pred = clone(models["pooled"]).fit(X[train], Y[train]).predict(X[test])
+        expected = explained_variance_mtl(Y[test], pred)
+        assert result.task_averaged("pooled")[k] == pytest.approx(expected)
+        # the row-weighted mean of the task shares is the pooled value
+        n_rows = np.sum(~np.isnan(Y[test]), axis=0)
+        shares = result.scores["pooled"][k]
+        assert np.average(shares, weights=n_rows) == pytest.approx(expected)
+    assert "pooled over tasks" in result.summary()
+
+
+def test_compare_warns_when_a_search_chose_among_nan_scores():
+    X, Y = shared_support_data()
+    grid = {"alpha": [0.3, 0.1]}
+    models = {
+        "broken": GridSearchCV(
+            L21Regressor(), grid, scoring="r2", cv=KFold(3, shuffle=True)
+        ),
+        "single": SingleTaskBaseline(Ridge()),
+    }
+    with pytest.warns(UserWarning, match="got NaN validation scores") as caught:
+        compare(models, X, Y, cv=2, random_state=0)
+    text = " ".join(str(w.message) for w in caught)
+    assert "skmtl.metrics.get_scorer('r2')" in text
+
+
+def test_to_csv_writes_the_long_table(favourable, tmp_path):
+    import csv
+
+    *_, result = favourable
+    path = tmp_path / "tasks.csv"
+    result.to_csv(path)
+    with open(path) as file:
+        rows = list(csv.DictReader(file))
+    assert len(rows) == len(result.task_names) * len(result.estimator_names)
+    first = rows[0]
+    assert first["estimator"] == "L21" and first["task"] == result.task_names[0]
+    assert float(first["mean"]) == pytest.approx(result.mean[0, 0])
+    assert float(first["relative_difference"]) == pytest.approx(
+        result.relative_difference("L21")[0]
+    )
+
+
+# ---------------------------------------------------------------------------
+# RelativeAlpha
+# ---------------------------------------------------------------------------
+
+
+def test_relative_alpha_fits_the_estimator_at_ratio_times_alpha_max():
+    X, Y = shared_support_data()
+    top = alpha_max(L21Regressor(), X, Y)
+    model = RelativeAlpha(L21Regressor(), ratio=0.2).fit(X, Y)
+    direct = L21Regressor(alpha=0.2 * top).fit(X, Y)
+    assert model.alpha_max_ == pytest.approx(top)
+    assert_allclose(model.estimator_.coef_, direct.coef_)
+    assert_allclose(model.predict(X), direct.predict(X))
+    assert model.score(X, Y) == pytest.approx(direct.score(X, Y))
+    at_top = RelativeAlpha(L21Regressor(), ratio=1.0).fit(X, Y)
+    assert not at_top.estimator_.coef_.any()
+    with pytest.raises(ValueError, match="ratio must be a positive number"):
+        RelativeAlpha(L21Regressor(), ratio=0.0).fit(X, Y)
+
+
+def test_relative_alpha_in_a_grid_search_and_for_classifiers():
+    X, Y = make_multitask_classification(40, 6, 3, shared_rows=False, random_state=0)
+    search = GridSearchCV(
+        RelativeAlpha(L21Classifier()),
+        {"ratio": [0.5, 0.1]},
+        scoring=get_scorer("neg_log_loss"),
+        cv=TaskStratifiedKFold(3, random_state=0),
+        error_score="raise",
+    ).fit(X, Y)
+    best = search.best_estimator_
+    assert len(best.classes_) == 3
+    assert len(best.predict_proba(X)) == 3
+    assert hasattr(best, "decision_function")
+    assert not hasattr(RelativeAlpha(Ridge()), "predict_proba")
+
+
+# ---------------------------------------------------------------------------
+# Parallel and distributed fits
+# ---------------------------------------------------------------------------
+
+
+def test_compare_on_a_dask_cluster_equals_the_serial_run():
+    distributed = pytest.importorskip("dask.distributed")
+    from joblib import parallel_backend
+
+    X, Y = shared_support_data(seed=4)
+    grid = {"ratio": [0.3, 0.1]}
+    models = {
+        "L21": GridSearchCV(
+            RelativeAlpha(L21Regressor()),
+            grid,
+            scoring=get_scorer("r2"),
+            cv=TaskStratifiedKFold(2, random_state=0),
+            n_jobs=2,
+        ),
+        "single": SingleTaskBaseline(Ridge(), n_jobs=2),
+    }
+    serial = compare(models, X, Y, cv=2, random_state=0, n_jobs=1)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        with parallel_backend("dask"):
+            remote = compare(models, X, Y, cv=2, random_state=0, n_jobs=-1)
+    for name in models:
+        assert_allclose(remote.scores[name], serial.scores[name], rtol=1e-10)
+    assert remote.verdict() == serial.verdict()
+
+
+class NaNMeanRegressor(RegressorMixin, BaseEstimator):
+    """Predicts each task's training mean; reads dense-NaN or sparse targets."""
+
+    def fit(self, X, Y):
+        Y = dense_targets(Y)
+        self.means_ = np.nanmean(Y, axis=0)
+        return self
+
+    def predict(self, X):
+        return np.tile(self.means_, (len(X), 1))
+
+
+def dense_targets(Y):
+    if sparse.issparse(Y):
+        coo = sparse.coo_array(Y)
+        dense = np.full(coo.shape, np.nan)
+        dense[coo.row, coo.col] = coo.data
+        return dense
+    return np.asarray(Y, dtype=float)
+
+
+def test_sparse_targets_give_the_dense_comparison():
+    X, Y = make_multitask_regression(
+        30, 6, 3, noise=0.5, shared_rows=False, random_state=5
+    )
+    Y[0, 0] = 0.0  # a stored zero is observed
+    rows, tasks = np.nonzero(~np.isnan(Y))
+    Y_sparse = sparse.coo_array((Y[rows, tasks], (rows, tasks)), shape=Y.shape)
+    models = {"mean": NaNMeanRegressor(), "other": NaNMeanRegressor()}
+    dense = compare(
+        models, X, Y, cv=3, random_state=0, scoring="neg_mean_squared_error"
+    )
+    stored = compare(
+        models, X, Y_sparse, cv=3, random_state=0, scoring="neg_mean_squared_error"
+    )
+    assert_allclose(stored.scores["mean"], dense.scores["mean"])
