@@ -19,13 +19,12 @@ import numbers
 import warnings
 
 import numpy as np
-
-from ._data import _sparse_entries
 import scipy.sparse as sp
 from sklearn.model_selection import BaseCrossValidator
 from sklearn.utils import _safe_indexing, check_random_state
 from sklearn.utils.validation import check_consistent_length
 
+from ._data import _sparse_entries
 from ._metrics_utils import clean_labels, read_targets
 
 __all__ = ["TaskStratifiedKFold", "observed_entries", "task_train_test_split"]
