@@ -98,7 +98,8 @@ def _train_stochastic(params, X, heads, settings, optimizer, rng, validate):
     result = TrainingResult(params)
     no_improvement = 0
     for epoch in range(settings.max_iter):
-        loss = _epoch(params, X, heads, settings, optimizer, rng)
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            loss = _epoch(params, X, heads, settings, optimizer, rng)
         _check_finite(loss, f"in epoch {epoch + 1}")
         result.loss_curve.append(loss)
         result.n_iter = epoch + 1
