@@ -39,7 +39,7 @@ from skmtl import MultiTaskMLPClassifier, MultiTaskMLPRegressor  # noqa: E402
 from skmtl.metrics import r2_score  # noqa: E402
 
 MTL_ALPHAS = [0.01, 0.03, 0.1, 0.3]
-SKLEARN_ALPHAS = [1e-4, 1e-2, 0.1, 1.0, 10.0]  # scaled per row: x n_t of ours
+SKLEARN_ALPHAS = [1e-4, 1e-2, 0.1, 1.0, 10.0, 30.0, 100.0]  # per row: n_t x ours
 
 
 def shared_tasks(seed, n_tasks, n_rows, n_features=10, rank=5, noise=0.3):
@@ -63,8 +63,8 @@ def single_task_predictions(X, Y, X_new, alpha, seed):
     P = np.empty((X_new.shape[0], Y.shape[1]))
     for t in range(Y.shape[1]):
         rows = ~np.isnan(Y[:, t])
-        model = MLPRegressor(hidden_layer_sizes=(100,), solver="lbfgs", alpha=alpha, max_iter=500,
-                             random_state=seed)
+        model = MLPRegressor(hidden_layer_sizes=(100,), solver="lbfgs", alpha=alpha,
+                             max_iter=500, random_state=seed)
         P[:, t] = model.fit(X[rows], Y[rows, t]).predict(X_new)
     return P
 

@@ -143,7 +143,9 @@ def test_objective_is_the_documented_formula(kind, activation):
 def test_uncertainty_objective_is_the_documented_formula(kind):
     params, heads, data = params_and_heads(kind, "tanh", uncertainty=True)
     data["task_weights"] = np.ones(3)  # the learned weights replace fixed ones
-    heads.weights = entry_weights(data["mask"], data["sample_weight"], np.ones(3), "abc")
+    heads.weights = entry_weights(
+        data["mask"], data["sample_weight"], np.ones(3), "abc"
+    )
     value = objective(params, data["X"], heads, "tanh", alpha=0.1)[0]
     expected = reference_objective(
         params.coefs, params.intercepts, data["X"], data, kind, "tanh", 0.1,
@@ -353,11 +355,11 @@ def test_five_and_three_class_tasks_share_one_hidden_layer():
 
 def test_string_and_numeric_labels_per_task():
     X, Y = shared_labels(n=90, d=4, n_classes=(3, 2, 2))
-    Y[:, 0] = np.where(Y[:, 0] == None, None,  # noqa: E711
-                       np.array(["cat", "dog", "eel"], dtype=object)[
-                           np.where(Y[:, 0] == None, 0, Y[:, 0]).astype(int)])  # noqa: E711
-    Y[:, 1] = np.where(Y[:, 1] == None, None,  # noqa: E711
-                       np.where(Y[:, 1] == 1, "yes", "no"))
+    missing = Y == None  # noqa: E711
+    names = np.array(["cat", "dog", "eel"], dtype=object)
+    Y[:, 0] = np.where(missing[:, 0], None, names[np.where(missing[:, 0], 0, Y[:, 0])
+                                                  .astype(int)])
+    Y[:, 1] = np.where(missing[:, 1], None, np.where(Y[:, 1] == 1, "yes", "no"))
     model = MultiTaskMLPClassifier((8,), random_state=0).fit(X, Y)
     assert list(model.classes_[0]) == ["cat", "dog", "eel"]
     assert list(model.classes_[1]) == ["no", "yes"]
@@ -473,7 +475,8 @@ def test_uncertainty_weighting_classifier_and_minibatches():
 
 @pytest.mark.parametrize("Estimator", [MultiTaskMLPRegressor, MultiTaskMLPClassifier])
 def test_pickle_round_trip(Estimator):
-    X, Y = shared_regression() if Estimator is MultiTaskMLPRegressor else shared_labels()
+    regression = Estimator is MultiTaskMLPRegressor
+    X, Y = shared_regression() if regression else shared_labels()
     model = Estimator((6,), max_iter=30, random_state=0).fit(X, Y)
     restored = pickle.loads(pickle.dumps(model))
     assert_array_equal(model.predict(X), restored.predict(X))

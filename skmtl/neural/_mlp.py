@@ -155,12 +155,19 @@ task_weights : array-like of shape (n_tasks,), float or "uncertainty", \
 default=None
     Fixed weight ``c_t`` of each task's average loss (all ones if None), or
     ``"uncertainty"`` for weights learned with the tasks' log-variances (see
-    Notes). Smaller fixed weights for auxiliary tasks help when the
-    auxiliary tasks are only loosely related to the main task, or so large
-    that they dominate the shared layers; they do not help (equal weights
-    did better here) when the auxiliary tasks share the representation and
-    the main task has few rows: there every task's rows train the shared
-    layers, and down-weighting the auxiliaries only removes information.
+    Notes). Small fixed weights for auxiliary tasks can only help when
+    the auxiliary tasks would pull the shared layers towards a
+    representation the main task does not use while the main task has
+    enough rows to learn its own; when the auxiliary tasks share the main
+    task's representation, every row of theirs trains the layers the main
+    task needs, and down-weighting them removes information. In
+    ``examples/mlp_shared_representation.py`` (a 15-row main task, five
+    200-row auxiliary tasks) equal weights beat weights of 0.1 in both the
+    shared and the unrelated case, and with unrelated auxiliary tasks the
+    main task alone did as well as either. The learned uncertainty weights
+    did worst there for the main task: its 15 rows are fitted almost
+    exactly, so its small training loss earns it a large weight, which
+    amounts to less regularisation.
 random_state : int, RandomState instance or None, default=None
     Seeds the initial weights, the row shuffling and the validation split;
     an int gives bit-identical refits.
@@ -215,11 +222,17 @@ class _MultiTaskMLP(BaseEstimator):
     """Parameters, validation and the fit flow shared by both networks."""
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -605,7 +618,8 @@ class MultiTaskMLPClassifier(
     def _validation_score(self, Z, Y, mask, sample_weight):
         from ..metrics import accuracy_score
 
-        predicted = np.column_stack([_predicted_code(Z[:, s]) for s in self.task_slices_])
+        codes = [_predicted_code(Z[:, columns]) for columns in self.task_slices_]
+        predicted = np.column_stack(codes)
         Y_true = np.where(mask, Y, np.nan)
         return _quiet_mean_score(accuracy_score, Y_true, predicted, sample_weight)
 

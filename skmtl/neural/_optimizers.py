@@ -68,5 +68,10 @@ def minimize_lbfgs(value_and_gradient, theta0, max_iter, tol, bounds, callback):
         method="L-BFGS-B",
         bounds=bounds,
         callback=callback,
-        options={"maxiter": max_iter, "maxfun": 20 * max_iter, "gtol": tol, "ftol": tol**2},
+        options={
+            "maxiter": max_iter,
+            "maxfun": 20 * max_iter,
+            "gtol": tol,
+            "ftol": tol**2,
+        },
     )
