@@ -532,3 +532,72 @@ def test_diverging_steps_raise_instead_of_returning_nan():
                                   random_state=0)
     with pytest.raises(ValueError, match="learning_rate_init"):
         model.fit(X, 1e3 * Y)
+
+
+# --------------------------------------------------------------------------
+# optimality and input formats
+# --------------------------------------------------------------------------
+
+
+def objective_gradient_at_fit(model, X, Y, task_weights):
+    """Gradient of the fixed-weight objective at the fitted weights."""
+    mask = ~np.isnan(Y)
+    weights = entry_weights(mask, None, np.asarray(task_weights, float), "abc")
+    heads = RegressionHeads(np.where(mask, Y, 0.0), weights)
+    params = model._fitted_parameters()
+    return objective(params, X, heads, model.activation, model.alpha)[1].flat()
+
+
+def test_lbfgs_returns_a_stationary_point():
+    X, Y = shared_regression(n=80)
+    model = MultiTaskMLPRegressor((6,), activation="tanh", alpha=0.01,
+                                  task_weights=[1.0, 0.5, 2.0], tol=1e-7,
+                                  max_iter=5000, random_state=0).fit(X, Y)
+    gradient = objective_gradient_at_fit(model, X, Y, [1.0, 0.5, 2.0])
+    assert np.max(np.abs(gradient)) <= 1e-6
+
+
+def test_uncertainty_fit_is_stationary_for_its_learned_weights():
+    # with eta fixed, the uncertainty objective is the fixed-weight objective
+    # with c_t = exp(-eta_t): the fitted weights must be stationary for it
+    X, Y = shared_regression(n=80)
+    model = MultiTaskMLPRegressor((6,), activation="tanh", alpha=0.01,
+                                  task_weights="uncertainty", tol=1e-7,
+                                  max_iter=5000, random_state=0).fit(X, Y)
+    gradient = objective_gradient_at_fit(model, X, Y, model.task_weights_)
+    assert np.max(np.abs(gradient)) <= 1e-6 * max(1.0, model.task_weights_.max())
+
+
+@pytest.mark.parametrize("Estimator", [MultiTaskMLPRegressor, MultiTaskMLPClassifier])
+def test_sparse_X_fits_as_dense(Estimator):
+    import scipy.sparse as sp
+
+    regression = Estimator is MultiTaskMLPRegressor
+    X, Y = shared_regression() if regression else shared_labels()
+    X = np.where(np.abs(X) > 0.7, X, 0.0)
+    dense = Estimator((6,), activation="tanh", max_iter=40, random_state=0).fit(X, Y)
+    sparse = Estimator((6,), activation="tanh", max_iter=40, random_state=0).fit(
+        sp.csr_matrix(X), Y
+    )
+    for a, b in zip(fitted_arrays(dense), fitted_arrays(sparse), strict=True):
+        assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+def test_classifier_early_stopping_scores_accuracy():
+    X, Y = shared_labels(n=200, d=5)
+    model = MultiTaskMLPClassifier((8,), solver="adam", early_stopping=True,
+                                   learning_rate_init=0.01, random_state=0).fit(X, Y)
+    scores = np.asarray(model.validation_scores_)
+    assert np.all((scores >= 0) & (scores <= 1))
+    assert model.best_validation_score_ == scores.max()
+
+
+def test_float32_input_and_verbose(capsys):
+    X, Y = shared_regression(n=40)
+    model = MultiTaskMLPRegressor((4,), max_iter=3, verbose=1, random_state=0)
+    X32 = X.astype(np.float32)
+    model.fit(X32, Y)
+    assert "Iteration 1, loss = " in capsys.readouterr().out
+    as_float64 = MultiTaskMLPRegressor((4,), max_iter=3, random_state=0)
+    assert_array_equal(model.predict(X32), as_float64.fit(X32.astype(float), Y)
+                       .predict(X32.astype(float)))
