@@ -601,3 +601,22 @@ def test_float32_input_and_verbose(capsys):
     as_float64 = MultiTaskMLPRegressor((4,), max_iter=3, random_state=0)
     assert_array_equal(model.predict(X32), as_float64.fit(X32.astype(float), Y)
                        .predict(X32.astype(float)))
+
+
+@pytest.mark.parametrize("batch_size", [10, 40])
+def test_one_sgd_epoch_follows_the_unbiased_batch_gradients(batch_size):
+    # with a tiny step, one epoch of plain SGD moves the weights by -lr times
+    # the sum over its n / |B| batches of the batch objectives' gradients,
+    # which is n / |B| times the full objective's gradient
+    X, Y = shared_regression(n=40)
+    Y[np.isnan(Y).all(axis=1), 0] = 0.0  # keep all 40 rows: equal batches
+    model = MultiTaskMLPRegressor((5,), activation="tanh", max_iter=3,
+                                  task_weights=[1.0, 0.5, 2.0], random_state=0)
+    model.fit(X, Y)
+    start = model._fitted_parameters().flat()
+    gradient = objective_gradient_at_fit(model, X, Y, [1.0, 0.5, 2.0])
+    rate = 1e-7
+    model.set_params(solver="sgd", momentum=0.0, learning_rate_init=rate,
+                     batch_size=batch_size, max_iter=1, warm_start=True).fit(X, Y)
+    step = (model._fitted_parameters().flat() - start) / rate
+    assert_allclose(step, -(40 / batch_size) * gradient, rtol=1e-4, atol=1e-6)
