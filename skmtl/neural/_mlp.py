@@ -147,8 +147,10 @@ n_iter_no_change : int, default=10
 early_stopping : bool, default=False
     Hold out ``validation_fraction`` of the rows, stratified by task (every
     task keeps rows in both parts; each row counts for its rarest observed
-    task), and stop on the validation score. adam and sgd only (ignored by
-    lbfgs). Off by default: it costs rows of tasks that have few.
+    task), and stop on the validation score. The held-out rows take no part
+    in the fit (the per-task averages and the initial head intercepts use
+    the training part only). adam and sgd only (ignored by lbfgs). Off by
+    default: it costs rows of tasks that have few.
 validation_fraction : float, default=0.1
     Fraction of the rows held out when ``early_stopping`` is true.
 task_weights : array-like of shape (n_tasks,), float or "uncertainty", \
@@ -297,17 +299,22 @@ class _MultiTaskMLP(BaseEstimator):
         task_weights = check_task_weights(fixed, Y.shape[1], names)
         weights = entry_weights(mask, sample_weight, task_weights, names)
         kept = np.flatnonzero(weights.sum(axis=1) > 0)  # rows that count
-        X, Y, mask, weights = X[kept], Y[kept], mask[kept], weights[kept]
-        if sample_weight is not None:
-            sample_weight = sample_weight[kept]
+        X, Y, mask, sample_weight = _select(kept, X, Y, mask, sample_weight)
         self._set_targets_info(targets)
         rng = check_random_state(self.random_state)
+        validate = None
+        if self.early_stopping and self.solver != "lbfgs":
+            fit_rows, held_out = stratified_split(
+                mask, self.validation_fraction, rng, names
+            )
+            validate = self._validator(X, Y, mask, sample_weight, held_out)
+            X, Y, mask, sample_weight = _select(fit_rows, X, Y, mask, sample_weight)
+        weights = entry_weights(mask, sample_weight, task_weights, names)
         heads = self._make_heads(Y, weights)
         params = self._starting_point(X.shape[1], heads, rng, uncertainty)
-        data = (X, Y, mask, sample_weight, task_weights, names)
         # one BLAS thread below a size where threads pay off (see _threads.py)
         with blas_threads_for(X.shape[0] * params.flat().size):
-            result = self._train(params, heads, data, rng)
+            result = self._train(params, X, heads, rng, validate)
         self._store(result, task_weights, uncertainty)
         return self
 
@@ -356,25 +363,13 @@ class _MultiTaskMLP(BaseEstimator):
             params.log_variances = self.log_variances_.copy()
         return params
 
-    def _train(self, params, heads, data, rng):
-        X, Y, mask, sample_weight, task_weights, names = data
+    def _train(self, params, X, heads, rng, validate):
         settings = Settings(
             self.activation, float(self.alpha), self.max_iter, float(self.tol),
             n_iter_no_change=self.n_iter_no_change, verbose=self.verbose,
         )
         if self.solver == "lbfgs":
             return train(params, X, heads, settings)
-        validate = None
-        if self.early_stopping:
-            fit_rows, held_out = stratified_split(
-                mask, self.validation_fraction, rng, names
-            )
-            validate = self._validator(X, Y, mask, sample_weight, held_out)
-            X, Y, mask = X[fit_rows], Y[fit_rows], mask[fit_rows]
-            if sample_weight is not None:
-                sample_weight = sample_weight[fit_rows]
-            weights = entry_weights(mask, sample_weight, task_weights, names)
-            heads = self._make_heads(Y, weights)
         batch = 200 if self.batch_size == "auto" else self.batch_size
         settings.batch_size = min(batch, X.shape[0])
         return train(params, X, heads, settings, self._optimizer(params), rng, validate)
@@ -440,6 +435,11 @@ class _MultiTaskMLP(BaseEstimator):
         tags.input_tags.sparse = True
         tags.target_tags.required = True
         return tags
+
+
+def _select(rows, *arrays):
+    """The given rows of each array (None stays None)."""
+    return [None if a is None else a[rows] for a in arrays]
 
 
 def _as_float64(X):
