@@ -620,3 +620,21 @@ def test_one_sgd_epoch_follows_the_unbiased_batch_gradients(batch_size):
                      batch_size=batch_size, max_iter=1, warm_start=True).fit(X, Y)
     step = (model._fitted_parameters().flat() - start) / rate
     assert_allclose(step, -(40 / batch_size) * gradient, rtol=1e-4, atol=1e-6)
+
+
+def test_held_out_targets_take_no_part_in_the_fit():
+    # changing the targets of the validation rows changes the validation
+    # scores only: the training objective per epoch is the same
+    X, Y = shared_regression(n=150)
+    Y[np.isnan(Y).all(axis=1), 0] = 0.0
+    names = np.array(["task_0", "task_1", "task_2"], dtype=object)
+    _, held_out = stratified_split(~np.isnan(Y), 0.2, np.random.RandomState(0), names)
+    changed = Y.copy()
+    changed[held_out] += 5.0
+    kwargs = dict(solver="adam", early_stopping=True, validation_fraction=0.2,
+                  learning_rate_init=0.01, batch_size=32, random_state=0)
+    first = MultiTaskMLPRegressor((6,), **kwargs).fit(X, Y)
+    second = MultiTaskMLPRegressor((6,), **kwargs).fit(X, changed)
+    k = min(len(first.loss_curve_), len(second.loss_curve_))
+    assert first.loss_curve_[:k] == second.loss_curve_[:k]
+    assert first.validation_scores_[:k] != second.validation_scores_[:k]
