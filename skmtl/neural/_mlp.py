@@ -525,6 +525,7 @@ class MultiTaskMLPRegressor(MultiOutputMixin, RegressorMixin, _MultiTaskMLP):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (float32 input is computed in float64).
         y : array-like of shape (n_samples, n_tasks) or (n_samples,)
             Stacked targets, ``NaN`` where a task has no target for the row.
         sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks)
@@ -630,6 +631,7 @@ class MultiTaskMLPClassifier(
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (float32 input is computed in float64).
         y : array-like of shape (n_samples, n_tasks) or (n_samples,)
             Stacked labels (numbers or strings, per task); ``NaN`` or ``None``
             where a task has no label for the row.
