@@ -15,6 +15,7 @@ from .estimators import (
     alpha_max,
 )
 from .model_selection import Comparison, compare
+from .neural import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 
 __version__ = "0.1.0.dev0"
 
@@ -24,6 +25,8 @@ __all__ = [
     "L21Regressor",
     "MeanRegularizedClassifier",
     "MeanRegularizedRegressor",
+    "MultiTaskMLPClassifier",
+    "MultiTaskMLPRegressor",
     "PooledBaseline",
     "SingleTaskBaseline",
     "TaskGraphClassifier",

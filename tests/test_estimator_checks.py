@@ -6,6 +6,12 @@ and a tight ``tol``: the sample-weight equivalence checks compare predictions
 to 1e-7, finer than the default tolerance guarantees. The classifier gets a
 small ridge because that check fits 15 samples with 30 features, where the
 logistic loss alone is flat in some directions.
+
+The networks' first instance is smooth (tanh), regularised and converged
+tightly (``tol=1e-12``): the sample-weight checks compare a weighted fit
+with a fit on repeated rows, and 15 rows with 30 features leave an
+unregularised ReLU network a continuum of minima on which two L-BFGS runs
+that differ by rounding end at different points.
 """
 
 from sklearn.base import is_classifier
@@ -27,6 +33,13 @@ ESTIMATORS = [
     skmtl.TaskRelationClassifier(alpha=0.01, ridge=0.01, tol=1e-12),
     skmtl.TraceNormRegressor(alpha=0.01, tol=1e-14),
     skmtl.TraceNormClassifier(alpha=0.001, ridge=0.01, tol=1e-12),
+    skmtl.MultiTaskMLPRegressor(
+        (10,), activation="tanh", alpha=0.03, tol=1e-12, max_iter=400, random_state=0
+    ),
+    skmtl.MultiTaskMLPRegressor(
+        (20,), solver="adam", learning_rate_init=0.01, max_iter=100, random_state=0
+    ),
+    skmtl.MultiTaskMLPClassifier((10,), max_iter=100, random_state=0),
     skmtl.SingleTaskBaseline(Ridge()),
     skmtl.SingleTaskBaseline(LogisticRegression()),
     skmtl.PooledBaseline(Ridge()),

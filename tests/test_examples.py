@@ -136,3 +136,35 @@ def test_compare_on_school(tmp_path):
 def test_compare_on_school_without_data(tmp_path):
     out = run_example("compare_on_school.py", "--data-home", tmp_path / "empty")
     assert "School data not available" in out
+
+
+def test_mlp_two_classification_tasks():
+    out = run_example("mlp_two_classification_tasks.py", "--quick")
+    assert_lines(
+        out,
+        [
+            "shared layer coefs_: [(10, 10)]",
+            "head_coefs_: [(10, 5), (10, 3)]",
+            "predict_proba shapes: [(4, 5), (4, 3)]",
+            "MultiTaskMLPClassifier((10,))",
+            "one MLPClassifier((10,)) per task",
+            "done in",
+        ],
+    )
+
+
+def test_mlp_shared_representation():
+    out = run_example("mlp_shared_representation.py", "--quick", timeout=300)
+    assert_lines(
+        out,
+        [
+            "MultiTaskMLPRegressor",
+            "L21Regressor",
+            "TraceNormRegressor",
+            "SingleTask(MLPRegressor) *",
+            "auxiliary tasks on the main task's representation",
+            "auxiliary tasks on an unrelated representation",
+            "uncertainty",
+            "done in",
+        ],
+    )
