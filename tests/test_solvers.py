@@ -1,0 +1,804 @@
+"""The solver layer against its definitions.
+
+Every expected value is recomputed here (or in tests/_solver_reference.py,
+which imports nothing from skmtl) from the objective
+
+    sum_t c_t / (2 S_t) sum_{i in O_t} s_it (y_it - x_i w_t - b_t)^2 + Omega(W)
+        + ridge / 2 ||W||^2 + 1/2 tr(W C W^T),      S_t = sum_{i in O_t} s_it,
+
+with ``b`` the weighted-mean intercept: the Gram model, ``Problem``, the row
+minimisers, every branch of ``minimize`` (optimality conditions and a FISTA
+reference), a wide working-set problem, ill-conditioned designs, Newton on
+nearly separable data, protocol checks and invariances.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from _solver_reference import (
+    best_intercept,
+    dense,
+    l1_violation,
+    l21,
+    l21_violation,
+    logistic_parts,
+    logistic_reference,
+    nuclear,
+    nuclear_violation,
+    squared_data,
+    squared_gradient,
+    squared_objective,
+    squared_reference,
+    weights_of,
+)
+from numpy.testing import assert_allclose
+from scipy import optimize, sparse
+from sklearn.exceptions import ConvergenceWarning
+
+import skmtl.solvers._problem as problem_module
+from skmtl import L21Classifier, L21Regressor, TaskRelationRegressor, TraceNormRegressor
+from skmtl._data import (
+    ColumnLayout,
+    check_sample_weight,
+    check_task_weights,
+    target_weights,
+    validate_classification_targets,
+    validate_regression_targets,
+)
+from skmtl.datafits import Logistic, Quadratic
+from skmtl.penalties import L1, L21, NoPenalty, SquaredTraceNorm, TraceNorm
+from skmtl.solvers import Problem, minimize
+from skmtl.solvers._gram import gram_model
+
+PATTERNS = ["nan", "own_rows", "shared_weighted", "all_observed"]
+
+
+# -- data -----------------------------------------------------------------------
+def make_data(seed, pattern, n=40, d=6, T=3, xformat="dense", noise=0.5):
+    """``X``, dense ``Y`` (NaN = missing), ``sample_weight``, ``task_weights``."""
+    rng = np.random.default_rng(seed)
+    Xd = rng.standard_normal((n, d)) + rng.uniform(-1, 1, d)  # offsets: centring
+    W = rng.standard_normal((d, T))
+    W[rng.permutation(d)[: d // 3]] = 0.0
+    Y = Xd @ W + rng.standard_normal(T) + noise * rng.standard_normal((n, T))
+    tw = rng.uniform(0.5, 2.0, T)
+    if pattern == "nan":
+        Y[rng.random((n, T)) < 0.3] = np.nan
+        for t in range(T):  # at least 3 rows per task
+            Y[rng.choice(n, 3, replace=False), t] = rng.standard_normal(3)
+        sw = rng.uniform(0.2, 3.0, (n, T))
+    elif pattern == "own_rows":
+        task = rng.permutation(np.arange(n) % T)
+        Y[task[:, None] != np.arange(T)] = np.nan
+        sw = rng.uniform(0.2, 3.0, n)
+    elif pattern == "shared_weighted":
+        sw = rng.uniform(0.2, 3.0, n)
+    else:
+        sw, tw = None, None
+    if xformat == "float32":
+        Xd = Xd.astype(np.float32)
+        X = Xd
+    elif xformat == "sparse":
+        Xd[rng.random(Xd.shape) < 0.4] = 0.0
+        X = sparse.csr_matrix(Xd)
+    else:
+        X = Xd
+    return X, Y, sw, tw
+
+
+def _weights(targets, sw, tw):
+    sw = check_sample_weight(sw, targets.n_samples, targets.n_tasks)
+    return target_weights(targets, sw, check_task_weights(tw, targets.n_tasks))
+
+
+def quadratic_problem(X, Y, sw, tw, penalty, fit_intercept=True, ridge=0.0,
+                      coupling=None):
+    targets = validate_regression_targets(Y, X.shape[0])
+    weights = _weights(targets, sw, tw)
+    datafit = Quadratic(targets.entry_rows, targets.entry_tasks, targets.entry_values,
+                        weights, X.shape[0], targets.n_tasks)
+    return Problem(X, datafit, penalty, fit_intercept=fit_intercept, ridge=ridge,
+                   coupling=coupling)
+
+
+def random_W(seed, d, T, zero_rows=2):
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((d, T))
+    W[:zero_rows] = 0.0
+    return W
+
+
+def relerr(a, b):
+    return abs(a - b) / max(abs(b), 1e-300)
+
+
+# -- 1. objective views agree ------------------------------------------------------
+@pytest.mark.parametrize("xformat", ["dense", "sparse", "float32"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_gram_model_matches_definition(pattern, fit_intercept, xformat):
+    X, Y, sw, tw = make_data(1, pattern, xformat=xformat)
+    weights = weights_of(Y, sw, tw)
+    problem = quadratic_problem(X, Y, sw, tw, L21(0.1), fit_intercept)
+    d, T = X.shape[1], Y.shape[1]
+    W = random_W(2, d, T)
+    b = best_intercept(X, Y, W, weights, fit_intercept)
+    model = problem.gram(np.arange(d))
+    HW = model.hessian_product(W)
+    rtol = 1e-10
+    # value: the moments are those of the centred residuals
+    assert_allclose(model.moments(W, HW)[0], squared_data(X, Y, W, b, weights),
+                    rtol=rtol)
+    GW, Gb = squared_gradient(X, Y, W, b, weights)
+    scale = np.abs(GW).max()
+    assert_allclose(model.gradient(W, HW), GW, rtol=rtol, atol=rtol * scale)
+    assert_allclose(HW - model.C, GW, rtol=rtol, atol=rtol * scale)
+    assert_allclose(model.intercept(W), b, rtol=rtol, atol=1e-12)
+    if fit_intercept:  # the profiled intercept zeroes the intercept gradient
+        assert_allclose(Gb, 0.0, atol=1e-12 * scale)
+    # the diagonal and the column update are parts of the same Hessian
+    Xd = dense(X)
+    diag = np.stack(
+        [np.sum(weights[:, t, None] * (Xd - (weights[:, t] @ Xd / weights[:, t].sum()
+                                             if fit_intercept else 0.0)) ** 2, axis=0)
+         for t in range(T)], axis=1)
+    assert_allclose(model.diagonal(), diag, rtol=1e-10)
+    delta = np.random.default_rng(3).standard_normal(T)
+    W2 = W.copy()
+    W2[3] += delta
+    assert_allclose(HW + model.column_update(3, delta), model.hessian_product(W2),
+                    rtol=1e-10, atol=1e-10 * np.abs(HW).max())
+
+
+@pytest.mark.parametrize("xformat", ["dense", "sparse", "float32"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_problem_matches_definition(pattern, fit_intercept, xformat):
+    X, Y, sw, tw = make_data(4, pattern, xformat=xformat)
+    weights = weights_of(Y, sw, tw)
+    ridge, alpha = 0.3, 0.2
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((Y.shape[1],) * 2)
+    coupling = A @ A.T
+    problem = quadratic_problem(X, Y, sw, tw, L21(alpha), fit_intercept, ridge,
+                                coupling)
+    W = random_W(6, X.shape[1], Y.shape[1])
+    b_given = rng.standard_normal(Y.shape[1])
+    b = best_intercept(X, Y, W, weights, fit_intercept)
+    # linear predictor at the entries, and X^T applied to entry values
+    XW = dense(X) @ W
+    assert_allclose(problem.linear_predictor(W), XW[problem.rows, problem.cols],
+                    rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(problem.rows.size)
+    E = np.zeros_like(XW)
+    E[problem.rows, problem.cols] = g
+    assert_allclose(problem.design_gradient(g), dense(X).T @ E, rtol=1e-10,
+                    atol=1e-10)
+    b_out, z, _, G = problem.full_gradient(W, b_given)
+    assert_allclose(b_out, b, rtol=1e-10, atol=1e-12)  # profiled, b_given ignored
+    assert_allclose(z, (XW + b)[problem.rows, problem.cols], rtol=1e-10, atol=1e-12)
+    GW, _ = squared_gradient(X, Y, W, b, weights)
+    assert_allclose(G, GW + ridge * W + W @ coupling, rtol=1e-10, atol=1e-10)
+    expected = squared_objective(X, Y, W, b, weights, "l21", alpha, ridge, coupling)
+    assert_allclose(problem.objective(W, b_given), expected, rtol=1e-12)
+
+
+def test_shared_design_with_two_dimensional_product_weights():
+    """``s_it = a_i g_t`` given as an (n, T) array is still a shared design."""
+    X, Y, _, tw = make_data(7, "shared_weighted")
+    rng = np.random.default_rng(8)
+    a, g = rng.uniform(0.5, 2, X.shape[0]), rng.uniform(0.5, 2, Y.shape[1])
+    problem = quadratic_problem(X, Y, np.outer(a, g), tw, L21(0.1))
+    assert problem.task_scale is not None
+    rows, row_weight, scale = problem.task_scale
+    weights = weights_of(Y, np.outer(a, g), tw)
+    assert_allclose(np.outer(row_weight, scale), weights[rows], rtol=1e-12)
+    # not a product: per-task Grams
+    sw = np.outer(a, g)
+    sw[0, 0] *= 3.0
+    assert quadratic_problem(X, Y, sw, tw, L21(0.1)).task_scale is None
+    # a zero weight on some row of one task only: not shared
+    sw = np.outer(a, g)
+    sw[1, 2] = 0.0
+    assert quadratic_problem(X, Y, sw, tw, L21(0.1)).task_scale is None
+
+
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_shared_design_detection(pattern):
+    X, Y, sw, tw = make_data(9, pattern)
+    problem = quadratic_problem(X, Y, sw, tw, L21(0.1))
+    # every task observes every row and the weights are a_i g_t exactly when
+    # nothing is missing and the sample weights are one per row
+    shared = bool(np.all(~np.isnan(Y))) and (sw is None or np.ndim(sw) == 1)
+    assert (problem.task_scale is not None) == shared
+    assert problem.gram(np.arange(X.shape[1])).shared == shared
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_gram_of_restricted_features(pattern, fit_intercept):
+    X, Y, sw, tw = make_data(10, pattern, d=8)
+    problem = quadratic_problem(X, Y, sw, tw, L21(0.1), fit_intercept)
+    features = np.array([6, 1, 3])
+    full = problem.gram(np.arange(8))
+    restricted = full.restrict(features)
+    direct = gram_model(problem, features)
+    via_problem = problem.gram(features)
+    W = np.random.default_rng(11).standard_normal((3, Y.shape[1]))
+    for model in (direct, via_problem):
+        assert_allclose(model.features, restricted.features)
+        assert_allclose(model.hessian_product(W), restricted.hessian_product(W),
+                        rtol=1e-10, atol=1e-12)
+        assert_allclose(model.C, restricted.C, rtol=1e-10, atol=1e-12)
+        assert_allclose(model.k, restricted.k, rtol=1e-12)
+        assert_allclose(model.intercept(W), restricted.intercept(W), rtol=1e-10,
+                        atol=1e-12)
+    # and both equal the definition with the other features held at zero
+    weights = weights_of(Y, sw, tw)
+    Wfull = np.zeros((8, Y.shape[1]))
+    Wfull[features] = W
+    b = best_intercept(X, Y, Wfull, weights, fit_intercept)
+    GW, _ = squared_gradient(X, Y, Wfull, b, weights)
+    HW = restricted.hessian_product(W)
+    assert_allclose(restricted.gradient(W, HW), GW[features], rtol=1e-10, atol=1e-12)
+    assert_allclose(restricted.moments(W, HW)[0], squared_data(X, Y, Wfull, b, weights),
+                    rtol=1e-10)
+    # eigen decomposition reproduces the Grams
+    values, vectors = restricted.eigen()
+    if restricted.shared:
+        assert_allclose((vectors * values) @ vectors.T, restricted.gram, atol=1e-10)
+    else:
+        for t in range(Y.shape[1]):
+            assert_allclose((vectors[t] * values[t]) @ vectors[t].T,
+                            restricted.H[:, :, t], atol=1e-10)
+
+
+# -- 2. row minimisers ---------------------------------------------------------------
+def _row_objective(penalty_value, a, h):
+    return lambda u: 0.5 * np.sum(h * u * u, axis=-1) - u @ a + penalty_value(u)
+
+
+def _curvatures(rng, T, kind):
+    if kind == "equal":
+        return np.full(T, rng.uniform(0.1, 3))
+    h = rng.uniform(0.1, 3, T)
+    if kind == "zeros":
+        h[rng.choice(T, 2, replace=False)] = 0.0
+    elif kind == "spread":
+        h = 10.0 ** rng.uniform(-6, 3, T)
+    return h
+
+
+@pytest.mark.parametrize("kind", ["equal", "positive", "zeros", "spread"])
+@pytest.mark.parametrize("seed", range(4))
+def test_l21_row_minimizer(seed, kind):
+    rng = np.random.default_rng(seed)
+    T, alpha = 5, 0.7
+    h = _curvatures(rng, T, kind)
+    for scale in (0.3, 1.0, 3.0, 30.0):
+        a = scale * rng.standard_normal(T)
+        a[h == 0] = 0.0  # the documented domain: no linear term without curvature
+        u = L21(alpha).row_minimizer(a.copy(), h.copy())
+        norm = np.linalg.norm(u)
+        if np.linalg.norm(a) <= alpha:
+            assert np.all(u == 0)
+            continue
+        # stationarity: h u - a + alpha u / ||u|| = 0, u = 0 where h = 0
+        assert norm > 0
+        assert np.all(u[h == 0] == 0)
+        residual = h * u - a + alpha * u / norm
+        assert np.abs(residual).max() <= 1e-9 * max(np.abs(a).max(), 1.0)
+        # no nearby point is better (a convex function: local = global minimum)
+        f = _row_objective(lambda v: alpha * np.sqrt(np.sum(v * v, axis=-1)), a, h)
+        directions = rng.standard_normal((400, T))
+        steps = np.geomspace(1e-6, 1.0, 7)[:, None, None] * max(norm, 1.0)
+        trial = u + steps * directions
+        values = (0.5 * np.sum(h * trial * trial, axis=-1) - trial @ a
+                  + alpha * np.linalg.norm(trial, axis=-1))
+        assert f(u) <= values.min() + 1e-12 * max(abs(f(u)), 1.0)
+        assert f(u) <= 0.0  # u = 0 gives 0
+
+
+def test_l21_row_minimizer_at_the_threshold():
+    h = np.array([1.0, 2.0, 0.0])
+    a = np.array([0.6, 0.8, 0.0])  # ||a|| = 1 = alpha
+    assert np.all(L21(1.0).row_minimizer(a, h) == 0)
+    u = L21(1.0 - 1e-9).row_minimizer(a, h)
+    assert np.linalg.norm(u) < 1e-8
+
+
+@pytest.mark.parametrize("kind", ["positive", "zeros", "spread"])
+@pytest.mark.parametrize("seed", range(3))
+def test_l1_and_no_penalty_row_minimizers(seed, kind):
+    rng = np.random.default_rng(10 + seed)
+    T, alpha = 6, 0.5
+    h = _curvatures(rng, T, kind)
+    a = 2 * rng.standard_normal(T)
+    a[h == 0] = rng.uniform(-alpha, alpha, np.sum(h == 0))  # bounded objective
+    u = L1(alpha).row_minimizer(a.copy(), h.copy())
+    # coordinate-wise optimality: h u - a + alpha sign(u) = 0, |a| <= alpha at 0
+    pos = h > 0
+    nz = u != 0
+    assert np.all(np.abs(a[~nz]) <= alpha + 1e-15)
+    assert_allclose(h[nz] * u[nz] - a[nz] + alpha * np.sign(u[nz]), 0.0, atol=1e-12)
+    for t in np.flatnonzero(pos):  # scalar minimisation of each coordinate
+        f = lambda v, t=t: 0.5 * h[t] * v * v - a[t] * v + alpha * abs(v)  # noqa: E731
+        best = optimize.minimize_scalar(f, bounds=(-1e4, 1e4), method="bounded",
+                                        options=dict(xatol=1e-12))
+        assert f(u[t]) <= best.fun + 1e-12
+    # no penalty: u = a / h where h > 0, 0 elsewhere
+    a[h == 0] = 0.0
+    u = NoPenalty().row_minimizer(a.copy(), h.copy())
+    assert_allclose(u[pos], a[pos] / h[pos], rtol=1e-14)
+    assert np.all(u[~pos] == 0)
+
+
+# -- 3. minimize: optimality conditions and a FISTA reference, per branch ------------
+def _kkt_check(penalty_name, alpha, W, G, atol):
+    if penalty_name == "l21":
+        assert l21_violation(W, G, alpha) <= atol
+    elif penalty_name == "l1":
+        assert l1_violation(W, G, alpha) <= atol
+    elif penalty_name == "none":
+        assert np.abs(G).max() <= atol
+    elif penalty_name == "trace":
+        assert nuclear_violation(W, G, alpha)[0] <= atol
+    else:
+        assert nuclear_violation(W, G, alpha * nuclear(W))[0] <= atol
+
+
+PENALTY_CLASSES = {"l21": L21, "l1": L1, "trace": TraceNorm,
+                   "squared_trace": SquaredTraceNorm}
+
+CLOSED_FORM = ("Sylvester", "conjugate gradients")
+CD = ("working sets + coordinate descent",)
+# name: penalty, alpha as a fraction of the largest useful value, ridge,
+# coupling?, expected solver (substring of Result.solver)
+BRANCHES = {
+    "closed_form_ridge": ("none", 0.0, 0.5, False, CLOSED_FORM),
+    "closed_form_coupling": ("none", 0.0, 0.1, True, CLOSED_FORM),
+    "cd_l21": ("l21", 0.2, 0.0, False, CD),
+    "cd_l21_ridge": ("l21", 0.2, 0.3, False, CD),
+    "cd_l1": ("l1", 0.2, 0.0, False, CD),
+    "cd_l1_coupling": ("l1", 0.2, 0.0, True, CD),
+    "admm_trace": ("trace", 0.3, 0.0, False, ("ADMM",)),
+    "admm_squared_trace": ("squared_trace", 0.5, 0.0, False, ("ADMM",)),
+    "prox_grad_trace_coupling": ("trace", 0.3, 0.0, True, ("proximal gradient",)),
+    "design_l21": ("l21", 0.2, 0.0, False, ("proximal gradient",)),
+}
+
+
+def _alpha_max(name, G0):
+    if name == "l21":
+        return np.sqrt(np.sum(G0**2, axis=1)).max()
+    if name == "l1":
+        return np.abs(G0).max()
+    if name == "trace":
+        return np.linalg.norm(G0, 2)
+    return 1.0
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("pattern", ["nan", "own_rows", "shared_weighted"])
+@pytest.mark.parametrize("branch", list(BRANCHES))
+def test_minimize_branches(branch, pattern, fit_intercept, monkeypatch):
+    name, fraction, ridge, with_coupling, solver = BRANCHES[branch]
+    X, Y, sw, tw = make_data(20, pattern, n=36, d=6, T=3)
+    weights = weights_of(Y, sw, tw)
+    T = Y.shape[1]
+    coupling = None
+    if with_coupling:
+        A = np.ones((T, T)) - np.eye(T)
+        coupling = 0.5 * (np.diag(A.sum(1)) - A)  # a graph Laplacian
+    W0 = np.zeros((X.shape[1], T))
+    G0, _ = squared_gradient(X, Y, W0, best_intercept(X, Y, W0, weights,
+                                                      fit_intercept), weights)
+    alpha = fraction * _alpha_max(name, G0)
+    penalty = PENALTY_CLASSES[name](alpha) if name != "none" else NoPenalty()
+    if branch == "design_l21":  # the Gram model is "too large": design fallback
+        monkeypatch.setattr(problem_module, "_MAX_GRAM_ENTRIES", 0)
+    problem = quadratic_problem(X, Y, sw, tw, penalty, fit_intercept, ridge, coupling)
+    result = minimize(problem, tol=1e-12, max_iter=100000)
+    assert result.status == "converged", result
+    # the branch: Sylvester exactly for shared rows, CG otherwise
+    if solver == CLOSED_FORM:
+        solver = solver[:1] if problem.task_scale is not None else solver[1:]
+    assert result.solver in solver
+    W, b = result.W, result.b
+    # intercept: the weighted mean (zero without intercept)
+    assert_allclose(b, best_intercept(X, Y, W, weights, fit_intercept), atol=1e-9)
+    GW, Gb = squared_gradient(X, Y, W, b, weights)
+    G = GW + ridge * W + (W @ coupling if coupling is not None else 0.0)
+    scale = np.abs(G0).max()
+    _kkt_check(name, alpha, W, G, 1e-6 * scale)
+    if fit_intercept:
+        assert np.abs(Gb).max() <= 1e-9 * scale
+    # certificates
+    assert result.kkt >= 0
+    if result.gap is not None:
+        assert 0 <= result.gap <= result.threshold
+    assert result.measure <= result.threshold
+    # an independent long FISTA run reaches the same objective
+    Wr, br = squared_reference(X, Y, weights, name, alpha, ridge=ridge,
+                               coupling=coupling, fit_intercept=fit_intercept)
+    mine = squared_objective(X, Y, W, b, weights, name, alpha, ridge, coupling)
+    ref = squared_objective(X, Y, Wr, br, weights, name, alpha, ridge, coupling)
+    assert mine <= ref * (1 + 1e-6)
+    assert relerr(mine, ref) <= 1e-6
+    if result.gap is not None:  # the gap bounds the suboptimality
+        assert mine - ref <= result.gap + 1e-12 * abs(ref)
+    if name in ("l21", "l1") and ridge == 0 and coupling is None:
+        assert 0 < np.sum(np.all(W == 0, axis=1)) < W.shape[0] or name == "l1"
+
+
+def classification_data(seed, n_per_task=40, d=5, T=3, n_classes=2, missing=0.0,
+                        separation=1.0):
+    rng = np.random.default_rng(seed)
+    n = n_per_task * T
+    X = rng.standard_normal((n, d))
+    W = separation * rng.standard_normal((d, T, n_classes))
+    scores = np.einsum("nd,dtk->ntk", X, W) + rng.gumbel(size=(n, T, n_classes))
+    Y = scores.argmax(axis=2).astype(float)
+    if missing:
+        Y[rng.random(Y.shape) < missing] = np.nan
+    for t in range(T):  # every class present in every task
+        rows = np.flatnonzero(~np.isnan(Y[:, t]))[:n_classes]
+        Y[rows, t] = np.arange(n_classes)
+    return X, Y
+
+
+def logistic_problem(X, Y, sw, tw, penalty, fit_intercept=True):
+    targets = validate_classification_targets(Y, X.shape[0])
+    weights = _weights(targets, sw, tw)
+    layout = ColumnLayout.from_classes(targets.classes)
+    datafit = Logistic(targets.entry_rows, targets.entry_tasks, targets.entry_codes,
+                       weights, X.shape[0], layout)
+    return Problem(X, datafit, penalty, fit_intercept=fit_intercept), layout
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_minimize_prox_newton(n_classes, fit_intercept):
+    X, Y = classification_data(30, n_classes=n_classes, missing=0.2)
+    rng = np.random.default_rng(31)
+    sw, tw = rng.uniform(0.5, 2, X.shape[0]), rng.uniform(0.5, 2, Y.shape[1])
+    weights = weights_of(Y, sw, tw)
+    widths = [1 if n_classes == 2 else n_classes] * Y.shape[1]
+    q = int(np.sum(widths))
+    W0 = np.zeros((X.shape[1], q))
+    # alpha_max at the best intercepts for W = 0 (by a short 1-D solve per column)
+    _, G0, _ = logistic_parts(X, Y, W0, np.zeros(q), weights, widths)
+    alpha = 0.1 * np.sqrt(np.sum(G0**2, axis=1)).max()
+    problem, _ = logistic_problem(X, Y, sw, tw, L21(alpha), fit_intercept)
+    result = minimize(problem, tol=1e-10, max_iter=10000)
+    assert result.status == "converged", result
+    W, b = result.W, result.b
+    _, GW, Gb = logistic_parts(X, Y, W, b, weights, widths)
+    scale = np.abs(G0).max()
+    assert l21_violation(W, GW, alpha) <= 1e-7 * scale
+    if fit_intercept:
+        assert np.abs(Gb).max() <= 1e-7 * scale
+    else:
+        assert np.all(b == 0)
+    Wr, br = logistic_reference(X, Y, weights, widths, alpha,
+                                fit_intercept=fit_intercept)
+    mine = logistic_parts(X, Y, W, b, weights, widths)[0] + alpha * l21(W)
+    ref = logistic_parts(X, Y, Wr, br, weights, widths)[0] + alpha * l21(Wr)
+    assert relerr(mine, ref) <= 1e-6
+
+
+# -- 4. a wide working-set problem --------------------------------------------------
+def test_wide_working_set_problem():
+    rng = np.random.default_rng(40)
+    n, d, T, k = 100, 2000, 5, 5
+    X = rng.standard_normal((n, d))
+    W_true = np.zeros((d, T))
+    support = rng.choice(d, k, replace=False)
+    W_true[support] = 2 * rng.standard_normal((k, T))
+    Y = X @ W_true + 0.1 * rng.standard_normal((n, T))
+    Y[rng.random((n, T)) < 0.1] = np.nan
+    weights = weights_of(Y)
+    W0 = np.zeros((d, T))
+    G0, _ = squared_gradient(X, Y, W0, best_intercept(X, Y, W0, weights), weights)
+    alpha = 0.1 * np.sqrt(np.sum(G0**2, axis=1)).max()
+    problem = quadratic_problem(X, Y, None, None, L21(alpha))
+    result = minimize(problem, tol=1e-10, max_iter=10000)
+    assert result.converged, result
+    W, b = result.W, result.b
+    nonzero = np.flatnonzero(np.any(W != 0, axis=1))
+    assert set(support) <= set(nonzero)
+    assert nonzero.size <= 0.05 * d  # most rows exactly zero
+    GW, _ = squared_gradient(X, Y, W, b, weights)
+    assert l21_violation(W, GW, alpha) <= 1e-6 * np.abs(G0).max()
+    # the reference, restricted to the features any solution could use (those
+    # whose gradient at the solution reaches alpha are a superset of its
+    # support by the KKT conditions), then checked on every feature
+    candidates = np.flatnonzero(np.sqrt(np.sum(GW**2, axis=1)) >= 0.9 * alpha)
+    Wr_s, br = squared_reference(X[:, candidates], Y, weights, "l21", alpha)
+    Wr = np.zeros((d, T))
+    Wr[candidates] = Wr_s
+    GWr, _ = squared_gradient(X, Y, Wr, br, weights)
+    assert l21_violation(Wr, GWr, alpha) <= 1e-5 * np.abs(G0).max()
+    mine = squared_objective(X, Y, W, b, weights, "l21", alpha)
+    ref = squared_objective(X, Y, Wr, br, weights, "l21", alpha)
+    assert relerr(mine, ref) <= 1e-6
+    assert_allclose(W, Wr, atol=1e-4 * np.abs(Wr).max())
+
+
+# -- 5. ill-conditioned designs -----------------------------------------------------
+def ill_conditioned(seed, condition, n_per_task=30, d=12, T=4):
+    rng = np.random.default_rng(seed)
+    n = n_per_task * T
+    Z = rng.standard_normal((n, d))
+    V, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    s = np.geomspace(1.0, 1.0 / condition, d)
+    X = Z @ V @ np.diag(s) @ V.T
+    W = rng.standard_normal((d, T))
+    Y = X @ W + 0.1 * rng.standard_normal((n, T))
+    task = np.arange(n) % T
+    Y[task[:, None] != np.arange(T)] = np.nan  # tasks with their own rows
+    return X, Y
+
+
+def _estimator_objective(est, X, Y, penalty):
+    weights = weights_of(Y)
+    W, b = est.coef_.T.astype(float), np.asarray(est.intercept_, float)
+    return squared_objective(X, Y, W, b, weights, penalty, est.alpha)
+
+
+ILL_CASES = {
+    "l21": (L21Regressor, "l21"),
+    "trace": (TraceNormRegressor, "trace"),
+    "relation": (TaskRelationRegressor, "squared_trace"),
+}
+
+
+_RELATION_LOOSE = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "TaskRelationRegressor, default tol=1e-4, cond 1e5, alpha=1e-3: the "
+        "duality gap is compared with tol * 2 F(0) (2 F(0) = 2.73) while the "
+        "optimal objective is 0.029, so the fit stops at gap 8.1e-5 <= 2.7e-4 "
+        "with relative suboptimality 1.44e-4 > 1e-4 (no warning)"
+    ),
+)
+ILL_PARAMS = [
+    pytest.param(case, condition, ratio,
+                 marks=[_RELATION_LOOSE] if (case, condition, ratio)
+                 == ("relation", 1e5, 1e-3) else [])
+    for case in ILL_CASES for condition in (1e4, 1e5) for ratio in (1e-1, 1e-2, 1e-3)
+]
+
+
+@pytest.mark.parametrize("case, condition, ratio", ILL_PARAMS)
+def test_ill_conditioned_defaults(case, condition, ratio):
+    Estimator, penalty = ILL_CASES[case]
+    X, Y = ill_conditioned(50, condition)
+    weights = weights_of(Y)
+    if case == "relation":
+        alpha = ratio  # no alpha_max: absolute strengths down to 1e-3
+    else:
+        W0 = np.zeros((X.shape[1], Y.shape[1]))
+        G0, _ = squared_gradient(X, Y, W0, best_intercept(X, Y, W0, weights), weights)
+        amax = (np.sqrt(np.sum(G0**2, axis=1)).max() if case == "l21"
+                else np.linalg.norm(G0, 2))
+        alpha = ratio * amax
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        default = Estimator(alpha=alpha).fit(X, Y)
+    tight = Estimator(alpha=alpha, tol=1e-10, max_iter=100000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # judged by objective
+        tight.fit(X, Y)
+    f_default = _estimator_objective(default, X, Y, penalty)
+    f_tight = _estimator_objective(tight, X, Y, penalty)
+    assert f_default >= f_tight * (1 - 1e-9)
+    assert relerr(f_default, f_tight) <= 1e-4
+
+
+# -- 6. Newton on hard cases ---------------------------------------------------------
+def _classifier_kkt(model, X, Y, alpha, widths):
+    """Recompute the L2,1 logistic KKT violation and the intercept gradient."""
+    codes = np.full(Y.shape, np.nan)
+    for t, classes in enumerate(model.classes_):
+        obs = ~np.isnan(Y[:, t])
+        codes[obs, t] = np.searchsorted(classes, Y[obs, t])
+    weights = weights_of(Y)
+    W, b = model.coef_.T.astype(float), model.intercept_.astype(float)
+    _, GW, Gb = logistic_parts(X, codes, W, b, weights, widths)
+    _, G0, _ = logistic_parts(X, codes, np.zeros_like(W), np.zeros_like(b), weights,
+                              widths)
+    return l21_violation(W, GW, alpha), np.abs(Gb).max(), np.abs(G0).max()
+
+
+_NEWTON_GIVES_UP = pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "L21Classifier(alpha=1e-4), 3 tasks x 80 own rows, 4 classes, nearly "
+        "separable: proximal Newton's stall rule (KKT not below 0.9 x best for 4 "
+        "steps) hands over to proximal gradient after 15 Newton steps while the "
+        "KKT still falls ~8% per step; proximal gradient then needs 1050-1920 "
+        "iterations, so the default max_iter=1000 fit warns 'did not converge ... "
+        "Increase max_iter' instead of converging"
+    ),
+)
+NEWTON_PARAMS = [
+    pytest.param(seed, n_classes,
+                 marks=[_NEWTON_GIVES_UP] if (seed, n_classes) in {(1, 4), (4, 4)}
+                 else [])
+    for seed in range(5) for n_classes in (2, 4)
+]
+
+
+@pytest.mark.parametrize("seed, n_classes", NEWTON_PARAMS)
+def test_newton_nearly_separable(seed, n_classes):
+    X, Y = classification_data(60 + seed, n_per_task=80, d=8, T=3,
+                               n_classes=n_classes, separation=6.0)
+    task = np.arange(X.shape[0]) % 3
+    Y[task[:, None] != np.arange(3)] = np.nan  # each task its own 80 rows
+    alpha = 1e-4
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model = L21Classifier(alpha=alpha).fit(X, Y)
+    messages = [str(w.message) for w in caught
+                if issubclass(w.category, ConvergenceWarning)]
+    for message in messages:
+        assert "stalled" in message, message
+        assert "Increase max_iter" not in message, message
+    widths = [1 if n_classes == 2 else n_classes] * 3
+    kkt, gb, scale = _classifier_kkt(model, X, Y, alpha, widths)
+    if not messages:  # converged: the default tol is relative to the gradient at 0
+        total = np.sqrt(kkt**2 + gb**2)
+        assert total <= 2e-4 * scale * np.sqrt(X.shape[1] * sum(widths))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_relation_classifier_kkt_repeated(seed):
+    """The once-flaky case of tests/test_relation.py::test_classifier_kkt
+    [relation-2-True] (TaskRelationClassifier, binary, intercept, weights),
+    on ten data sets."""
+    from skmtl import TaskRelationClassifier
+
+    rng = np.random.default_rng(100 + seed)
+    n, d, T = 80, 5, 4
+    X = rng.standard_normal((n, d))
+    Y = (X @ rng.standard_normal((d, T)) + rng.standard_normal((n, T)) > 0).astype(float)
+    Y[rng.random((n, T)) < 0.2] = np.nan
+    for t in range(T):
+        Y[:2, t] = [0, 1]
+    sw, tw = rng.uniform(0.5, 2, n), rng.uniform(0.5, 2, T)
+    alpha = 0.02
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = TaskRelationClassifier(alpha=alpha, tol=1e-10, max_iter=100000,
+                                       task_weights=tw).fit(X, Y, sample_weight=sw)
+    weights = weights_of(Y, sw, tw)
+    W, b = model.coef_.T, model.intercept_
+    _, GW, Gb = logistic_parts(X, Y, W, b, weights, [1] * T)
+    _, G0, _ = logistic_parts(X, Y, 0 * W, 0 * b, weights, [1] * T)
+    atol = 1e-7 * np.abs(G0).max()
+    assert np.abs(Gb).max() <= atol
+    assert nuclear_violation(W, GW, alpha * nuclear(W))[0] <= atol
+
+
+# -- 8. protocol checks -----------------------------------------------------------
+def _without(obj, member):
+    """A stand-in for ``obj`` with every public member but ``member``."""
+    names = [n for n in dir(obj) if not n.startswith("_") and n != member]
+    namespace = {n: property(lambda self, n=n: getattr(self._inner, n)) for n in names}
+    klass = type("Broken" + type(obj).__name__, (), namespace)
+    proxy = klass()
+    proxy._inner = obj
+    return proxy
+
+
+PENALTY_MEMBERS = ["alpha", "row_separable", "induces_sparsity",
+                   "conjugate_is_indicator", "value", "prox_value", "dual_norm",
+                   "conjugate"]
+ROW_MEMBERS = ["row_violations", "row_minimizer"]
+SPECTRAL_MEMBERS = ["violation"]
+DATAFIT_MEMBERS = ["n_columns", "n_samples", "layout", "profiled_intercept",
+                   "curvature", "entries", "value_and_gradient", "null_intercept"]
+QUADRATIC_MEMBERS = ["entry_targets", "entry_weights", "best_intercept",
+                     "residual_moments", "dense_targets"]
+LOGISTIC_MEMBERS = ["exact_newton_model", "quadratic_model"]
+
+
+@pytest.mark.parametrize(
+    "penalty, member",
+    [(L21(0.1), m) for m in PENALTY_MEMBERS + ROW_MEMBERS]
+    + [(L1(0.1), m) for m in ROW_MEMBERS]
+    + [(TraceNorm(0.1), m) for m in PENALTY_MEMBERS + SPECTRAL_MEMBERS]
+    + [(SquaredTraceNorm(0.1), m) for m in SPECTRAL_MEMBERS],
+)
+def test_penalty_protocol(penalty, member):
+    X, Y, sw, tw = make_data(70, "nan")
+    broken = _without(penalty, member)
+    assert not hasattr(broken, member)
+    with pytest.raises(TypeError) as info:
+        quadratic_problem(X, Y, sw, tw, broken)
+    assert type(broken).__name__ in str(info.value)
+    assert member in str(info.value)
+    quadratic_problem(X, Y, sw, tw, _without(penalty, "_no_such_member"))  # complete
+
+
+@pytest.mark.parametrize("kind, member",
+                         [("quadratic", m) for m in DATAFIT_MEMBERS + QUADRATIC_MEMBERS]
+                         + [("logistic", m) for m in DATAFIT_MEMBERS + LOGISTIC_MEMBERS])
+def test_datafit_protocol(kind, member):
+    if kind == "quadratic":
+        X, Y, sw, tw = make_data(71, "nan")
+        datafit = quadratic_problem(X, Y, sw, tw, L21(0.1)).datafit
+    else:
+        X, Y = classification_data(72)
+        datafit = logistic_problem(X, Y, None, None, L21(0.1))[0].datafit
+    broken = _without(datafit, member)
+    with pytest.raises(TypeError) as info:
+        Problem(X, broken, L21(0.1), fit_intercept=True)
+    assert type(broken).__name__ in str(info.value)
+    assert member in str(info.value)
+    Problem(X, _without(datafit, "_none"), L21(0.1), fit_intercept=True)
+
+
+# -- 9. invariances through minimize ------------------------------------------------
+def _penalty_and_problem(kind, X, Y, sw, tw):
+    if kind == "logistic":
+        return logistic_problem(X, Y, sw, tw, L21(0.02))[0]
+    penalty = {"l21": L21(0.05), "l1": L1(0.05), "trace": TraceNorm(0.05),
+               "squared_trace": SquaredTraceNorm(0.05)}[kind]
+    return quadratic_problem(X, Y, sw, tw, penalty)
+
+
+def _solve(kind, X, Y, sw=None, tw=None):
+    problem = _penalty_and_problem(kind, X, Y, sw, tw)
+    result = minimize(problem, tol=1e-12 if kind != "logistic" else 1e-10,
+                      max_iter=100000)
+    assert result.converged, result
+    return result.W, result.b
+
+
+def _invariance_data(kind, seed):
+    if kind == "logistic":
+        X, Y = classification_data(seed, missing=0.2)
+        rng = np.random.default_rng(seed)
+        return X, Y, rng.uniform(0.5, 2, X.shape[0]), rng.uniform(0.5, 2, Y.shape[1])
+    X, Y, sw, tw = make_data(seed, "nan", n=30, d=5, T=4)
+    return X, Y, sw[:, 0], tw
+
+
+KINDS = ["l21", "l1", "trace", "squared_trace", "logistic"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_task_permutation_permutes_W(kind):
+    X, Y, sw, tw = _invariance_data(kind, 80)
+    perm = np.random.default_rng(81).permutation(Y.shape[1])
+    W, b = _solve(kind, X, Y, sw, tw)
+    Wp, bp = _solve(kind, X, Y[:, perm], sw, tw[perm])
+    assert_allclose(Wp, W[:, perm], atol=1e-7 * np.abs(W).max())
+    assert_allclose(bp, b[perm], atol=1e-7 * max(np.abs(b).max(), 1))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_row_order_leaves_W_unchanged(kind):
+    X, Y, sw, tw = _invariance_data(kind, 82)
+    perm = np.random.default_rng(83).permutation(X.shape[0])
+    W, b = _solve(kind, X, Y, sw, tw)
+    Wp, bp = _solve(kind, X[perm], Y[perm], sw[perm], tw)
+    assert_allclose(Wp, W, atol=1e-7 * np.abs(W).max())
+    assert_allclose(bp, b, atol=1e-7 * max(np.abs(b).max(), 1))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_duplicated_row_equals_weight_two(kind):
+    X, Y, _, tw = _invariance_data(kind, 84)
+    rows = [3, 7]
+    sw = np.ones(X.shape[0])
+    sw[rows] = 2.0
+    Xd = np.vstack([X, X[rows]])
+    Yd = np.vstack([Y, Y[rows]])
+    W, b = _solve(kind, X, Y, sw, tw)
+    Wd, bd = _solve(kind, Xd, Yd, None, tw)
+    assert_allclose(Wd, W, atol=1e-7 * np.abs(W).max())
+    assert_allclose(bd, b, atol=1e-7 * max(np.abs(b).max(), 1))
