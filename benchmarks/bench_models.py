@@ -235,7 +235,8 @@ def print_decomposed(rows):
     for r in rows:
         steps = r["steps"] if r["steps"] is not None else ">max"
         print(f"{r['model']:<15}{str(r['shape']):<17}{r['tol']:>8.0e}{r['time']:>10.3f}"
-              f"{steps:>13}{r['reference_time']:>10.3f}{r['ratio']:>8.3f}  {r['solver']}")
+              f"{steps:>13}{r['reference_time']:>10.3f}{r['ratio']:>8.3f}"
+              f"  {r['solver']}")
 
 
 def main():

@@ -389,8 +389,8 @@ def expected_failed_checks(estimator):
 # default classifiers: their multinomial fits take about a second each, and
 # the legacy checks fit each of them about 150 times (sparse formats, sample
 # weights), several minutes in all.
-REGRESSORS = [cls() for (_, classification), cls in CLASSES.items() if not classification]
-CLASSIFIERS = [cls() for (_, classification), cls in CLASSES.items() if classification]
+REGRESSORS = [cls() for (_, clf), cls in CLASSES.items() if not clf]
+CLASSIFIERS = [cls() for (_, clf), cls in CLASSES.items() if clf]
 
 
 @parametrize_with_checks(REGRESSORS)

@@ -111,7 +111,8 @@ class LInf1:
         zero = top == 0
         if np.any(zero):
             Az = A[zero]
-            out[zero] = np.sqrt(np.sum((Az - _project_l1_ball(Az, self.alpha)) ** 2, axis=1))
+            excess = Az - _project_l1_ball(Az, self.alpha)
+            out[zero] = np.sqrt(np.sum(excess**2, axis=1))
         rows = np.flatnonzero(~zero)
         if rows.size:
             on = magnitude[rows] >= top[rows, None] * (1 - 1e-10)
@@ -154,7 +155,8 @@ class TaskGroupNorm:
     def norms(self, W):
         """Frobenius norm of every task's columns."""
         column_sq = np.einsum("ij,ij->j", W, W)
-        return np.sqrt(np.bincount(self._task, column_sq, minlength=self.starts.size - 1))
+        n_tasks = self.starts.size - 1
+        return np.sqrt(np.bincount(self._task, column_sq, minlength=n_tasks))
 
     def value(self, W):
         return self.alpha * float(np.sum(self.norms(W)))
@@ -217,21 +219,26 @@ class BlockPenalty:
                     f"every block's strength must be positive; "
                     f"{type(penalty).__name__} has {penalty.alpha}."
                 )
-        self.conjugate_is_indicator = all(p.conjugate_is_indicator for p in self.penalties)
+        self.conjugate_is_indicator = all(
+            p.conjugate_is_indicator for p in self.penalties
+        )
 
     def _split(self, W):
         d = W.shape[0] // len(self.penalties)
         return [W[b * d : (b + 1) * d] for b in range(len(self.penalties))]
 
     def value(self, W):
-        return float(sum(p.value(B) for p, B in zip(self.penalties, self._split(W), strict=True)))
+        pairs = zip(self.penalties, self._split(W), strict=True)
+        return float(sum(p.value(B) for p, B in pairs))
 
     def prox(self, W, step):
         return self.prox_value(W, step)[0]
 
     def prox_value(self, W, step):
-        parts = [p.prox_value(B, step) for p, B in zip(self.penalties, self._split(W), strict=True)]
-        return np.vstack([part[0] for part in parts]), float(sum(part[1] for part in parts))
+        pairs = zip(self.penalties, self._split(W), strict=True)
+        parts = [p.prox_value(B, step) for p, B in pairs]
+        value = float(sum(part[1] for part in parts))
+        return np.vstack([part[0] for part in parts]), value
 
     def violation(self, W, G):
         pairs = zip(self.penalties, self._split(W), self._split(G), strict=True)
