@@ -191,8 +191,7 @@ class _MultiTaskLinearModel(BaseEstimator):
     """Base class: generated ``__init__``, validation and the ``fit`` flow.
 
     A model sets ``_parameters`` (its own parameters, in signature order;
-    a name of :data:`SHARED_PARAMETERS` listed there moves to that place;
-    a side base's ``_side_parameters`` come last),
+    a name of :data:`SHARED_PARAMETERS` listed there moves to that place),
     optionally ``_defaults`` (other defaults for this class) and
     ``_compares_tasks`` (classifiers then require the same labels in every
     task), and writes ``_regularizer(layout)`` and optionally
@@ -200,7 +199,6 @@ class _MultiTaskLinearModel(BaseEstimator):
     """
 
     _parameters: dict = {}
-    _side_parameters: dict = {}  # of every regressor, or every classifier: last
     _defaults: dict = {}
     _compares_tasks = False
 
@@ -209,9 +207,8 @@ class _MultiTaskLinearModel(BaseEstimator):
         own = cls._parameters
         if not own:  # an abstract side base
             return
-        parameters = {**own}
-        for extra in (SHARED_PARAMETERS, cls._side_parameters):
-            parameters.update({k: v for k, v in extra.items() if k not in own})
+        parameters = {**own, **{k: v for k, v in SHARED_PARAMETERS.items()
+                                if k not in own}}
         defaults = {name: p.default for name, p in parameters.items()}
         defaults.update(cls._defaults)
         cls._parameter_constraints = {
