@@ -569,6 +569,11 @@ def datasets(draw, model, *, sparse_ok=True):
         if mask[:, t].sum() < min_rows:
             mask[rng.choice(n, min_rows, replace=False), t] = True
     X = rng.standard_normal((n, d)) * rng.uniform(0.5, 2.0, d) + rng.normal(0, 1, d)
+    degenerate = draw(st.sampled_from(["none", "none", "constant", "duplicate"]))
+    if degenerate == "constant":  # collinear with the intercept
+        X[:, -1] = 1.5
+    elif degenerate == "duplicate" and d > 1:
+        X[:, -1] = X[:, 0]
     x_format = draw(st.sampled_from(["dense", "csr", "csc"])) if sparse_ok else "dense"
     if x_format != "dense":
         X[rng.random((n, d)) < 0.4] = 0.0
@@ -607,9 +612,14 @@ def datasets(draw, model, *, sparse_ok=True):
                                   shape=(n, T)).asformat(y_format)
         assert Y_fit.nnz == mask.sum()  # explicit zeros kept: they are observed
 
-    sw_kind = draw(st.sampled_from(["none", "1d", "2d"]))
+    sw_kind = draw(st.sampled_from(["none", "1d", "2d", "zeros"]))
     sample_weight = None if sw_kind == "none" else rng.uniform(
-        0.2, 3.0, n if sw_kind == "1d" else (n, T))
+        0.2, 3.0, n if sw_kind in ("1d", "zeros") else (n, T))
+    if sw_kind == "zeros":  # some rows without weight; kept rows keep weight
+        keep = np.zeros(n, bool)
+        for t in range(T):
+            keep[np.flatnonzero(mask[:, t])[:min_rows]] = True
+        sample_weight[(rng.random(n) < 0.3) & ~keep] = 0.0
     task_weights = None if not draw(st.booleans()) else rng.uniform(0.3, 3.0, T)
     return Data(model.kind, X_fit, Y_fit, X.astype(np.float64), mask, values,
                 classes, sample_weight, task_weights, draw(st.booleans()))
