@@ -3,7 +3,9 @@
 ``ci`` (the default) runs few examples, derandomized and without the example
 database, so that a CI run does not depend on luck and a failure reproduces;
 ``thorough`` (``HYPOTHESIS_PROFILE=thorough python -m pytest
-tests/test_properties.py``) runs many random examples for local bug hunting.
+tests/test_properties.py``) runs many random examples for local bug hunting
+(``HYPOTHESIS_MAX_EXAMPLES=N`` changes how many: the classifiers' tests take
+a few seconds per example).
 """
 
 import os
@@ -27,7 +29,7 @@ if settings is not None:
     )
     settings.register_profile(
         "thorough",
-        max_examples=150,
+        max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "150")),
         deadline=None,
         print_blob=True,
         suppress_health_check=_SLOW,

@@ -921,5 +921,5 @@ def test_every_public_linear_estimator_is_covered():
 
     covered = {m.estimator for m in MODELS}
     registered = {f.regressor for f in FAMILIES} | {f.classifier for f in FAMILIES}
-    missing = sorted(c.__name__ for c in registered - covered)
+    missing = sorted(c.__name__ for c in registered - covered - {None})
     assert not missing, f"add these estimators to MODELS: {missing}"
