@@ -25,6 +25,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 __all__ = [
     "ClassificationTargets",
     "RegressionTargets",
+    "check_numeric_columns",
     "check_sample_weight",
     "check_task_weights",
     "entry_weights",
@@ -209,6 +210,7 @@ def _as_2d_targets(Y, n_samples, numeric):
     task_names = None
     if hasattr(Y, "columns") and hasattr(Y, "to_numpy"):  # pandas DataFrame
         task_names = np.asarray([str(c) for c in Y.columns], dtype=object)
+        _check_unique_task_names(task_names)
         Y = _frame_to_numpy(Y, numeric)
     elif hasattr(Y, "to_numpy") and hasattr(Y, "name"):  # pandas Series
         if Y.name is not None:
@@ -235,6 +237,23 @@ def _as_2d_targets(Y, n_samples, numeric):
     if task_names is None:
         task_names = np.asarray([f"task_{t}" for t in range(Y.shape[1])], dtype=object)
     return Y, task_names, single_task
+
+
+def _check_unique_task_names(task_names):
+    """Task names identify the tasks (``task_names_``, tables, scorers)."""
+    names, counts = np.unique(task_names.astype(str), return_counts=True)
+    if np.any(counts > 1):
+        repeated = [str(n) for n in names[counts > 1]]
+        columns = [int(c) for c in np.flatnonzero(np.isin(task_names, repeated))]
+        raise ValueError(
+            f"The columns of Y (the task names) must be unique; {repeated} "
+            f"appear more than once (columns {columns}). Rename the columns."
+        )
+
+
+def _py(value):
+    """A numpy scalar as the Python scalar it holds, for readable messages."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _frame_to_numpy(frame, numeric):
@@ -268,7 +287,10 @@ def validate_regression_targets(Y, n_samples):
     if is_sparse_targets(Y):
         rows, tasks, data, task_names = _sparse_entries(Y, n_samples)
         if data.dtype.kind not in "fiub":
-            raise ValueError(f"A sparse Y must hold numbers, got dtype {data.dtype}.")
+            raise ValueError(
+                f"A sparse Y of a regressor must hold real numbers, got dtype "
+                f"{data.dtype}."
+            )
         values = np.asarray(data, dtype=np.float64)
         bad = ~np.isfinite(values)
         if bad.any():
@@ -281,6 +303,11 @@ def validate_regression_targets(Y, n_samples):
         _check_every_task_observed(tasks, task_names)
         return RegressionTargets(rows, tasks, values, n_samples, task_names, False)
     Y, task_names, single_task = _as_2d_targets(Y, n_samples, numeric=True)
+    if Y.dtype.kind == "c":
+        raise ValueError(
+            f"Y holds complex numbers (dtype {Y.dtype}); a regressor needs real "
+            "targets."
+        )
     if Y.dtype.kind not in "fiub":
         Y = _object_to_float(Y, task_names)
     values = np.asarray(Y, dtype=np.float64)
@@ -313,7 +340,7 @@ def _object_to_float(Y, task_names):
 
             raise ValueError(
                 f"A regressor needs numeric targets, but task {task_names[t]!r} "
-                f"(column {t}) holds {bad!r}. Use a classifier for labels."
+                f"(column {t}) holds {_py(bad)!r}. Use a classifier for labels."
             ) from None
     return out
 
@@ -379,10 +406,18 @@ def _encode_task(labels, task_name, column):
     if task_classes.size < 2:
         raise ValueError(
             f"Task {task_name!r} (column {column}) has only one class "
-            f"({task_classes[0].item()!r}) among its observed targets; a classifier "
+            f"({_py(task_classes[0])!r}) among its observed targets; a classifier "
             "needs at least two classes in every task."
         )
-    return task_classes, task_codes.ravel()
+    task_codes = task_codes.ravel()
+    if task_classes.size > 2 and task_classes.size == task_codes.size:
+        raise ValueError(
+            f"Task {task_name!r} (column {column}) has as many classes as observed "
+            f"rows ({task_codes.size}): every label occurs once, so there is "
+            "nothing to learn per class. If the targets are measurements, use a "
+            "regressor."
+        )
+    return task_classes, task_codes
 
 
 def _uniform_label_array(labels, task_name, column):
@@ -409,6 +444,30 @@ def _all_int(labels):
     return all(isinstance(v, (int, np.integer)) for v in labels)
 
 
+def check_numeric_columns(X):
+    """Return ``X``; for a DataFrame, first raise naming a non-numeric column.
+
+    Without this, a string column gives numpy's "could not convert string to
+    float" with no hint of which column holds it.
+    """
+    if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
+        return X
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    for position, (name, dtype) in enumerate(zip(X.columns, X.dtypes, strict=True)):
+        if is_numeric_dtype(dtype) or is_bool_dtype(dtype):
+            continue
+        values = X.iloc[:, position].to_numpy(dtype=object)
+        bad = next((v for v in values if v is not None and not _is_number(v)), None)
+        if bad is not None:
+            raise ValueError(
+                f"X column {str(name)!r} (position {position}, dtype {dtype}) is not "
+                f"numeric: it holds {_py(bad)!r}. Encode it first, for example "
+                "with a OneHotEncoder in a sklearn.compose.ColumnTransformer."
+            )
+    return X
+
+
 def check_sample_weight(sample_weight, n_samples, n_tasks):
     """Validate ``sample_weight``: None, a scalar, ``(n,)`` or ``(n, n_tasks)``.
 
@@ -429,10 +488,19 @@ def check_sample_weight(sample_weight, n_samples, n_tasks):
             f"or ({n_samples}, {n_tasks}) for {n_samples} samples and {n_tasks} tasks."
         )
     if not np.all(np.isfinite(sample_weight)):
-        raise ValueError("sample_weight contains NaN or infinity.")
+        row = np.argwhere(~np.isfinite(sample_weight))[0]
+        raise ValueError(
+            f"sample_weight contains NaN or infinity (first at row {int(row[0])}); "
+            "weights must be finite."
+        )
     if np.any(sample_weight < 0):
         row = np.argwhere(sample_weight < 0)[0]
-        raise ValueError(f"sample_weight has a negative value at index {tuple(row)}.")
+        where = (f"row {int(row[0])}" if row.size == 1
+                 else f"row {int(row[0])}, task column {int(row[1])}")
+        raise ValueError(
+            f"sample_weight must be non-negative; it is "
+            f"{_py(sample_weight[tuple(row)])} at {where}."
+        )
     return sample_weight
 
 
@@ -453,8 +521,8 @@ def check_task_weights(task_weights, n_tasks, task_names=None):
         t = bad[0]
         name = task_names[t] if task_names is not None else t
         raise ValueError(
-            f"task_weights must be finite and non-negative; task {name!r} "
-            f"(column {t}) has weight {weights[t]}."
+            f"task_weights must be finite and non-negative; task {_py(name)!r} "
+            f"(column {int(t)}) has weight {_py(weights[t])}."
         )
     if not np.any(weights > 0):
         raise ValueError("task_weights are all zero: no task contributes to the fit.")
@@ -503,8 +571,9 @@ def _normalised_weights(rows, tasks, n_tasks, sample_weight, task_weights, names
     if empty.size:
         t = empty[0]
         raise ValueError(
-            f"Task {names[t]!r} (column {t}) has zero total sample_weight over "
-            "its observed rows; it cannot be fitted."
+            f"Task {_py(names[t])!r} (column {int(t)}) has zero total "
+            "sample_weight over its observed rows; it cannot be fitted (give it "
+            "positive weights, or remove the task)."
         )
     return raw * (task_weights / totals)[tasks]
 

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._data import (
     ColumnLayout,
+    check_numeric_columns,
     check_sample_weight,
     check_task_weights,
     target_weights,
@@ -27,11 +28,12 @@ from .._data import (
 from ..datafits import Logistic, Quadratic
 from ..solvers import Problem, minimize
 from ..solvers._threads import blas_threads_for
+from ._signature import PublicSignatureMixin
 
 _X_OPTIONS = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
 
 
-class _MultiTaskLinearModel(BaseEstimator):
+class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
     """Base class: parameter validation and the common ``fit`` flow."""
 
     #: name of the parameter that zeroes every coefficient when large enough
@@ -81,7 +83,7 @@ class _MultiTaskLinearModel(BaseEstimator):
             raise ValueError(
                 f"{name} requires y to be passed, but the target y is None."
             )
-        X = validate_data(self, X, reset=True, **_X_OPTIONS)
+        X = validate_data(self, check_numeric_columns(X), reset=True, **_X_OPTIONS)
         targets = self._validate_targets(Y, X.shape[0])
         sample_weight = check_sample_weight(sample_weight, X.shape[0], targets.n_tasks)
         task_weights = check_task_weights(
@@ -137,7 +139,7 @@ class _MultiTaskLinearModel(BaseEstimator):
 
     def _linear_predictor(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, **_X_OPTIONS)
+        X = validate_data(self, check_numeric_columns(X), reset=False, **_X_OPTIONS)
         coef, intercept = self._coef_matrix()
         return np.asarray(X @ coef.T.astype(X.dtype, copy=False)) + intercept
 

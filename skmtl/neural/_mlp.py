@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._data import (
+    check_numeric_columns,
     check_sample_weight,
     check_task_weights,
     entry_weights,
@@ -24,6 +25,7 @@ from .._data import (
 )
 from ..estimators._base import MultiTaskClassifierMixin
 from ..estimators._docs import fill_doc
+from ..estimators._signature import PublicSignatureMixin
 from ..solvers._threads import blas_threads_for
 from ._heads import ClassificationHeads, RegressionHeads
 from ._network import Parameters, forward, initialize
@@ -220,7 +222,7 @@ feature_names_in_ : ndarray of str
 """
 
 
-class _MultiTaskMLP(BaseEstimator):
+class _MultiTaskMLP(PublicSignatureMixin, BaseEstimator):
     """Parameters, validation and the fit flow shared by both networks."""
 
     _parameter_constraints: dict = {
@@ -325,7 +327,7 @@ class _MultiTaskMLP(BaseEstimator):
                 "is None."
             )
         self._hidden_sizes()  # fail early on a bad hidden_layer_sizes
-        X = validate_data(self, X, reset=True, **_X_OPTIONS)
+        X = validate_data(self, check_numeric_columns(X), reset=True, **_X_OPTIONS)
         targets = self._validate_targets(y, X.shape[0])
         return _as_float64(X), targets
 
@@ -427,6 +429,7 @@ class _MultiTaskMLP(BaseEstimator):
     def _output(self, X):
         """The network's output ``Z`` (n_samples, n_columns) on new rows."""
         check_is_fitted(self)
+        X = check_numeric_columns(X)
         X = _as_float64(validate_data(self, X, reset=False, **_X_OPTIONS))
         return forward(self._fitted_parameters(), X, self.activation)[1]
 
