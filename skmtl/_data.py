@@ -26,6 +26,8 @@ __all__ = [
     "ClassificationTargets",
     "RegressionTargets",
     "check_numeric_columns",
+    "class_weight_factors",
+    "class_weighted_sample_weight",
     "check_sample_weight",
     "check_task_weights",
     "entry_weights",
@@ -409,15 +411,7 @@ def _encode_task(labels, task_name, column):
             f"({_py(task_classes[0])!r}) among its observed targets; a classifier "
             "needs at least two classes in every task."
         )
-    task_codes = task_codes.ravel()
-    if task_classes.size > 2 and task_classes.size == task_codes.size:
-        raise ValueError(
-            f"Task {task_name!r} (column {column}) has as many classes as observed "
-            f"rows ({task_codes.size}): every label occurs once, so there is "
-            "nothing to learn per class. If the targets are measurements, use a "
-            "regressor."
-        )
-    return task_classes, task_codes
+    return task_classes, task_codes.ravel()
 
 
 def _uniform_label_array(labels, task_name, column):
@@ -546,9 +540,11 @@ def entry_weights(mask, sample_weight, task_weights, task_names):
     return weights
 
 
-def target_weights(targets, sample_weight, task_weights):
+def target_weights(targets, sample_weight, task_weights, factors=None):
     """Entry weights of :func:`entry_weights` for the observed entries of
-    ``targets``, in their order."""
+    ``targets``, in their order. ``factors`` (one per observed entry, e.g.
+    from :func:`class_weight_factors`) multiply the sample weights before the
+    per-task normalisation."""
     return _normalised_weights(
         targets.entry_rows,
         targets.entry_tasks,
@@ -556,16 +552,24 @@ def target_weights(targets, sample_weight, task_weights):
         sample_weight,
         task_weights,
         targets.task_names,
+        factors,
     )
 
 
-def _normalised_weights(rows, tasks, n_tasks, sample_weight, task_weights, names):
+def _raw_entry_weights(rows, tasks, sample_weight):
     if sample_weight is None:
-        raw = np.ones(rows.size)
-    elif sample_weight.ndim == 1:
-        raw = sample_weight[rows]
-    else:
-        raw = sample_weight[rows, tasks]
+        return np.ones(rows.size)
+    if sample_weight.ndim == 1:
+        return sample_weight[rows]
+    return sample_weight[rows, tasks]
+
+
+def _normalised_weights(
+    rows, tasks, n_tasks, sample_weight, task_weights, names, factors=None
+):
+    raw = _raw_entry_weights(rows, tasks, sample_weight)
+    if factors is not None:
+        raw = raw * factors
     totals = np.bincount(tasks, raw, minlength=n_tasks)
     empty = np.flatnonzero(totals <= 0)
     if empty.size:
@@ -576,6 +580,121 @@ def _normalised_weights(rows, tasks, n_tasks, sample_weight, task_weights, names
             "positive weights, or remove the task)."
         )
     return raw * (task_weights / totals)[tasks]
+
+
+def class_weight_factors(class_weight, targets, sample_weight=None):
+    """Weight of each observed entry's class, or ``None`` for ``class_weight=None``.
+
+    ``class_weight`` is ``None``, ``"balanced"``, a dict ``{label: weight}``
+    applied to every task, a list with one such specification per task, or
+    a dict ``{task_name: specification}`` (tasks not named: ``None``).
+    ``"balanced"`` gives class ``k`` of task ``t`` the weight
+    ``S_t / (K_t S_tk)``, ``S_tk`` the total sample weight of the task's rows
+    of class ``k`` (their number without sample weights) and ``K_t`` its
+    number of classes, so that after the per-task normalisation every class
+    carries the same share ``1 / K_t`` of the task's weight. Labels missing
+    from a dict get weight 1; a label the task does not have is an error.
+    """
+    if class_weight is None:
+        return None
+    specs = _class_weight_per_task(class_weight, targets.task_names)
+    raw = _raw_entry_weights(targets.entry_rows, targets.entry_tasks, sample_weight)
+    bounds = targets.task_bounds()
+    factors = np.ones(targets.n_entries)
+    for t, spec in enumerate(specs):
+        part = slice(bounds[t], bounds[t + 1])
+        weights = _task_class_weights(
+            spec, targets.classes[t], targets.entry_codes[part], raw[part],
+            targets.task_names[t], t,
+        )
+        factors[part] = weights[targets.entry_codes[part]]
+    return factors
+
+
+def class_weighted_sample_weight(class_weight, targets, sample_weight=None):
+    """``sample_weight`` times :func:`class_weight_factors`, as an (n, n_tasks)
+    array (unchanged when ``class_weight`` is None); for dense fit flows."""
+    factors = class_weight_factors(class_weight, targets, sample_weight)
+    if factors is None:
+        return sample_weight
+    weights = np.zeros((targets.n_samples, targets.n_tasks))
+    raw = _raw_entry_weights(targets.entry_rows, targets.entry_tasks, sample_weight)
+    weights[targets.entry_rows, targets.entry_tasks] = raw * factors
+    return weights
+
+
+def _class_weight_per_task(class_weight, task_names):
+    """One specification (None, "balanced" or a dict) per task."""
+    n_tasks = len(task_names)
+    if isinstance(class_weight, str) or _is_label_dict(class_weight):
+        return [class_weight] * n_tasks
+    if isinstance(class_weight, dict):  # {task name: specification}
+        names = [str(n) for n in task_names]
+        unknown = [k for k in class_weight if str(k) not in names]
+        if unknown:
+            raise ValueError(
+                f"class_weight names task {_py(unknown[0])!r}, which is not a task "
+                f"of Y; the tasks are {names[:10]}"
+                f"{' ...' if n_tasks > 10 else ''}."
+            )
+        by_name = {str(k): v for k, v in class_weight.items()}
+        return [by_name.get(n) for n in names]
+    if isinstance(class_weight, (list, tuple)):
+        if len(class_weight) != n_tasks:
+            raise ValueError(
+                f"class_weight is a list of {len(class_weight)} entries; a list needs "
+                f"one entry (None, 'balanced' or a dict) per task, {n_tasks} here."
+            )
+        return list(class_weight)
+    raise ValueError(
+        "class_weight must be None, 'balanced', a dict {label: weight}, a list "
+        "with one of these per task, or a dict {task name: one of these}; got "
+        f"{type(class_weight).__name__}."
+    )
+
+
+def _is_label_dict(spec):
+    return isinstance(spec, dict) and all(
+        isinstance(v, Real) and not isinstance(v, bool) for v in spec.values()
+    )
+
+
+def _task_class_weights(spec, classes, codes, raw, task_name, column):
+    """Weight of each class of one task (an array indexed by class code)."""
+    where = f"class_weight of task {task_name!r} (column {column})"
+    if spec is None:
+        return np.ones(classes.size)
+    if isinstance(spec, str):
+        if spec != "balanced":
+            raise ValueError(f"{where} is {spec!r}; the only string is 'balanced'.")
+        totals = np.bincount(codes, raw, minlength=classes.size)
+        return np.divide(
+            totals.sum(), classes.size * totals, out=np.zeros(classes.size),
+            where=totals > 0,
+        )
+    if not _is_label_dict(spec):
+        raise ValueError(
+            f"{where} must be None, 'balanced' or a dict {{label: weight}} with "
+            f"numeric weights; got {spec!r}."
+        )
+    weights = np.ones(classes.size)
+    labels = [_py(c) for c in classes]
+    for label, weight in spec.items():
+        matches = [k for k, c in enumerate(labels) if c == _py(label)]
+        if not matches:
+            raise ValueError(
+                f"{where} names label {_py(label)!r}, which the task does not "
+                f"have; its classes are {labels}."
+            )
+        if not (np.isfinite(weight) and weight >= 0):
+            raise ValueError(
+                f"{where}: the weight of label {_py(label)!r} is {weight}; class "
+                "weights must be finite and non-negative."
+            )
+        weights[matches[0]] = float(weight)
+    if not np.any(weights[np.unique(codes)] > 0):
+        raise ValueError(f"{where} gives every observed class weight 0.")
+    return weights
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._data import (
@@ -21,6 +21,7 @@ from .._data import (
     check_numeric_columns,
     check_sample_weight,
     check_task_weights,
+    class_weight_factors,
     target_weights,
     validate_classification_targets,
     validate_regression_targets,
@@ -28,6 +29,7 @@ from .._data import (
 from ..datafits import Logistic, Quadratic
 from ..solvers import Problem, minimize
 from ..solvers._threads import blas_threads_for
+from ._defaults import resolve_strengths
 from ._signature import PublicSignatureMixin
 
 _X_OPTIONS = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
@@ -60,7 +62,7 @@ class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
         self.verbose = verbose
 
     _parameter_constraints: dict = {
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "ridge": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
         "task_weights": ["array-like", Interval(Real, 0, None, closed="left"), None],
@@ -89,11 +91,16 @@ class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
         task_weights = check_task_weights(
             self.task_weights, targets.n_tasks, targets.task_names
         )
-        return X, targets, target_weights(targets, sample_weight, task_weights)
+        return X, targets, self._target_weights(targets, sample_weight, task_weights)
+
+    def _target_weights(self, targets, sample_weight, task_weights):
+        """Weight of each observed entry in the data term (see ``skmtl._data``)."""
+        return target_weights(targets, sample_weight, task_weights)
 
     def _problem(self, X, datafit):
         """The optimisation problem of this estimator on these data."""
-        penalty, ridge, coupling = self._penalty(datafit.layout)
+        model = resolve_strengths(self, X, datafit)  # "auto" -> fraction of alpha_max
+        penalty, ridge, coupling = model._penalty(datafit.layout)
         return Problem(
             X,
             datafit,
@@ -257,6 +264,11 @@ class MultiTaskClassifierMixin:
 
     def _validate_targets(self, Y, n_samples):
         return validate_classification_targets(Y, n_samples)
+
+    def _target_weights(self, targets, sample_weight, task_weights):
+        """Entry weights with ``class_weight`` multiplying the sample weights."""
+        factors = class_weight_factors(self.class_weight, targets, sample_weight)
+        return target_weights(targets, sample_weight, task_weights, factors)
 
     def _make_datafit(self, targets, weights):
         self._check_classes(targets.classes, targets.task_names)

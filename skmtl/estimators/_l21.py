@@ -5,18 +5,47 @@ from numbers import Real
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval
 
+from sklearn.utils._param_validation import StrOptions
+
 from ..penalties import L21, NoPenalty
 from ._base import (
     MultiTaskClassifierMixin,
     MultiTaskRegressorMixin,
     _MultiTaskLinearModel,
 )
+from ._defaults import AUTO_FRACTION
 from ._docs import fill_doc
+from ._selection import CLASS_WEIGHT_DOC, FeatureSupportMixin
+
+_AUTO_ALPHA = f"""
+alpha : float or "auto", default="auto"
+    Strength of the L2,1 penalty. All coefficients are zero from
+    ``alpha_max = max_j ||X_j^T Theta_0||_2`` on, ``Theta_0`` the
+    weighted residuals (gradient of the data term) at zero coefficients.
+    ``"auto"`` (the default) is ``{AUTO_FRACTION} * alpha_max`` of the
+    training data: ``alpha_max`` grows with the number of tasks and the
+    strength of the signal, so no fixed number suits every data set
+    (``alpha=1`` zeroes every coefficient of one standardised task), while
+    a tenth of it keeps the features whose joint correlation with the
+    residuals is at least a tenth of the strongest one. The value used is
+    ``alpha_``; :func:`skmtl.alpha_max` gives ``alpha_max``.
+"""
+
+_SUPPORT_ATTRIBUTES = """
+alpha_ : float
+    The strength used (``alpha``, or its value for ``"auto"``).
+n_features_selected_ : int
+    Number of features with a nonzero coefficient (see ``get_support``).
+"""
 
 
-@fill_doc
+@fill_doc(auto_alpha=_AUTO_ALPHA, support_attributes=_SUPPORT_ATTRIBUTES)
 class L21Regressor(
-    MultiTaskRegressorMixin, MultiOutputMixin, RegressorMixin, _MultiTaskLinearModel
+    FeatureSupportMixin,
+    MultiTaskRegressorMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    _MultiTaskLinearModel,
 ):
     r"""Multi-task linear regression with joint feature selection (L2,1 norm).
 
@@ -43,10 +72,7 @@ class L21Regressor(
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength of the L2,1 penalty. All coefficients are zero from
-        ``alpha_max = max_j ||X_j^T Theta_0||_2`` on, ``Theta_0`` the
-        weighted residuals at zero coefficients.
+    %(auto_alpha)s
     %(common_parameters)s
 
     Attributes
@@ -55,6 +81,7 @@ class L21Regressor(
     intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
     dual_gap_ : float
         Duality gap at the solution.
+    %(support_attributes)s
     %(common_attributes)s
 
     Notes
@@ -70,6 +97,10 @@ class L21Regressor(
     stops when the duality gap is at most ``tol`` times
     ``sum_{i,t} w_it (y_it - ybar_t)^2`` (``||Y - Ybar||_F^2 / n`` without
     weights), the scaling of scikit-learn's coordinate descent.
+
+    ``get_support()`` marks the features with a nonzero coefficient row;
+    ``SelectFromModel(model, threshold=model.nonzero_threshold)`` selects
+    the same features (its default "mean" threshold drops active ones).
 
     Examples
     --------
@@ -88,13 +119,38 @@ class L21Regressor(
 
     _sparsity_parameter = "alpha"
 
+    def __init__(
+        self,
+        alpha="auto",
+        ridge=0.0,
+        fit_intercept=True,
+        task_weights=None,
+        tol=1e-4,
+        max_iter=1000,
+        warm_start=False,
+        verbose=0,
+    ):
+        super().__init__(
+            alpha=alpha, ridge=ridge, fit_intercept=fit_intercept,
+            task_weights=task_weights, tol=tol, max_iter=max_iter,
+            warm_start=warm_start, verbose=verbose,
+        )
+
     def _penalty(self, layout):
         return (L21(self.alpha) if self.alpha > 0 else NoPenalty()), self.ridge, None
 
 
-@fill_doc
+@fill_doc(
+    auto_alpha=_AUTO_ALPHA,
+    support_attributes=_SUPPORT_ATTRIBUTES,
+    class_weight=CLASS_WEIGHT_DOC,
+)
 class L21Classifier(
-    MultiTaskClassifierMixin, MultiOutputMixin, ClassifierMixin, _MultiTaskLinearModel
+    FeatureSupportMixin,
+    MultiTaskClassifierMixin,
+    MultiOutputMixin,
+    ClassifierMixin,
+    _MultiTaskLinearModel,
 ):
     r"""Multi-task logistic regression with joint feature selection (L2,1 norm).
 
@@ -119,12 +175,9 @@ class L21Classifier(
 
     Parameters
     ----------
-    alpha : float, default=0.01
-        Strength of the L2,1 penalty. The default differs from the
-        regressor's because the gradient of an averaged logistic loss is
-        small (at most about ``max|x| / 2`` per task), so ``alpha=1`` would
-        zero every coefficient on standardised features.
+    %(auto_alpha)s
     %(common_parameters)s
+    %(class_weight)s
 
     Attributes
     ----------
@@ -137,6 +190,7 @@ class L21Classifier(
     intercept_ : ndarray of shape (n_coef_rows,)
     task_slices_ : list of slice
         Rows of ``coef_`` and entries of ``intercept_`` of each task.
+    %(support_attributes)s
     %(common_attributes)s
 
     Notes
@@ -167,12 +221,12 @@ class L21Classifier(
 
     _parameter_constraints = {
         **_MultiTaskLinearModel._parameter_constraints,
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
     }
 
     def __init__(
         self,
-        alpha=0.01,
+        alpha="auto",
         ridge=0.0,
         fit_intercept=True,
         task_weights=None,
@@ -180,7 +234,9 @@ class L21Classifier(
         max_iter=1000,
         warm_start=False,
         verbose=0,
+        class_weight=None,
     ):
+        self.class_weight = class_weight
         self.alpha = alpha
         self.ridge = ridge
         self.fit_intercept = fit_intercept

@@ -10,7 +10,28 @@ from ._base import (
     MultiTaskRegressorMixin,
     _MultiTaskLinearModel,
 )
+from ._defaults import AUTO_FRACTION
 from ._docs import fill_doc
+from ._selection import CLASS_WEIGHT_DOC
+
+_AUTO_ALPHA = f"""
+alpha : float or "auto", default="auto"
+    Strength of the trace norm. ``W`` is zero from ``alpha_max``, the
+    spectral norm of the gradient of the data term at zero coefficients, on.
+    ``"auto"`` (the default) is ``{AUTO_FRACTION} * alpha_max`` of the
+    training data (the value used is ``alpha_``): ``alpha_max`` grows with
+    the number of tasks and the signal, so a fixed number zeroes the model
+    on one data set (``alpha=1`` on standardised binary tasks, whose
+    ``alpha_max`` is about 0.6) and barely regularises another; a tenth of
+    it keeps the shared directions whose singular value of that gradient is
+    at least a tenth of the largest.
+"""
+
+_AUTO_ATTRIBUTE = """
+alpha_ : float
+    The strength used (``alpha``, or its value for ``"auto"``).
+"""
+
 
 _TRACE_OBJECTIVE = r"""
 .. math::
@@ -48,6 +69,26 @@ most ``tol`` times its value at zero). The rank counts singular values above
 class _TraceBase:
     _sparsity_parameter = "alpha"
 
+    def __init__(
+        self,
+        alpha="auto",
+        ridge=0.0,
+        fit_intercept=True,
+        task_weights=None,
+        tol=1e-4,
+        max_iter=1000,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.alpha = alpha
+        self.ridge = ridge
+        self.fit_intercept = fit_intercept
+        self.task_weights = task_weights
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.verbose = verbose
+
     def _penalty(self, layout):
         return (
             (TraceNorm(self.alpha) if self.alpha > 0 else NoPenalty()),
@@ -67,6 +108,9 @@ class _TraceBase:
     trace_objective=_TRACE_OBJECTIVE,
     trace_attributes=_TRACE_ATTRIBUTES,
     trace_notes=_TRACE_NOTES,
+    auto_alpha=_AUTO_ALPHA,
+    auto_attribute=_AUTO_ATTRIBUTE,
+    class_weight=CLASS_WEIGHT_DOC,
 )
 class TraceNormRegressor(
     _TraceBase,
@@ -85,9 +129,7 @@ class TraceNormRegressor(
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength of the trace norm. ``W`` is zero from the spectral norm of
-        the gradient at zero on.
+    %(auto_alpha)s
     %(common_parameters)s
 
     Attributes
@@ -95,6 +137,7 @@ class TraceNormRegressor(
     coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
     intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
     %(trace_attributes)s
+    %(auto_attribute)s
     dual_gap_ : float
         Duality gap at the solution (when ``alpha > 0``).
     %(common_attributes)s
@@ -118,6 +161,9 @@ class TraceNormRegressor(
     trace_objective=_TRACE_OBJECTIVE,
     trace_attributes=_TRACE_ATTRIBUTES,
     trace_notes=_TRACE_NOTES,
+    auto_alpha=_AUTO_ALPHA,
+    auto_attribute=_AUTO_ATTRIBUTE,
+    class_weight=CLASS_WEIGHT_DOC,
 )
 class TraceNormClassifier(
     _TraceBase,
@@ -139,9 +185,9 @@ class TraceNormClassifier(
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength of the trace norm.
+    %(auto_alpha)s
     %(common_parameters)s
+    %(class_weight)s
 
     Attributes
     ----------
@@ -152,6 +198,7 @@ class TraceNormClassifier(
     intercept_ : ndarray of shape (n_coef_rows,)
     task_slices_ : list of slice
     %(trace_attributes)s
+    %(auto_attribute)s
     %(common_attributes)s
 
     %(trace_notes)s
@@ -166,3 +213,22 @@ class TraceNormClassifier(
     >>> TraceNormClassifier(alpha=0.01).fit(X, Y.astype(int)).coef_.shape
     (4, 6)
     """
+
+    def __init__(
+        self,
+        alpha="auto",
+        ridge=0.0,
+        fit_intercept=True,
+        task_weights=None,
+        tol=1e-4,
+        max_iter=1000,
+        warm_start=False,
+        verbose=0,
+        class_weight=None,
+    ):
+        super().__init__(
+            alpha=alpha, ridge=ridge, fit_intercept=fit_intercept,
+            task_weights=task_weights, tol=tol, max_iter=max_iter,
+            warm_start=warm_start, verbose=verbose,
+        )
+        self.class_weight = class_weight
