@@ -444,6 +444,9 @@ def check_numeric_columns(X):
     Without this, a string column gives numpy's "could not convert string to
     float" with no hint of which column holds it.
     """
+    if isinstance(X, (list, tuple, np.ndarray)):
+        _check_numeric_array(X)
+        return X
     if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
         return X
     from pandas.api.types import is_bool_dtype, is_numeric_dtype
@@ -460,6 +463,23 @@ def check_numeric_columns(X):
                 "with a OneHotEncoder in a sklearn.compose.ColumnTransformer."
             )
     return X
+
+
+def _check_numeric_array(X):
+    """Name the first non-numeric entry of an array of strings or objects."""
+    values = np.asarray(X) if not isinstance(X, np.ndarray) else X
+    if values.dtype.kind not in "USO" or values.ndim != 2:
+        return
+    try:
+        values.astype(np.float64)
+    except (TypeError, ValueError):
+        for (row, column), v in np.ndenumerate(values):
+            if v is not None and not _is_number(v):
+                raise ValueError(
+                    f"X holds the non-numeric value {_py(v)!r} at row {row}, column "
+                    f"{column}; encode text features first, for example with a "
+                    "OneHotEncoder in a sklearn.compose.ColumnTransformer."
+                ) from None
 
 
 def check_sample_weight(sample_weight, n_samples, n_tasks):
