@@ -347,6 +347,10 @@ def _object_to_float(Y, task_names):
     return out
 
 
+def _is_text(value):
+    return isinstance(value, (str, bytes, np.str_, np.bytes_))
+
+
 def _is_number(value):
     try:
         float(value)
@@ -455,7 +459,7 @@ def check_numeric_columns(X):
         if is_numeric_dtype(dtype) or is_bool_dtype(dtype):
             continue
         values = X.iloc[:, position].to_numpy(dtype=object)
-        bad = next((v for v in values if v is not None and not _is_number(v)), None)
+        bad = next((v for v in values if _is_text(v) and not _is_number(v)), None)
         if bad is not None:
             raise ValueError(
                 f"X column {str(name)!r} (position {position}, dtype {dtype}) is not "
@@ -474,7 +478,7 @@ def _check_numeric_array(X):
         values.astype(np.float64)
     except (TypeError, ValueError):
         for (row, column), v in np.ndenumerate(values):
-            if v is not None and not _is_number(v):
+            if _is_text(v) and not _is_number(v):
                 raise ValueError(
                     f"X holds the non-numeric value {_py(v)!r} at row {row}, column "
                     f"{column}; encode text features first, for example with a "
