@@ -10,12 +10,13 @@ set and barely penalises the next. ``"auto"`` sets the strength to
 solve). The value used is stored in the fitted attribute named after the
 parameter (``alpha_``, ``l1_``).
 
-0.1 is where the ten-to-one range of useful strengths begins: on
-standardised synthetic problems (1 to 10 tasks, 10 to 50 features, 30 to 200
-rows per task, signal-to-noise 1 and 4) test R² of L2,1 and trace-norm
-regression at 0.1 alpha_max was within 0.05 of the best fraction of a
-0.02-0.3 grid in every case, and a fixed ``alpha=1`` gave an all-zero model
-on one standardised task.
+Why 0.1: on standardised synthetic problems (10 problems: 1 to 10 tasks, 10
+to 50 features, 30 to 200 rows per task), the mean held-out R² of L2,1
+regression was 0.365 at 0.1 alpha_max against 0.391 at the best fraction of
+the grid 0.02-0.3 (0.2) with as much noise as signal, and 0.750 (the best)
+with half as much; for the trace norm 0.271 against 0.280 (0.2) and 0.642
+against 0.653 (0.05). A fixed ``alpha=1`` gave an all-zero model on one
+standardised task.
 """
 
 import copy

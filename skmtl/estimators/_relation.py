@@ -180,8 +180,8 @@ _MEAN_ALPHA = """
     alpha : float, default=1.0
         Strength of the pull towards the mean task. The default makes the
         coupling as curved as the data term of standardised features (whose
-        ``X^T X / n`` has a unit diagonal): each task's weights move halfway
-        between its own fit and the mean task's, a middle ground between
+        ``X^T X / n`` has a unit diagonal): each task's deviation from the
+        mean task is roughly halved, a middle ground between
         independent tasks (``alpha=0``) and one shared model (large
         ``alpha``). The model has no ``alpha_max`` (the penalty never zeroes
         the weights), so the default is a number."""
@@ -576,11 +576,13 @@ _RELATION_ALPHA = """
         ``alpha/2 ||W||_*^2`` acts like a ridge of strength between ``alpha``
         (identical tasks) and ``alpha * n_tasks`` (unrelated tasks) on
         standardised features, so the default is ten times weaker than the
-        unit curvature of their data term: on standardised synthetic
-        problems (1 to 10 tasks, signal-to-noise 1 and 4) ``alpha=0.1``
-        gave the best test score of 0.1, 1 and 10 in every case, and
-        ``alpha=1`` shrank noisy binary tasks to chance. The model has no
-        ``alpha_max`` (the penalty never zeroes the weights)."""
+        unit curvature of their data term. On 10 standardised synthetic
+        problems (1 to 10 tasks, 30 to 200 rows each) the mean held-out R²
+        was 0.27, 0.16 and 0.00 for ``alpha`` = 0.1, 1 and 10 with as much
+        noise as signal (0.62, 0.33, 0.04 with half as much), and the
+        classifier's accuracy above the majority class 0.12, 0.06 and
+        -0.02. The model has no ``alpha_max`` (the penalty never zeroes the
+        weights)."""
 
 
 class _RelationBase(_TaskRelationMixin):
