@@ -283,15 +283,15 @@ CASES = [
      "The 'alpha' parameter of {name} must be"),
     ("alpha text", "linear", with_params(alpha="big"), InvalidParameterError,
      "The 'alpha' parameter of {name} must be"),
-    ("alpha 'auto' without alpha_max (task relation)", "TaskRelation",
-     with_params(alpha="auto"), ValueError,
-     "{name}: alpha must be a number; the model has no alpha_max"),
-    ("alpha 'auto' without alpha_max", "MeanRegularized",
-     with_params(alpha="auto"), ValueError,
-     "{name}: alpha must be a number; the model has no alpha_max"),
+    ("alpha 'auto' without alpha_max", "TaskRelation", with_params(alpha="auto"),
+     InvalidParameterError, r"The 'alpha' parameter of {name} must be a float in the "
+     r"range \[0.0, inf\). Got 'auto'"),
+    ("alpha 'auto' without alpha_max", "MeanRegularized", with_params(alpha="auto"),
+     InvalidParameterError, r"The 'alpha' parameter of {name} must be a float in the "
+     r"range \[0.0, inf\). Got 'auto'"),
     ("alpha 'auto' that is not the sparsity strength", "TaskGraph",
-     with_params(alpha="auto"), ValueError,
-     r"alpha='auto' is not a number; only 'l1'"),
+     with_params(alpha="auto"), InvalidParameterError,
+     "The 'alpha' parameter of {name} must be a float"),
     ("negative ridge", "linear", with_params(ridge=-0.1), InvalidParameterError,
      "The 'ridge' parameter of {name} must be"),
     ("negative l1", "TaskGraph", with_params(l1=-0.1), InvalidParameterError,
@@ -322,7 +322,8 @@ CASES = [
      with_params(class_weight={0: 0.0, 1: 0.0}), ValueError,
      "gives every observed class weight 0"),
     ("class_weight other string", "class_weight", with_params(class_weight="auto"),
-     ValueError, "is 'auto'; the only string is 'balanced'"),
+     ValueError, "(is 'auto'; the only string is 'balanced'|The 'class_weight' "
+     "parameter of {name} must be a str among \\{'balanced'\\})"),
     ("class_weight list length", "class_weight",
      with_params(class_weight=["balanced"]), ValueError,
      "list of 1 entries; a list needs one entry .* per task, 2 here"),
@@ -330,7 +331,8 @@ CASES = [
      with_params(class_weight={"task_9": "balanced"}), ValueError,
      r"class_weight names task 'task_9', which is not a task of Y"),
     ("class_weight number", "class_weight", with_params(class_weight=3.0),
-     ValueError, "class_weight must be None, 'balanced', a dict"),
+     ValueError, "(class_weight must be None, 'balanced', a dict|The 'class_weight' "
+     "parameter of {name} must be)"),
     ("class_weight text weights", "class_weight",
      with_params(class_weight=[{0: "a"}, None]), ValueError,
      r"class_weight of task 'task_0' \(column 0\) must be None, 'balanced' or a "

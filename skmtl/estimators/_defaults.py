@@ -21,59 +21,32 @@ standardised task.
 
 import copy
 
-from ..solvers import Problem
-
 __all__ = ["AUTO_FRACTION", "resolve_strengths"]
 
 #: fraction of alpha_max used by a strength given as ``"auto"``
 AUTO_FRACTION = 0.1
 
-_STRENGTHS = ("alpha", "l1")
-
-
 def resolve_strengths(estimator, X, datafit):
     """``estimator``, or a shallow copy of it with "auto" strengths made numbers.
 
-    Sets ``estimator.<name>_`` to the strength used for every strength
-    parameter that accepts ``"auto"`` (the model's ``_sparsity_parameter``).
-    The estimator's parameters are never changed.
+    Sets ``estimator.<name>_`` to the strength used for every sparsity
+    parameter (those :func:`skmtl.alpha_max` accepts; only they may be
+    ``"auto"``, their constraints say so). The estimator's parameters are
+    never changed.
     """
-    auto = [
-        name for name in _STRENGTHS
-        if isinstance(getattr(estimator, name, None), str)
-    ]
-    parameter = estimator._sparsity_parameter
-    name = type(estimator).__name__
-    for strength in auto:
-        if parameter is None:
-            raise ValueError(
-                f"{name}: {strength} must be a number; the model has no alpha_max "
-                "(no penalty that zeroes every coefficient), so 'auto' is not "
-                "defined for it."
-            )
-        if strength != parameter or getattr(estimator, strength) != "auto":
-            raise ValueError(
-                f"{name}: {strength}={getattr(estimator, strength)!r} is not a "
-                f"number; only {parameter!r}, the strength of the sparsity "
-                "penalty, may be 'auto' (a fraction of alpha_max)."
-            )
+    parameters = estimator._sparsity_parameters
+    auto = [p for p in parameters if isinstance(getattr(estimator, p), str)]
     resolved = estimator
     if auto:
         resolved = copy.copy(estimator)
-        setattr(resolved, parameter, 1.0)
-        strength = AUTO_FRACTION * _alpha_max(resolved, X, datafit)
-        setattr(resolved, parameter, strength)
-    if parameter is not None:
-        setattr(estimator, f"{parameter}_", float(getattr(resolved, parameter)))
+        for strength in auto:
+            setattr(resolved, strength, 1.0)
+        regularizer = resolved._regularizer(datafit.layout)
+        problem = regularizer.problem(X, datafit, estimator.fit_intercept)
+        G0 = problem.full_gradient(*problem.null_point())[3]
+        for strength in auto:
+            value = AUTO_FRACTION * regularizer.alpha_max(G0, strength)
+            setattr(resolved, strength, value)
+    for strength in parameters:
+        setattr(estimator, f"{strength}_", float(getattr(resolved, strength)))
     return resolved
-
-
-def _alpha_max(estimator, X, datafit):
-    """Dual norm of the gradient at zero coefficients and optimal intercepts."""
-    penalty, ridge, coupling = estimator._penalty(datafit.layout)
-    problem = Problem(
-        X, datafit, penalty, fit_intercept=estimator.fit_intercept, ridge=ridge,
-        coupling=coupling,
-    )
-    G0 = problem.full_gradient(*problem.null_point())[3]
-    return float(problem.penalty.dual_norm(G0))

@@ -8,6 +8,8 @@ puts the fragment ``name`` there, indented like the marker. The fragments
 import re
 import textwrap
 
+from ._selection import CLASS_WEIGHT_DOC
+
 COMMON_PARAMETERS = """
 ridge : float, default=0.0
     Strength of the squared Frobenius norm term ``ridge/2 ||W||_F^2``. 0 by
@@ -67,6 +69,7 @@ def fill_doc(cls=None, **fragments):
     fragments = {
         "common_parameters": COMMON_PARAMETERS,
         "common_attributes": COMMON_ATTRIBUTES,
+        "class_weight": CLASS_WEIGHT_DOC,
         **fragments,
     }
 

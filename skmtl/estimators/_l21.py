@@ -1,21 +1,17 @@
 """Joint feature selection: the L2,1 (group) norm across tasks."""
 
-from numbers import Real
-
-from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
-from sklearn.utils._param_validation import Interval
-
-from sklearn.utils._param_validation import StrOptions
-
-from ..penalties import L21, NoPenalty
+from ..penalties import L21
 from ._base import (
-    MultiTaskClassifierMixin,
-    MultiTaskRegressorMixin,
-    _MultiTaskLinearModel,
+    MultiTaskClassifierBase,
+    MultiTaskRegressorBase,
+    Regularizer,
+    Term,
+    penalty_or_none,
+    strength,
 )
 from ._defaults import AUTO_FRACTION
 from ._docs import fill_doc
-from ._selection import CLASS_WEIGHT_DOC, FeatureSupportMixin
+from ._selection import FeatureSupportMixin
 
 _AUTO_ALPHA = f"""
 alpha : float or "auto", default="auto"
@@ -39,14 +35,19 @@ n_features_selected_ : int
 """
 
 
+class _L21(FeatureSupportMixin):
+    """The model: ``alpha * sum_j ||W_j,:||_2`` plus the ridge."""
+
+    _parameters = {"alpha": strength("auto", sparsity=True)}
+
+    def _regularizer(self, layout):
+        return Regularizer(
+            (Term(penalty_or_none(L21, self.alpha), "alpha"),), ridge=self.ridge
+        )
+
+
 @fill_doc(auto_alpha=_AUTO_ALPHA, support_attributes=_SUPPORT_ATTRIBUTES)
-class L21Regressor(
-    FeatureSupportMixin,
-    MultiTaskRegressorMixin,
-    MultiOutputMixin,
-    RegressorMixin,
-    _MultiTaskLinearModel,
-):
+class L21Regressor(_L21, MultiTaskRegressorBase):
     r"""Multi-task linear regression with joint feature selection (L2,1 norm).
 
     Minimises over the coefficients ``W`` (n_features, n_tasks) and the
@@ -117,41 +118,8 @@ class L21Regressor(
     True
     """
 
-    _sparsity_parameter = "alpha"
-
-    def __init__(
-        self,
-        alpha="auto",
-        ridge=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-    ):
-        super().__init__(
-            alpha=alpha, ridge=ridge, fit_intercept=fit_intercept,
-            task_weights=task_weights, tol=tol, max_iter=max_iter,
-            warm_start=warm_start, verbose=verbose,
-        )
-
-    def _penalty(self, layout):
-        return (L21(self.alpha) if self.alpha > 0 else NoPenalty()), self.ridge, None
-
-
-@fill_doc(
-    auto_alpha=_AUTO_ALPHA,
-    support_attributes=_SUPPORT_ATTRIBUTES,
-    class_weight=CLASS_WEIGHT_DOC,
-)
-class L21Classifier(
-    FeatureSupportMixin,
-    MultiTaskClassifierMixin,
-    MultiOutputMixin,
-    ClassifierMixin,
-    _MultiTaskLinearModel,
-):
+@fill_doc(auto_alpha=_AUTO_ALPHA, support_attributes=_SUPPORT_ATTRIBUTES)
+class L21Classifier(_L21, MultiTaskClassifierBase):
     r"""Multi-task logistic regression with joint feature selection (L2,1 norm).
 
     Minimises over the coefficients ``W`` (n_features, n_columns) and the
@@ -219,34 +187,3 @@ class L21Classifier(
     (3, 2)
     """
 
-    _parameter_constraints = {
-        **_MultiTaskLinearModel._parameter_constraints,
-        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
-    }
-
-    def __init__(
-        self,
-        alpha="auto",
-        ridge=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-        class_weight=None,
-    ):
-        self.class_weight = class_weight
-        self.alpha = alpha
-        self.ridge = ridge
-        self.fit_intercept = fit_intercept
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.verbose = verbose
-
-    _sparsity_parameter = "alpha"
-
-    def _penalty(self, layout):
-        return (L21(self.alpha) if self.alpha > 0 else NoPenalty()), self.ridge, None

@@ -2,17 +2,18 @@
 
 import numpy as np
 from scipy import linalg
-from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 
-from ..penalties import NoPenalty, TraceNorm
+from ..penalties import TraceNorm
 from ._base import (
-    MultiTaskClassifierMixin,
-    MultiTaskRegressorMixin,
-    _MultiTaskLinearModel,
+    MultiTaskClassifierBase,
+    MultiTaskRegressorBase,
+    Regularizer,
+    Term,
+    penalty_or_none,
+    strength,
 )
 from ._defaults import AUTO_FRACTION
 from ._docs import fill_doc
-from ._selection import CLASS_WEIGHT_DOC
 
 _AUTO_ALPHA = f"""
 alpha : float or "auto", default="auto"
@@ -31,7 +32,6 @@ _AUTO_ATTRIBUTE = """
 alpha_ : float
     The strength used (``alpha``, or its value for ``"auto"``).
 """
-
 
 _TRACE_OBJECTIVE = r"""
 .. math::
@@ -66,42 +66,27 @@ most ``tol`` times its value at zero). The rank counts singular values above
 ``1e-10`` times the largest."""
 
 
-class _TraceBase:
-    _sparsity_parameter = "alpha"
+def set_low_rank_attributes(estimator, W):
+    """``rank_``, ``singular_values_`` and ``components_`` of ``W``."""
+    U, s, _ = linalg.svd(W, full_matrices=False)
+    rank = int(np.sum(s > 1e-10 * s[0])) if s.size and s[0] > 0 else 0
+    estimator.rank_ = rank
+    estimator.singular_values_ = s[:rank]
+    estimator.components_ = U[:, :rank].T
 
-    def __init__(
-        self,
-        alpha="auto",
-        ridge=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-    ):
-        self.alpha = alpha
-        self.ridge = ridge
-        self.fit_intercept = fit_intercept
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.verbose = verbose
 
-    def _penalty(self, layout):
-        return (
-            (TraceNorm(self.alpha) if self.alpha > 0 else NoPenalty()),
-            self.ridge,
-            None,
+class _TraceNorm:
+    """The model: ``alpha * ||W||_*`` plus the ridge."""
+
+    _parameters = {"alpha": strength("auto", sparsity=True)}
+
+    def _regularizer(self, layout):
+        return Regularizer(
+            (Term(penalty_or_none(TraceNorm, self.alpha), "alpha"),), ridge=self.ridge
         )
 
-    def _after_fit(self, result):
-        U, s, _ = linalg.svd(result.W, full_matrices=False)
-        rank = int(np.sum(s > 1e-10 * s[0])) if s.size and s[0] > 0 else 0
-        self.rank_ = rank
-        self.singular_values_ = s[:rank]
-        self.components_ = U[:, :rank].T
+    def _set_model_attributes(self, blocks, layout):
+        set_low_rank_attributes(self, blocks[0])
 
 
 @fill_doc(
@@ -110,15 +95,8 @@ class _TraceBase:
     trace_notes=_TRACE_NOTES,
     auto_alpha=_AUTO_ALPHA,
     auto_attribute=_AUTO_ATTRIBUTE,
-    class_weight=CLASS_WEIGHT_DOC,
 )
-class TraceNormRegressor(
-    _TraceBase,
-    MultiTaskRegressorMixin,
-    MultiOutputMixin,
-    RegressorMixin,
-    _MultiTaskLinearModel,
-):
+class TraceNormRegressor(_TraceNorm, MultiTaskRegressorBase):
     r"""Multi-task regression with a shared low-rank representation (trace norm).
 
     Minimises over ``W`` (n_features, n_tasks) and the intercepts
@@ -163,15 +141,8 @@ class TraceNormRegressor(
     trace_notes=_TRACE_NOTES,
     auto_alpha=_AUTO_ALPHA,
     auto_attribute=_AUTO_ATTRIBUTE,
-    class_weight=CLASS_WEIGHT_DOC,
 )
-class TraceNormClassifier(
-    _TraceBase,
-    MultiTaskClassifierMixin,
-    MultiOutputMixin,
-    ClassifierMixin,
-    _MultiTaskLinearModel,
-):
+class TraceNormClassifier(_TraceNorm, MultiTaskClassifierBase):
     r"""Multi-task logistic regression with a shared low-rank representation.
 
     Minimises over ``W`` (n_features, n_columns) and the intercepts
@@ -213,22 +184,3 @@ class TraceNormClassifier(
     >>> TraceNormClassifier(alpha=0.01).fit(X, Y.astype(int)).coef_.shape
     (4, 6)
     """
-
-    def __init__(
-        self,
-        alpha="auto",
-        ridge=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-        class_weight=None,
-    ):
-        super().__init__(
-            alpha=alpha, ridge=ridge, fit_intercept=fit_intercept,
-            task_weights=task_weights, tol=tol, max_iter=max_iter,
-            warm_start=warm_start, verbose=verbose,
-        )
-        self.class_weight = class_weight
