@@ -40,6 +40,11 @@ SPARSE_MODELS = [
     (skmtl.L21Classifier(), LABELS),
     (skmtl.TaskGraphClassifier(l1="auto"), LABELS),
 ]
+# row-sparse models of the model-breadth issue, once they are on the branch
+SPARSE_MODELS += [
+    (getattr(skmtl, name)(), Y) for name in ("DirtyRegressor", "FusedTaskRegressor")
+    if hasattr(skmtl, name)
+]
 
 
 def ids(cases):
