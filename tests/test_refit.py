@@ -7,6 +7,8 @@ value left over from the first fit (``dual_gap_`` after a refit without a
 gap, ``classes_`` after a regressor refit, ``log_variances_``, ...) fails.
 """
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,6 +16,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression, Ridge
 
 import skmtl
+from skmtl.estimators._base import _MultiTaskLinearModel
 
 RNG = np.random.default_rng(3)
 X = RNG.standard_normal((40, 4))
@@ -75,6 +78,17 @@ CASES = {
                        ({}, FRAME, LABELS3),
                        ({"estimator": Ridge()}, X, Y1)),
 }
+
+
+# every other public linear model: its defaults, then its sparsity strengths "auto"
+for _name in skmtl.__all__:
+    _cls = getattr(skmtl, _name)
+    if (inspect.isclass(_cls) and issubclass(_cls, _MultiTaskLinearModel)
+            and not _name.endswith("CV") and _name not in CASES):
+        _first = SAME_LABELS if "Classifier" in _name else Y3
+        _second = LABELS1 if "Classifier" in _name else Y1
+        _auto = dict.fromkeys(_cls._sparsity_parameters, "auto")
+        CASES[_name] = (_cls(), ({}, FRAME, _first), (_auto, X, _second))
 
 
 def fitted_attributes(est):
