@@ -2,6 +2,8 @@
 
 from .baselines import PooledBaseline, SingleTaskBaseline
 from .estimators import (
+    chain_graph,
+    grid_graph,
     L21Classifier,
     L21Regressor,
     MeanRegularizedClassifier,
@@ -37,5 +39,7 @@ __all__ = [
     "TraceNormRegressor",
     "__version__",
     "alpha_max",
+    "chain_graph",
+    "grid_graph",
     "compare",
 ]

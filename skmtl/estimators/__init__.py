@@ -11,6 +11,7 @@ from ._relation import (
     TaskRelationRegressor,
     task_graph_path,
 )
+from ._task_graphs import chain_graph, grid_graph
 from ._trace import TraceNormClassifier, TraceNormRegressor
 
 __all__ = [
@@ -25,5 +26,7 @@ __all__ = [
     "TraceNormClassifier",
     "TraceNormRegressor",
     "alpha_max",
+    "chain_graph",
+    "grid_graph",
     "task_graph_path",
 ]

@@ -7,7 +7,8 @@ from scipy import linalg, sparse
 from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.utils._param_validation import Interval
 
-from ..penalties import L1, NoPenalty, SquaredTraceNorm, TaskMatrixView
+from ..penalties import NoPenalty, SquaredTraceNorm, TaskMatrixView
+from ..penalties._sparse_group import row_sparse_penalty
 from ..solvers import Problem
 from ..solvers._closed_form import quadratic_solver, solve_quadratic
 from ._base import (
@@ -154,8 +155,8 @@ class _GraphMixin(_TaskRelationMixin):
         coupling = self.alpha * self._expanded(
             self._task_laplacian(layout.n_tasks), layout
         )
-        l1 = getattr(self, "l1", 0.0)
-        return (L1(l1) if l1 > 0 else NoPenalty()), self.ridge, coupling
+        l1, l21 = getattr(self, "l1", 0.0), getattr(self, "l21", 0.0)
+        return row_sparse_penalty(l21, l1), self.ridge, coupling
 
 
 def _mean_laplacian(n_tasks):
@@ -320,11 +321,15 @@ _GRAPH_DOC = r"""
 
         \mathcal{L}(W, b) + \frac{\alpha}{2} \sum_{s < t} A_{st}
             \lVert w_s - w_t \rVert_2^2 + \frac{\rho}{2} \lVert W \rVert_F^2
+            + \lambda_{21} \sum_j \lVert W_{j,:} \rVert_2
             + \lambda_1 \sum_{j,t} |W_{jt}|,
 
     where ``A`` is the task-similarity matrix ``graph`` (``None``: every pair
     with weight ``1/T``, which is :class:`MeanRegularizedRegressor`'s
-    penalty) and :math:`\lambda_1` is ``l1``"""
+    penalty), :math:`\lambda_{21}` is ``l21`` and :math:`\lambda_1` is
+    ``l1``. With :func:`skmtl.chain_graph` this is the temporal group lasso
+    of disease progression (Zhou et al., 2011; MALSAR ``Least_TGL``): see
+    the recipe in :func:`skmtl.chain_graph`"""
 
 _GRAPH_PARAMETERS = """
     graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
@@ -333,7 +338,11 @@ _GRAPH_PARAMETERS = """
     alpha : float, default=1.0
         Strength of the graph penalty.
     l1 : float, default=0.0
-        Strength of the entrywise L1 penalty (sparse weights)."""
+        Strength of the entrywise L1 penalty (sparse weights).
+    l21 : float, default=0.0
+        Strength of the row-group (L2,1) penalty: a feature is used by all
+        tasks or by none. :func:`skmtl.alpha_max` gives the smallest ``l1``
+        that zeroes ``W`` at this ``l21``."""
 
 
 class _TaskGraphBase(_GraphMixin):
@@ -343,6 +352,7 @@ class _TaskGraphBase(_GraphMixin):
         **_MultiTaskLinearModel._parameter_constraints,
         "graph": ["array-like", "sparse matrix", None],
         "l1": [Interval(Real, 0, None, closed="left")],
+        "l21": [Interval(Real, 0, None, closed="left")],
     }
 
     def __init__(
@@ -357,11 +367,13 @@ class _TaskGraphBase(_GraphMixin):
         max_iter=1000,
         warm_start=False,
         verbose=0,
+        l21=0.0,
     ):
         self.graph = graph
         self.alpha = alpha
         self.ridge = ridge
         self.l1 = l1
+        self.l21 = l21
         self.fit_intercept = fit_intercept
         self.task_weights = task_weights
         self.tol = tol
@@ -405,9 +417,9 @@ class TaskGraphRegressor(
 
     Notes
     -----
-    With ``l1 = 0`` the problem is a linear system, solved as for
-    :class:`MeanRegularizedRegressor`. With ``l1 > 0``: working sets and
-    coordinate descent as for :class:`L21Regressor` (the graph term, which
+    With ``l1 = l21 = 0`` the problem is a linear system, solved as for
+    :class:`MeanRegularizedRegressor`. With ``l1 > 0`` or ``l21 > 0``:
+    working sets and coordinate descent as for :class:`L21Regressor` (the graph term, which
     couples the tasks of a feature, bounded by its largest eigenvalue in
     each row update), until the KKT violation is at most ``tol`` times its
     value at zero coefficients.

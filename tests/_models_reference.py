@@ -1,0 +1,109 @@
+"""Plain references for the models of issue 9 (nothing here imports skmtl).
+
+Objectives are written from their definitions; the solver is a long run of
+accelerated proximal gradient (FISTA with a fixed step ``1/L`` and a restart
+whenever the objective goes up) over ``(W, b)``, the intercept unpenalised.
+"""
+
+import numpy as np
+
+
+def entry_weights(Y):
+    """``1 / n_t`` on the observed entries of task ``t``, 0 elsewhere."""
+    observed = ~np.isnan(Y)
+    return observed / observed.sum(axis=0)
+
+
+def squared_loss(X, Y, W, b):
+    """``sum_t 1/(2 n_t) sum_{i observed} (y_it - x_i.w_t - b_t)^2`` and gradients."""
+    omega = entry_weights(Y)
+    E = np.where(np.isnan(Y), 0.0, X @ W + b - np.nan_to_num(Y))
+    R = omega * E
+    return 0.5 * float(np.sum(R * E)), X.T @ R, R.sum(axis=0)
+
+
+def logistic_loss(X, Y, W, b):
+    """``sum_t 1/n_t sum_i log(1 + e^z) - y z`` for 0/1 labels (NaN: missing)."""
+    omega = entry_weights(Y)
+    Z = X @ W + b
+    Y0 = np.nan_to_num(Y)
+    loss = np.logaddexp(0.0, Z) - Y0 * Z
+    value = float(np.sum(omega * loss))
+    R = omega * (1.0 / (1.0 + np.exp(-Z)) - Y0)
+    return value, X.T @ R, R.sum(axis=0)
+
+
+def lipschitz(X, Y, curvature=1.0):
+    """Bound on the curvature of the data term in ``(W, b)``."""
+    omega = entry_weights(Y)
+    Xa = np.column_stack([X, np.ones(len(X))])
+    return curvature * max(
+        float(np.linalg.eigvalsh(Xa.T @ (Xa * omega[:, [t]]))[-1])
+        for t in range(Y.shape[1])
+    )
+
+
+def fista(loss, smooth, prox, value, W0, b0, L, n_iter, fit_intercept=True):
+    """Minimise ``loss(W, b) + smooth(W) + value(W)``.
+
+    ``smooth(W)`` returns (value, gradient) of the smooth penalty terms,
+    ``prox(V, step)`` is the prox of ``value``; ``L`` bounds the curvature of
+    ``loss + smooth``.
+    """
+    W, b = W0.copy(), b0.copy()
+    Wy, by, t = W.copy(), b.copy(), 1.0
+
+    def objective(W, b):
+        return loss(W, b)[0] + smooth(W)[0] + value(W)
+
+    current = objective(W, b)
+    for _ in range(n_iter):
+        _, gW, gb = loss(Wy, by)
+        gW = gW + smooth(Wy)[1]
+        W_new = prox(Wy - gW / L, 1.0 / L)
+        b_new = by - gb / L if fit_intercept else by
+        new = objective(W_new, b_new)
+        if new > current:  # restart the momentum
+            Wy, by, t = W.copy(), b.copy(), 1.0
+            continue
+        t_new = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
+        Wy = W_new + (t - 1) / t_new * (W_new - W)
+        by = b_new + (t - 1) / t_new * (b_new - b)
+        W, b, t, current = W_new, b_new, t_new, new
+    return W, b, current
+
+
+def soft(V, threshold):
+    return np.sign(V) * np.maximum(np.abs(V) - threshold, 0.0)
+
+
+def group_shrink(V, threshold):
+    norms = np.linalg.norm(V, axis=1, keepdims=True)
+    return V * np.maximum(1 - threshold / np.maximum(norms, 1e-300), 0.0)
+
+
+def laplacian_penalty(A):
+    """``(value, gradient)`` of ``1/2 sum_{s<t} A_st ||w_s - w_t||^2``."""
+    A = np.asarray(A, float)
+
+    def smooth(W):
+        value, grad = 0.0, np.zeros_like(W)
+        T = W.shape[1]
+        for s in range(T):
+            for t in range(s + 1, T):
+                diff = W[:, s] - W[:, t]
+                value += 0.5 * A[s, t] * diff @ diff
+                grad[:, s] += A[s, t] * diff
+                grad[:, t] -= A[s, t] * diff
+        return value, grad
+
+    return smooth
+
+
+def missing(Y, fraction, rng):
+    """A copy of ``Y`` with a fraction of entries set to NaN (every task keeps rows)."""
+    Y = np.array(Y, dtype=float)
+    mask = rng.random(Y.shape) < fraction
+    mask[:5] = False
+    Y[mask] = np.nan
+    return Y
