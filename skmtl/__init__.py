@@ -2,6 +2,10 @@
 
 from .baselines import PooledBaseline, SingleTaskBaseline
 from .estimators import (
+    ClusteredClassifier,
+    ClusteredRegressor,
+    SharedSubspaceClassifier,
+    SharedSubspaceRegressor,
     chain_graph,
     grid_graph,
     L21Classifier,
@@ -22,6 +26,10 @@ from .neural import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ClusteredClassifier",
+    "ClusteredRegressor",
+    "SharedSubspaceClassifier",
+    "SharedSubspaceRegressor",
     "Comparison",
     "L21Classifier",
     "L21Regressor",

@@ -1,6 +1,12 @@
 """The public estimators (thin: build a datafit and a penalty, call a solver)."""
 
 from ._base import alpha_max
+from ._clustered import (
+    ClusteredClassifier,
+    ClusteredRegressor,
+    SharedSubspaceClassifier,
+    SharedSubspaceRegressor,
+)
 from ._l21 import L21Classifier, L21Regressor
 from ._relation import (
     MeanRegularizedClassifier,
@@ -15,6 +21,10 @@ from ._task_graphs import chain_graph, grid_graph
 from ._trace import TraceNormClassifier, TraceNormRegressor
 
 __all__ = [
+    "ClusteredClassifier",
+    "ClusteredRegressor",
+    "SharedSubspaceClassifier",
+    "SharedSubspaceRegressor",
     "L21Classifier",
     "L21Regressor",
     "MeanRegularizedClassifier",
