@@ -2,6 +2,8 @@
 
 from .baselines import PooledBaseline, SingleTaskBaseline
 from .estimators import (
+    FusedTaskClassifier,
+    FusedTaskRegressor,
     ClusteredClassifier,
     ClusteredRegressor,
     SharedSubspaceClassifier,
@@ -26,6 +28,8 @@ from .neural import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "FusedTaskClassifier",
+    "FusedTaskRegressor",
     "ClusteredClassifier",
     "ClusteredRegressor",
     "SharedSubspaceClassifier",

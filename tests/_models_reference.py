@@ -185,3 +185,56 @@ def structure_regression(X, Y, alpha, eta, k, side, ridge=0.0, n_iter=200):
         M = best_structure(W, eta, k, side)
     value = squared_loss(X, Y, W, b)[0] + structure_penalty(W, M, alpha, eta, side)
     return W, b, M, value + 0.5 * ridge * np.sum(W * W)
+
+
+# -- fused group lasso ---------------------------------------------------------
+
+
+def difference_transpose(T):
+    """``D^T`` for ``(D w)_t = w_{t+1} - w_t``: a (T, T-1) matrix."""
+    DT = np.zeros((T, max(T - 1, 0)))
+    i = np.arange(T - 1)
+    DT[i, i], DT[i + 1, i] = -1.0, 1.0
+    return DT
+
+
+def tv_prox_dual(y, lam):
+    """TV prox from its dual, ``x = y - D^T z``, ``z`` a box-constrained LSQ."""
+    from scipy.optimize import lsq_linear
+
+    T = y.size
+    if T == 1 or lam == 0:
+        return y.copy()
+    DT = difference_transpose(T)
+    z = lsq_linear(DT, y, bounds=(-lam, lam), method="bvls", tol=1e-15).x
+    return y - DT @ z
+
+
+def fused_value(W, alpha, l1, fused):
+    return (alpha * np.linalg.norm(W, axis=1).sum() + l1 * np.abs(W).sum()
+            + fused * np.abs(np.diff(W, axis=1)).sum())
+
+
+def fused_subgradient_distance(w, v, alpha, l1, fused):
+    """Distance of ``v`` to the subdifferential of the row penalty at ``w``.
+
+    The subdifferential is ``alpha dB2 + l1 dB1 + fused D^T dB1(Dw)``: a
+    bounded least-squares problem in the free parts (and, at ``w = 0``, the
+    Euclidean ball of radius ``alpha`` subtracted from the distance).
+    """
+    from scipy.optimize import lsq_linear
+
+    T = w.size
+    DT = difference_transpose(T)
+    norm = np.linalg.norm(w)
+    target = v - fused * DT @ np.sign(np.diff(w)) - l1 * np.sign(w)
+    if norm > 0:
+        target = target - alpha * w / norm
+    free_s = w == 0
+    free_z = np.diff(w) == 0
+    A = np.column_stack([np.eye(T)[:, free_s] * l1, DT[:, free_z] * fused])
+    if A.shape[1]:
+        u = lsq_linear(A, target, bounds=(-1, 1), method="bvls", tol=1e-15).x
+        target = target - A @ u
+    dist = np.linalg.norm(target)
+    return max(dist - alpha, 0.0) if norm == 0 else dist

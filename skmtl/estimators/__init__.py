@@ -7,6 +7,7 @@ from ._clustered import (
     SharedSubspaceClassifier,
     SharedSubspaceRegressor,
 )
+from ._fused import FusedTaskClassifier, FusedTaskRegressor
 from ._l21 import L21Classifier, L21Regressor
 from ._relation import (
     MeanRegularizedClassifier,
@@ -21,6 +22,8 @@ from ._task_graphs import chain_graph, grid_graph
 from ._trace import TraceNormClassifier, TraceNormRegressor
 
 __all__ = [
+    "FusedTaskClassifier",
+    "FusedTaskRegressor",
     "ClusteredClassifier",
     "ClusteredRegressor",
     "SharedSubspaceClassifier",
