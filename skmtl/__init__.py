@@ -2,6 +2,7 @@
 
 from .baselines import PooledBaseline, SingleTaskBaseline
 from .estimators import (
+    MultiTaskKernelRidge,
     FusedTaskClassifier,
     FusedTaskRegressor,
     ClusteredClassifier,
@@ -28,6 +29,7 @@ from .neural import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "MultiTaskKernelRidge",
     "FusedTaskClassifier",
     "FusedTaskRegressor",
     "ClusteredClassifier",

@@ -8,6 +8,7 @@ from ._clustered import (
     SharedSubspaceRegressor,
 )
 from ._fused import FusedTaskClassifier, FusedTaskRegressor
+from ._kernel import MultiTaskKernelRidge
 from ._l21 import L21Classifier, L21Regressor
 from ._relation import (
     MeanRegularizedClassifier,
@@ -22,6 +23,7 @@ from ._task_graphs import chain_graph, grid_graph
 from ._trace import TraceNormClassifier, TraceNormRegressor
 
 __all__ = [
+    "MultiTaskKernelRidge",
     "FusedTaskClassifier",
     "FusedTaskRegressor",
     "ClusteredClassifier",
