@@ -13,10 +13,16 @@ A new model is one more :class:`Family` here; the CLI and the tests read
 from dataclasses import dataclass, field
 
 from .estimators import (
+    ClusteredClassifier,
+    ClusteredRegressor,
+    FusedTaskClassifier,
+    FusedTaskRegressor,
     L21Classifier,
     L21Regressor,
     MeanRegularizedClassifier,
     MeanRegularizedRegressor,
+    SharedSubspaceClassifier,
+    SharedSubspaceRegressor,
     TaskGraphClassifier,
     TaskGraphRegressor,
     TaskRelationClassifier,
@@ -100,6 +106,25 @@ FAMILIES = (
         TaskRelationClassifier,
         grid={"alpha": [0.01, 0.05, 0.25]},
         quick_grid={"alpha": [0.01, 0.1]},
+    ),
+    Family(
+        ClusteredRegressor,
+        ClusteredClassifier,
+        grid={"alpha": [0.03, 0.1, 0.3], "n_clusters": [1, 2, 4]},
+        quick_grid={"alpha": [0.03, 0.3], "n_clusters": [2]},
+    ),
+    Family(
+        SharedSubspaceRegressor,
+        SharedSubspaceClassifier,
+        grid={"alpha": [0.03, 0.1, 0.3], "n_components": [1, 3]},
+        quick_grid={"alpha": [0.03, 0.3], "n_components": [2]},
+    ),
+    Family(
+        FusedTaskRegressor,
+        FusedTaskClassifier,
+        grid={"ratio": [0.5, 0.16, 0.05], "estimator__fused": [0.01, 0.1]},
+        quick_grid={"ratio": [0.3, 0.05]},
+        relative="alpha",
     ),
 )
 

@@ -8,7 +8,9 @@ from ._clustered import (
     SharedSubspaceRegressor,
 )
 from ._fused import FusedTaskClassifier, FusedTaskRegressor
-from ._kernel import MultiTaskKernelRidge
+# a regressor only, not a family of skmtl._registry (which pairs a regressor
+# with a classifier): exported by skmtl, not listed in __all__ here
+from ._kernel import MultiTaskKernelRidge  # noqa: F401
 from ._l21 import L21Classifier, L21Regressor
 from ._relation import (
     MeanRegularizedClassifier,
@@ -23,7 +25,6 @@ from ._task_graphs import chain_graph, grid_graph
 from ._trace import TraceNormClassifier, TraceNormRegressor
 
 __all__ = [
-    "MultiTaskKernelRidge",
     "FusedTaskClassifier",
     "FusedTaskRegressor",
     "ClusteredClassifier",
