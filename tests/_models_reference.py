@@ -148,7 +148,8 @@ def structure_penalty(W, M, alpha, eta, side):
     """``alpha eta (1+eta) tr(W (eta I + M)^-1 W^T)`` (or with ``W^T`` for rows)."""
     P = np.linalg.inv(eta * np.eye(M.shape[0]) + M)
     c = alpha * eta * (1 + eta)
-    return c * float(np.trace(W @ P @ W.T) if side == "columns" else np.trace(W.T @ P @ W))
+    inner = W @ P @ W.T if side == "columns" else W.T @ P @ W
+    return c * float(np.trace(inner))
 
 
 def structure_regression(X, Y, alpha, eta, k, side, ridge=0.0, n_iter=200):

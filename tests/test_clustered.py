@@ -134,7 +134,8 @@ def test_subspace_recovered():
     rng = np.random.default_rng(4)
     X = rng.standard_normal((60, 6))
     direction = np.array([1.0, 2.0, 0, 0, 0, 0]) / np.sqrt(5)
-    Y = X @ np.outer(direction, rng.standard_normal(5)) + 0.05 * rng.standard_normal((60, 5))
+    Y = X @ np.outer(direction, rng.standard_normal(5))
+    Y += 0.05 * rng.standard_normal((60, 5))
     model = SharedSubspaceRegressor(alpha=0.1, **TIGHT).fit(X, Y)
     assert_allclose(np.abs(model.subspace_[0] @ direction), 1.0, atol=1e-2)
     M = model.feature_similarity_
@@ -158,7 +159,7 @@ def test_warm_start_and_errors():
     assert model.n_iter_ <= max(first // 2, 1)
     with pytest.raises(ValueError, match="n_clusters=5 exceeds the number of tasks"):
         ClusteredRegressor(n_clusters=5).fit(X, Y)
-    with pytest.raises(ValueError, match="n_components=6 exceeds the number of features"):
+    with pytest.raises(ValueError, match="n_components=6 exceeds the number of feat"):
         SharedSubspaceRegressor(n_components=6).fit(X, Y)
     with pytest.raises(ValueError, match="eta"):
         ClusteredRegressor(eta=0.0).fit(X, Y)

@@ -21,7 +21,13 @@ from numpy.testing import assert_allclose
 from scipy import sparse
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skmtl import TaskGraphClassifier, TaskGraphRegressor, alpha_max, chain_graph, grid_graph
+from skmtl import (
+    TaskGraphClassifier,
+    TaskGraphRegressor,
+    alpha_max,
+    chain_graph,
+    grid_graph,
+)
 
 TIGHT = dict(tol=1e-13, max_iter=100000)
 
@@ -71,7 +77,8 @@ def test_regressor_objective_matches_reference(l1):
     X, Y = _problem()
     A = chain_graph(4).toarray()
     alpha, l21, ridge = 0.3, 0.12, 0.01
-    model = TaskGraphRegressor(graph=A, alpha=alpha, l21=l21, l1=l1, ridge=ridge, **TIGHT)
+    model = TaskGraphRegressor(graph=A, alpha=alpha, l21=l21, l1=l1, ridge=ridge,
+                               **TIGHT)
     model.fit(X, Y)
     W, b = model.coef_.T, model.intercept_
     ours = squared_loss(X, Y, W, b)[0] + alpha * laplacian_penalty(A)(W)[0]
@@ -134,7 +141,8 @@ def test_permuting_tasks_permutes_coef():
     perm = np.array([2, 0, 3, 1])
     params = dict(alpha=0.3, l21=0.03, l1=0.01, **TIGHT)
     W = TaskGraphRegressor(graph=A, **params).fit(X, Y).coef_
-    Wp = TaskGraphRegressor(graph=A[np.ix_(perm, perm)], **params).fit(X, Y[:, perm]).coef_
+    permuted = TaskGraphRegressor(graph=A[np.ix_(perm, perm)], **params)
+    Wp = permuted.fit(X, Y[:, perm]).coef_
     assert_allclose(Wp, W[perm], atol=1e-8)
 
 

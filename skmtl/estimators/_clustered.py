@@ -258,8 +258,8 @@ class ClusteredClassifier(
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((80, 4))
     >>> Z = X[:, [0, 0, 1, 1]] + 0.2 * rng.standard_normal((80, 4))
-    >>> model = ClusteredClassifier(alpha=0.01, n_clusters=2).fit(X, (Z > 0).astype(int))
-    >>> model.task_clusters_
+    >>> model = ClusteredClassifier(alpha=0.01, n_clusters=2)
+    >>> model.fit(X, (Z > 0).astype(int)).task_clusters_
     array([0, 0, 1, 1])
     """
 

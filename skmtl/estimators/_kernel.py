@@ -250,7 +250,7 @@ class MultiTaskKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
 
 def _solve(G, y, omega, tasks, n_tasks, fit_intercept):
-    """``(G + Omega^{-1}) beta + E b = y``, ``E^T beta = 0`` (b = 0 without intercept)."""
+    """``(G + Omega^{-1}) beta + E b = y``, ``E^T beta = 0`` (no intercept: b = 0)."""
     A = G + np.diag(1.0 / omega)
     if not fit_intercept:
         return linalg.solve(A, y, assume_a="pos"), np.zeros(n_tasks)

@@ -419,8 +419,8 @@ class TaskGraphRegressor(
     -----
     With ``l1 = l21 = 0`` the problem is a linear system, solved as for
     :class:`MeanRegularizedRegressor`. With ``l1 > 0`` or ``l21 > 0``:
-    working sets and coordinate descent as for :class:`L21Regressor` (the graph term, which
-    couples the tasks of a feature, bounded by its largest eigenvalue in
+    working sets and coordinate descent as for :class:`L21Regressor` (the
+    graph term, which couples the tasks of a feature, bounded by its largest eigenvalue in
     each row update), until the KKT violation is at most ``tol`` times its
     value at zero coefficients.
 

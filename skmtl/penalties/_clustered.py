@@ -60,7 +60,8 @@ def capped_allocation(a, offset, k):
     d_slope = np.concatenate([ap, -ap])
     d_const = np.concatenate([np.full(r, -offset), np.full(r, offset + 1.0)])
     order = np.argsort(thetas, kind="stable")
-    thetas, slope, const = thetas[order], np.cumsum(d_slope[order]), np.cumsum(d_const[order])
+    thetas = thetas[order]
+    slope, const = np.cumsum(d_slope[order]), np.cumsum(d_const[order])
     at = slope * thetas + const  # sum g at each event, after it
     j = int(np.searchsorted(at, k - 1e-12 * max(k, 1)))  # first event reaching k
     j = min(j, thetas.size - 1)
@@ -158,7 +159,8 @@ class ClusterPenalty:
             top = np.sort(v * v)[::-1]
             whole = int(np.floor(k))
             part = k - whole
-            best = float(top[:whole].sum()) + (part * top[whole] if whole < top.size else 0.0)
+            best = float(top[:whole].sum())
+            best += part * top[whole] if whole < top.size else 0.0
             return (e * float(v @ v) + best) / (4.0 * c)
         # gamma_i = clip(mu |v_i| / rho - (2c / rho + e), 0, 1)
         gamma = capped_allocation(v / ridge, 2.0 * c / ridge + e, k)

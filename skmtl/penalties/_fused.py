@@ -168,7 +168,8 @@ class FusedGroupLasso:
         T = w.size
         diff = np.diff(w)
         target = v - self.group * w / norm - self.l1 * np.sign(w)
-        D_T = np.zeros((T, T - 1))  # (D^T z)_t = z_{t-1} - z_t for (Dw)_t = w_{t+1} - w_t
+        # (D^T z)_t = z_{t-1} - z_t for (D w)_t = w_{t+1} - w_t
+        D_T = np.zeros((T, T - 1))
         idx = np.arange(T - 1)
         D_T[idx, idx], D_T[idx + 1, idx] = -1.0, 1.0
         target = target - self.fused * D_T @ np.sign(diff)

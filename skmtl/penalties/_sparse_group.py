@@ -30,7 +30,7 @@ def _row_norms(W):
 
 
 def l1_at_zero(v, l21):
-    r"""Smallest ``l1 >= 0`` with :math:`\lVert\mathrm{soft}(v, l_1)\rVert_2 \le l_{21}`.
+    r"""Smallest ``l1 >= 0`` with ``||soft(v, l1)||_2 <= l21``.
 
     :math:`f(\tau) = \lVert\mathrm{soft}(v, \tau)\rVert_2^2` is decreasing and
     quadratic between the sorted magnitudes of ``v``; the root is found on the
