@@ -1,26 +1,22 @@
 """Clustered tasks and shared feature subspaces (convex cMTL and ASO)."""
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 from sklearn.cluster import KMeans
 from sklearn.utils._param_validation import Interval
 
 from ..penalties import NoPenalty, TaskMatrixView
 from ..penalties._clustered import ClusterPenalty, optimal_structure
 from ._base import (
-    MultiTaskClassifierMixin,
-    MultiTaskRegressorMixin,
-    _MultiTaskLinearModel,
+    MultiTaskClassifierBase,
+    MultiTaskRegressorBase,
+    Parameter,
+    Regularizer,
+    Term,
+    strength,
 )
 from ._docs import fill_doc
-from ._relation import _classes_per_task, _TaskRelationMixin
-
-_STRUCTURE_CONSTRAINTS = {
-    **_MultiTaskLinearModel._parameter_constraints,
-    "eta": [Interval(Real, 0, None, closed="neither")],
-}
 
 _STRENGTHS = """
     alpha : float, default=0.1
@@ -56,60 +52,40 @@ _NOTES = """
     (``fit_intercept=False`` matches it)."""
 
 
-class _StructureBase:
-    def _structure_penalty(self, k, layout, task_view):
-        if self.alpha == 0:
-            return NoPenalty(), self.ridge, None
-        penalty = ClusterPenalty(self.alpha, self.eta, k)
-        K = _classes_per_task(layout)
+def _count(default):
+    return Parameter(default, (Interval(Integral, 1, None, closed="left"),))
+
+
+_STRENGTH_PARAMETERS = {"alpha": strength(0.1), "eta": strength(0.1, positive=True)}
+
+
+def structure_regularizer(estimator, k, layout, task_view):
+    """``ClusterPenalty(alpha, eta, k)`` (on the task matrix if asked) + ridge."""
+    penalty = NoPenalty()
+    if estimator.alpha > 0:
+        penalty = ClusterPenalty(estimator.alpha, estimator.eta, k)
+        K = layout.classes_per_task
         if task_view and K > 1:
             penalty = TaskMatrixView(penalty, layout.n_tasks, K)
-        return penalty, self.ridge, None
+    return Regularizer((Term(penalty),), ridge=estimator.ridge)
 
 
-class _ClusteredBase(_StructureBase, _TaskRelationMixin):
-    _parameter_constraints = {
-        **_STRUCTURE_CONSTRAINTS,
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
-    }
+class _Clustered:
+    """The model: the clustered-task penalty over the task matrix."""
 
-    def __init__(
-        self,
-        alpha=0.1,
-        eta=0.1,
-        n_clusters=1,
-        ridge=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-    ):
-        self.alpha = alpha
-        self.eta = eta
-        self.n_clusters = n_clusters
-        self.ridge = ridge
-        self.fit_intercept = fit_intercept
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.verbose = verbose
+    _parameters = {**_STRENGTH_PARAMETERS, "n_clusters": _count(1)}
+    _compares_tasks = True
 
-    def _penalty(self, layout):
+    def _regularizer(self, layout):
         if self.n_clusters > layout.n_tasks:
             raise ValueError(
                 f"n_clusters={self.n_clusters} exceeds the number of tasks "
                 f"({layout.n_tasks}); use at most {layout.n_tasks}."
             )
-        return self._structure_penalty(self.n_clusters, layout, task_view=True)
+        return structure_regularizer(self, self.n_clusters, layout, task_view=True)
 
-    def _after_fit(self, result):
-        W = result.W
-        T = self.n_tasks_
-        K = W.shape[1] // T
-        tasks = W.reshape(W.shape[0], T, K).transpose(0, 2, 1).reshape(-1, T)
+    def _set_model_attributes(self, blocks, layout):
+        tasks = layout.task_matrix(blocks[0])
         M, _, _ = optimal_structure(tasks, self.eta, self.n_clusters, "columns")
         self.task_similarity_ = M
         self.task_clusters_ = _cluster_rows(M, self.n_clusters)
@@ -162,13 +138,7 @@ _CLUSTER_ATTRIBUTES = """
     structure_attributes=_CLUSTER_ATTRIBUTES,
     notes=_NOTES,
 )
-class ClusteredRegressor(
-    _ClusteredBase,
-    MultiTaskRegressorMixin,
-    MultiOutputMixin,
-    RegressorMixin,
-    _MultiTaskLinearModel,
-):
+class ClusteredRegressor(_Clustered, MultiTaskRegressorBase):
     r"""Multi-task regression with clustered tasks (convex clustered MTL).
 
     Minimises
@@ -216,13 +186,7 @@ class ClusteredRegressor(
     structure_attributes=_CLUSTER_ATTRIBUTES,
     notes=_NOTES,
 )
-class ClusteredClassifier(
-    _ClusteredBase,
-    MultiTaskClassifierMixin,
-    MultiOutputMixin,
-    ClassifierMixin,
-    _MultiTaskLinearModel,
-):
+class ClusteredClassifier(_Clustered, MultiTaskClassifierBase):
     r"""Multi-task logistic regression with clustered tasks (convex clustered MTL).
 
     Minimises
@@ -264,47 +228,22 @@ class ClusteredClassifier(
     """
 
 
-class _SubspaceBase(_StructureBase):
-    _parameter_constraints = {
-        **_STRUCTURE_CONSTRAINTS,
-        "n_components": [Interval(Integral, 1, None, closed="left")],
-    }
+class _SharedSubspace:
+    """The model: the shared-subspace penalty over the features."""
 
-    def __init__(
-        self,
-        alpha=0.1,
-        eta=0.1,
-        n_components=1,
-        ridge=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-    ):
-        self.alpha = alpha
-        self.eta = eta
-        self.n_components = n_components
-        self.ridge = ridge
-        self.fit_intercept = fit_intercept
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.verbose = verbose
+    _parameters = {**_STRENGTH_PARAMETERS, "n_components": _count(1)}
 
-    def _penalty(self, layout):
+    def _regularizer(self, layout):
         n_features = self.n_features_in_  # set by the validation of X in fit
         if self.n_components > n_features:
             raise ValueError(
                 f"n_components={self.n_components} exceeds the number of "
                 f"features ({n_features}); use at most {n_features}."
             )
-        return self._structure_penalty(self.n_components, layout, task_view=False)
+        return structure_regularizer(self, self.n_components, layout, task_view=False)
 
-    def _after_fit(self, result):
-        M, Q, gamma = optimal_structure(result.W, self.eta, self.n_components, "rows")
+    def _set_model_attributes(self, blocks, layout):
+        M, Q, gamma = optimal_structure(blocks[0], self.eta, self.n_components, "rows")
         self.feature_similarity_ = M
         order = np.argsort(-gamma, kind="stable")[: self.n_components]
         self.subspace_ = Q[:, order].T
@@ -349,13 +288,7 @@ _SUBSPACE_ATTRIBUTES = """
     structure_attributes=_SUBSPACE_ATTRIBUTES,
     notes=_NOTES,
 )
-class SharedSubspaceRegressor(
-    _SubspaceBase,
-    MultiTaskRegressorMixin,
-    MultiOutputMixin,
-    RegressorMixin,
-    _MultiTaskLinearModel,
-):
+class SharedSubspaceRegressor(_SharedSubspace, MultiTaskRegressorBase):
     r"""Multi-task regression with a shared feature subspace (convex ASO).
 
     Minimises
@@ -400,13 +333,7 @@ class SharedSubspaceRegressor(
     structure_attributes=_SUBSPACE_ATTRIBUTES,
     notes=_NOTES,
 )
-class SharedSubspaceClassifier(
-    _SubspaceBase,
-    MultiTaskClassifierMixin,
-    MultiOutputMixin,
-    ClassifierMixin,
-    _MultiTaskLinearModel,
-):
+class SharedSubspaceClassifier(_SharedSubspace, MultiTaskClassifierBase):
     r"""Multi-task logistic regression with a shared feature subspace (convex ASO).
 
     Minimises

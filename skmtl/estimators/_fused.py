@@ -1,72 +1,49 @@
 """Fused group lasso for ordered tasks (MALSAR ``Least_CFGLasso``)."""
 
-from numbers import Real
-
-from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
-from sklearn.utils._param_validation import Interval
-
 from ..penalties import NoPenalty, TaskMatrixView
 from ..penalties._fused import FusedGroupLasso, FusedLasso
 from ._base import (
-    MultiTaskClassifierMixin,
-    MultiTaskRegressorMixin,
-    _MultiTaskLinearModel,
+    MultiTaskClassifierBase,
+    MultiTaskRegressorBase,
+    Regularizer,
+    Term,
+    strength,
 )
 from ._docs import fill_doc
-from ._relation import _classes_per_task, _TaskRelationMixin
 
 
-class _FusedBase(_TaskRelationMixin):
-    _sparsity_parameter = "alpha"
+def fused_penalty(name, alpha, l1, fused):
+    """The penalty object for these strengths (``name``: for the error)."""
+    if alpha > 0:
+        return FusedGroupLasso(alpha, l1, fused)
+    if l1 > 0:
+        return FusedLasso(l1, fused)
+    if fused > 0:
+        raise ValueError(
+            f"{name} with alpha=0 and l1=0 has only the fused term, which never "
+            "makes a coefficient zero; set alpha > 0 or l1 > 0, or use "
+            "TaskGraphRegressor(graph=chain_graph(n_tasks)) for a smooth "
+            "coupling of consecutive tasks."
+        )
+    return NoPenalty()
 
-    _parameter_constraints = {
-        **_MultiTaskLinearModel._parameter_constraints,
-        "l1": [Interval(Real, 0, None, closed="left")],
-        "fused": [Interval(Real, 0, None, closed="left")],
+
+class _FusedTask:
+    """The model: the fused group lasso along the task order."""
+
+    _parameters = {
+        "alpha": strength(0.01, sparsity=True),
+        "l1": strength(0.0),
+        "fused": strength(0.01),
     }
+    _compares_tasks = True
 
-    def __init__(
-        self,
-        alpha=0.01,
-        l1=0.0,
-        fused=0.01,
-        ridge=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-    ):
-        self.alpha = alpha
-        self.l1 = l1
-        self.fused = fused
-        self.ridge = ridge
-        self.fit_intercept = fit_intercept
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.verbose = verbose
-
-    def _penalty(self, layout):
-        if self.alpha > 0:
-            penalty = FusedGroupLasso(self.alpha, self.l1, self.fused)
-        elif self.l1 > 0:
-            penalty = FusedLasso(self.l1, self.fused)
-        elif self.fused > 0:
-            raise ValueError(
-                f"{type(self).__name__} with alpha=0 and l1=0 has only the fused "
-                "term, which never makes a coefficient zero; set alpha > 0 or "
-                "l1 > 0, or use TaskGraphRegressor(graph=chain_graph(n_tasks)) "
-                "for a smooth coupling of consecutive tasks."
-            )
-        else:
-            return NoPenalty(), self.ridge, None
-        K = _classes_per_task(layout)
-        if K > 1:
+    def _regularizer(self, layout):
+        penalty = fused_penalty(type(self).__name__, self.alpha, self.l1, self.fused)
+        K = layout.classes_per_task
+        if K > 1 and not isinstance(penalty, NoPenalty):
             penalty = TaskMatrixView(penalty, layout.n_tasks, K)
-        return penalty, self.ridge, None
+        return Regularizer((Term(penalty, "alpha"),), ridge=self.ridge)
 
 
 _FUSED_DOC = r"""
@@ -125,13 +102,7 @@ _FUSED_NOTES = """
 @fill_doc(
     objective=_FUSED_DOC, fused_parameters=_FUSED_PARAMETERS, notes=_FUSED_NOTES
 )
-class FusedTaskRegressor(
-    _FusedBase,
-    MultiTaskRegressorMixin,
-    MultiOutputMixin,
-    RegressorMixin,
-    _MultiTaskLinearModel,
-):
+class FusedTaskRegressor(_FusedTask, MultiTaskRegressorBase):
     r"""Multi-task regression for ordered tasks (fused group lasso).
 
     Minimises
@@ -173,13 +144,7 @@ class FusedTaskRegressor(
 @fill_doc(
     objective=_FUSED_DOC, fused_parameters=_FUSED_PARAMETERS, notes=_FUSED_NOTES
 )
-class FusedTaskClassifier(
-    _FusedBase,
-    MultiTaskClassifierMixin,
-    MultiOutputMixin,
-    ClassifierMixin,
-    _MultiTaskLinearModel,
-):
+class FusedTaskClassifier(_FusedTask, MultiTaskClassifierBase):
     r"""Multi-task logistic regression for ordered tasks (fused group lasso).
 
     Minimises

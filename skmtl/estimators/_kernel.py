@@ -15,7 +15,7 @@ from .._data import (
     target_weights,
     validate_regression_targets,
 )
-from ._relation import _mean_laplacian, check_graph, graph_laplacian
+from ._relation import task_laplacian
 
 
 class MultiTaskKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
@@ -173,10 +173,7 @@ class MultiTaskKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
 
     def _task_inverse(self, n_tasks):
         """``Q^{-1}`` for ``Q = alpha L + ridge I``."""
-        if self.graph is None:
-            laplacian = _mean_laplacian(n_tasks)
-        else:
-            laplacian = graph_laplacian(check_graph(self.graph, n_tasks))
+        laplacian = task_laplacian(self.graph, n_tasks)
         Q = self.alpha * laplacian + self.ridge * np.eye(n_tasks)
         return linalg.inv(Q)
 
