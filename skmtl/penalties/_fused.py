@@ -156,40 +156,45 @@ class FusedGroupLasso:
             U = self._prox_rows(-G[zero], 1.0, False)
             excess = np.maximum(np.sqrt(np.einsum("ij,ij->i", U, U)) - self.group, 0.0)
             total += float(excess @ excess)
-        for w, g in zip(W[~zero], G[~zero], strict=True):
-            total += self._row_distance(w, -g) ** 2
+        Wn, Vn = W[~zero], -G[~zero]
+        if Wn.shape[0] == 0:
+            return float(np.sqrt(total))
+        # the fixed part of the subgradient, for every non-zero row at once
+        norms = np.sqrt(np.einsum("ij,ij->i", Wn, Wn))
+        signs = np.sign(np.diff(Wn, axis=1))
+        DT_signs = np.zeros_like(Wn)  # D^T sign(D w): z_{t-1} - z_t
+        DT_signs[:, 1:] += signs
+        DT_signs[:, :-1] -= signs
+        target = Vn - self.group * Wn / norms[:, None] - self.l1 * np.sign(Wn)
+        target -= self.fused * DT_signs
+        free = ((Wn == 0) & (self.l1 > 0)).any(axis=1)
+        if self.fused > 0 and Wn.shape[1] > 1:
+            free |= (np.diff(Wn, axis=1) == 0).any(axis=1)
+        fixed = target[~free]  # no free subgradient: the distance is the norm
+        total += float(np.sum(fixed * fixed))
+        for w, r in zip(Wn[free], target[free], strict=True):
+            total += self._free_distance(w, r) ** 2
         return float(np.sqrt(total))
 
-    def _row_distance(self, w, v):
-        norm = float(np.sqrt(w @ w))
-        if norm == 0:
-            u = self._row_prox(v, 1.0, False)
-            return max(float(np.sqrt(u @ u)) - self.group, 0.0)
+    def _free_distance(self, w, target):
+        """Distance of ``target`` to the free subgradients at ``w`` (bounded LSQ)."""
         T = w.size
-        diff = np.diff(w)
-        target = v - self.group * w / norm - self.l1 * np.sign(w)
         # (D^T z)_t = z_{t-1} - z_t for (D w)_t = w_{t+1} - w_t
         D_T = np.zeros((T, T - 1))
         idx = np.arange(T - 1)
         D_T[idx, idx], D_T[idx + 1, idx] = -1.0, 1.0
-        target = target - self.fused * D_T @ np.sign(diff)
         columns, bounds = [], []
-        for t in np.flatnonzero(w == 0):
-            e = np.zeros(T)
-            e[t] = 1.0
-            columns.append(e)
-            bounds.append(self.l1)
-        for t in np.flatnonzero(diff == 0):
-            columns.append(D_T[:, t])
-            bounds.append(self.fused)
-        if not columns:
-            return float(np.linalg.norm(target))
+        if self.l1 > 0:
+            for t in np.flatnonzero(w == 0):
+                columns.append(np.eye(T)[t])
+                bounds.append(self.l1)
+        if self.fused > 0:
+            for t in np.flatnonzero(np.diff(w) == 0):
+                columns.append(D_T[:, t])
+                bounds.append(self.fused)
         A, b = np.column_stack(columns), np.array(bounds)
-        if not np.any(b > 0):
-            return float(np.linalg.norm(target))
-        keep = b > 0
-        fit = lsq_linear(A[:, keep], target, bounds=(-b[keep], b[keep]), method="bvls")
-        return float(np.linalg.norm(target - A[:, keep] @ fit.x))
+        fit = lsq_linear(A, target, bounds=(-b, b), method="bvls")
+        return float(np.linalg.norm(target - A @ fit.x))
 
 
 class FusedLasso(FusedGroupLasso):
