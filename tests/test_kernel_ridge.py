@@ -114,6 +114,13 @@ def test_precomputed_kernel_and_errors():
     lin = MultiTaskKernelRidge(kernel="linear").fit(X, Y)
     X_test = rng.standard_normal((6, X.shape[1]))
     assert_allclose(pre.predict(X_test @ X.T), lin.predict(X_test), atol=1e-10)
+    # a task of zero weight: its intercept is 0 and its weights come from the graph
+    weights = [1.0, 0.0, 1.0, 1.0]
+    kernel = MultiTaskKernelRidge(kernel="linear", graph=GRAPH, task_weights=weights)
+    linear = TaskGraphRegressor(graph=GRAPH, ridge=0.01, task_weights=weights, **EXACT)
+    assert_allclose(kernel.fit(X, Y).predict(X_test), linear.fit(X, Y).predict(X_test),
+                    atol=1e-8)
+    assert kernel.intercept_[1] == 0.0
     with pytest.raises(ValueError, match="ridge"):
         MultiTaskKernelRidge(ridge=0.0).fit(X, Y)
     with pytest.raises(ValueError, match="graph must be a"):

@@ -252,9 +252,11 @@ def _solve(G, y, omega, tasks, n_tasks, fit_intercept):
     if not fit_intercept:
         return linalg.solve(A, y, assume_a="pos"), np.zeros(n_tasks)
     N = y.size
-    E = np.zeros((N, n_tasks))
-    E[np.arange(N), tasks] = 1.0
-    system = np.block([[A, E], [E.T, np.zeros((n_tasks, n_tasks))]])
-    solution = linalg.solve(system, np.concatenate([y, np.zeros(n_tasks)]),
-                            assume_a="sym")
-    return solution[:N], solution[N:]
+    present = np.unique(tasks)  # a task with no weighted entry keeps b_t = 0
+    E = (tasks[:, None] == present[None, :]).astype(float)
+    m = present.size
+    system = np.block([[A, E], [E.T, np.zeros((m, m))]])
+    solution = linalg.solve(system, np.concatenate([y, np.zeros(m)]), assume_a="sym")
+    b = np.zeros(n_tasks)
+    b[present] = solution[N:]
+    return solution[:N], b
