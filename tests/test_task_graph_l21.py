@@ -168,7 +168,7 @@ def test_graph_builders():
 
 
 @parametrize_with_checks(
-    [TaskGraphRegressor(alpha=0.1, l21=0.01, l1=0.001, tol=1e-12)],
+    [TaskGraphRegressor(alpha=0.1, l21=0.01, l1=0.001, tol=1e-9)],
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
