@@ -179,9 +179,8 @@ def _expected_failed(estimator):
 
 
 @parametrize_with_checks(
-    # SharedSubspaceClassifier shares every code path with these but the
-    # reported structure; its checks would add half a minute to the suite
-    [ClusteredRegressor(), ClusteredClassifier(), SharedSubspaceRegressor()],
+    [ClusteredRegressor(), ClusteredClassifier(),
+     SharedSubspaceRegressor(), SharedSubspaceClassifier()],
     expected_failed_checks=_expected_failed,
 )
 def test_sklearn_compatible(estimator, check):

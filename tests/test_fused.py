@@ -155,8 +155,7 @@ def _expected_failed(estimator):
     return {}
 
 
-# FusedTaskClassifier's checks take about a minute here (some thirty proximal
-# Newton steps per fit on the checks' data); the classifier is tested above
-@parametrize_with_checks([FusedTaskRegressor()], expected_failed_checks=_expected_failed)
+@parametrize_with_checks([FusedTaskRegressor(), FusedTaskClassifier()],
+                         expected_failed_checks=_expected_failed)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
