@@ -115,8 +115,18 @@ class FusedGroupLasso:
         return np.array([tv_prox(v, lam) for v in V]).reshape(V.shape)
 
     def _prox_rows(self, V, step, with_group=True):
-        """The row prox on every row of ``V`` (the TV part row by row)."""
-        U = _soft(self._tv_rows(V, step * self.fused), step * self.l1)
+        """The row prox on every row of ``V`` (the TV part row by row).
+
+        The TV prox and soft thresholding are non-expansive and fix 0, so a
+        row with ``||v|| <= step * alpha`` is zeroed by the group shrinkage
+        whatever they do: its TV prox is skipped.
+        """
+        if with_group and self.group > 0:
+            alive = np.sqrt(np.einsum("ij,ij->i", V, V)) > step * self.group
+            U = np.zeros_like(V, dtype=float)
+            U[alive] = _soft(self._tv_rows(V[alive], step * self.fused), step * self.l1)
+        else:
+            U = _soft(self._tv_rows(V, step * self.fused), step * self.l1)
         if with_group and self.group > 0:
             norms = np.sqrt(np.einsum("ij,ij->i", U, U))
             scale = np.maximum(norms - step * self.group, 0.0)
