@@ -6,7 +6,7 @@ The multi-task linear models exported here are those of
 
 from . import estimators
 from .baselines import PooledBaseline, SingleTaskBaseline
-from .estimators import alpha_max
+from .estimators import alpha_max, chain_graph, grid_graph
 from .model_selection import Comparison, compare
 from .neural import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 
@@ -25,6 +25,8 @@ __all__ = sorted(
         "SingleTaskBaseline",
         "__version__",
         "alpha_max",
+        "chain_graph",
         "compare",
+        "grid_graph",
     ]
 )

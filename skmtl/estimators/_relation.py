@@ -5,6 +5,7 @@ from scipy import linalg, sparse
 from sklearn.base import is_regressor
 
 from ..penalties import L1, NoPenalty, SquaredTraceNorm, TaskMatrixView
+from ..penalties._sparse_group import row_sparse_penalty
 from ..solvers._closed_form import quadratic_solver, solve_quadratic
 from ._base import (
     SHARED_PARAMETERS,
@@ -130,12 +131,11 @@ def task_laplacian(graph, n_tasks):
     return graph_laplacian(check_graph(graph, n_tasks))
 
 
-def graph_regularizer(layout, alpha, ridge, graph=None, l1=0.0):
-    """Task-graph coupling (per class), ridge and the entrywise L1 term."""
+def graph_regularizer(layout, alpha, ridge, graph=None, l1=0.0, l21=0.0):
+    """Task-graph coupling (per class), ridge and the L1 (+ L2,1) terms."""
     coupling = alpha * layout.expand(task_laplacian(graph, layout.n_tasks))
-    return Regularizer(
-        (Term(penalty_or_none(L1, l1), "l1"),), ridge=ridge, coupling=coupling
-    )
+    penalty = row_sparse_penalty(l21, l1) if l21 > 0 else penalty_or_none(L1, l1)
+    return Regularizer((Term(penalty, "l1"),), ridge=ridge, coupling=coupling)
 
 
 class _MeanRegularized:
@@ -288,11 +288,15 @@ _GRAPH_DOC = r"""
 
         \mathcal{L}(W, b) + \frac{\alpha}{2} \sum_{s < t} A_{st}
             \lVert w_s - w_t \rVert_2^2 + \frac{\rho}{2} \lVert W \rVert_F^2
+            + \lambda_{21} \sum_j \lVert W_{j,:} \rVert_2
             + \lambda_1 \sum_{j,t} |W_{jt}|,
 
     where ``A`` is the task-similarity matrix ``graph`` (``None``: every pair
     with weight ``1/T``, which is :class:`MeanRegularizedRegressor`'s
-    penalty) and :math:`\lambda_1` is ``l1``"""
+    penalty), :math:`\lambda_{21}` is ``l21`` and :math:`\lambda_1` is
+    ``l1``. With :func:`skmtl.chain_graph` this is the temporal group lasso
+    of disease progression (Zhou et al., 2011; MALSAR ``Least_TGL``): see
+    the recipe in :func:`skmtl.chain_graph`"""
 
 _GRAPH_PARAMETERS = """
     graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
@@ -308,7 +312,11 @@ _GRAPH_PARAMETERS = """
         adds no sparsity, so that the model is the plain graph model;
         ``"auto"`` is ``0.1 * alpha_max`` (``alpha_max`` from
         :func:`skmtl.alpha_max`; the value used is ``l1_``).
-        ``get_support()`` gives the features with a nonzero weight."""
+        ``get_support()`` gives the features with a nonzero weight.
+    l21 : float, default=0.0
+        Strength of the row-group (L2,1) penalty: a feature is used by all
+        tasks or by none. ``alpha_max(model, X, y)`` is the smallest ``l1``
+        that zeroes ``W`` at this ``l21``."""
 
 
 class _TaskGraph(FeatureSupportMixin):
@@ -319,11 +327,14 @@ class _TaskGraph(FeatureSupportMixin):
         "alpha": strength(1.0),
         "ridge": SHARED_PARAMETERS["ridge"],
         "l1": strength(0.0, sparsity=True),
+        "l21": strength(0.0),  # not a sparsity parameter: alpha_max is on l1
     }
     _compares_tasks = True
 
     def _regularizer(self, layout):
-        return graph_regularizer(layout, self.alpha, self.ridge, self.graph, self.l1)
+        return graph_regularizer(
+            layout, self.alpha, self.ridge, self.graph, self.l1, self.l21
+        )
 
 
 @fill_doc(graph_objective=_GRAPH_DOC, graph_parameters=_GRAPH_PARAMETERS)
@@ -354,9 +365,10 @@ class TaskGraphRegressor(_TaskGraph, MultiTaskRegressorBase):
 
     Notes
     -----
-    With ``l1 = 0`` the problem is a linear system, solved as for
-    :class:`MeanRegularizedRegressor`. With ``l1 > 0``: working sets and
-    coordinate descent as for :class:`L21Regressor` (the graph term, which
+    With ``l1 = l21 = 0`` the problem is a linear system, solved as for
+    :class:`MeanRegularizedRegressor`. With ``l1 > 0`` or ``l21 > 0``:
+    working sets and coordinate descent as for :class:`L21Regressor` (the
+    graph term, which
     couples the tasks of a feature, bounded by its largest eigenvalue in
     each row update), until the KKT violation is at most ``tol`` times its
     value at zero coefficients.
