@@ -10,6 +10,7 @@ from ._base import (
     strength,
 )
 from ._docs import fill_doc
+from ._selection import FeatureSupportMixin
 
 
 def fused_penalty(name, alpha, l1, fused):
@@ -28,7 +29,7 @@ def fused_penalty(name, alpha, l1, fused):
     return NoPenalty()
 
 
-class _FusedTask:
+class _FusedTask(FeatureSupportMixin):
     """The model: the fused group lasso along the task order."""
 
     _parameters = {
