@@ -65,17 +65,63 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length
 
 from . import _stats, metrics
+from ._cv import (
+    L21ClassifierCV,
+    L21RegressorCV,
+    MeanRegularizedClassifierCV,
+    MeanRegularizedRegressorCV,
+    MultiTaskCV,
+    MultiTaskMLPClassifierCV,
+    MultiTaskMLPRegressorCV,
+    TaskGraphClassifierCV,
+    TaskGraphRegressorCV,
+    TaskRelationClassifierCV,
+    TaskRelationRegressorCV,
+    TraceNormClassifierCV,
+    TraceNormRegressorCV,
+    cv_class,
+)
 from ._metrics_utils import read_targets
+from ._paths import (
+    alpha_grid,
+    data_scale,
+    l21_path,
+    mean_regularized_path,
+    regularization_path,
+    task_relation_path,
+    trace_norm_path,
+)
 from ._splitters import TaskStratifiedKFold, task_train_test_split
 from .baselines import PooledBaseline, SingleTaskBaseline
 from .estimators import alpha_max
 
 __all__ = [
     "Comparison",
+    "L21ClassifierCV",
+    "L21RegressorCV",
+    "MeanRegularizedClassifierCV",
+    "MeanRegularizedRegressorCV",
+    "MultiTaskCV",
+    "MultiTaskMLPClassifierCV",
+    "MultiTaskMLPRegressorCV",
     "RelativeAlpha",
+    "TaskGraphClassifierCV",
+    "TaskGraphRegressorCV",
+    "TaskRelationClassifierCV",
+    "TaskRelationRegressorCV",
     "TaskStratifiedKFold",
+    "TraceNormClassifierCV",
+    "TraceNormRegressorCV",
+    "alpha_grid",
     "compare",
+    "cv_class",
+    "data_scale",
+    "l21_path",
+    "mean_regularized_path",
+    "regularization_path",
+    "task_relation_path",
     "task_train_test_split",
+    "trace_norm_path",
 ]
 
 _WIN, _TIE, _LOSS = "#2166ac", "#a0a0a0", "#d6604d"
