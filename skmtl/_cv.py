@@ -94,6 +94,12 @@ def _splits(cv, X, Y, classifier):
         n_splits = 5 if cv is None else int(cv)
         cv = TaskStratifiedKFold(n_splits, random_state=0, labels=classifier)
     if hasattr(cv, "split"):
+        n_samples, n_splits = X.shape[0], cv.get_n_splits(X, Y)
+        if n_samples < n_splits:
+            raise ValueError(
+                f"Cannot cross-validate n_samples={n_samples} rows with {n_splits} "
+                "folds; give more rows or fewer folds (cv)."
+            )
         return list(cv.split(X, Y))
     splits = list(cv)
     if not splits:
@@ -120,6 +126,15 @@ def _fold_path(estimator, X, Y, sample_weight, split, alphas, scorer, parameter)
             scores.append(float(scorer(model, X_test, Y_test, **test_kwargs)))
             n_iters.append(n_iter)
     return np.array(scores), np.array(n_iters), path.unconverged
+
+
+def _indexable(a):
+    """``a`` in a form whose rows can be taken (arrays, CSR/CSC, pandas kept)."""
+    if a is None or isinstance(a, np.ndarray) or hasattr(a, "iloc"):
+        return a
+    if sp.issparse(a):
+        return a if a.format in ("csr", "csc") else a.tocsr()
+    return np.asarray(a)
 
 
 def _is_list(value):
@@ -232,8 +247,7 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
             )
         self._check_own_parameters()
         classifier = is_classifier(self)
-        if sp.issparse(y) and y.format not in ("csr", "csc"):
-            y = y.tocsr()
+        X, y, sample_weight = (_indexable(a) for a in (X, y, sample_weight))
         template = self._estimator()
         if hasattr(template, "_validate_params"):
             template._validate_params()  # a bad parameter fails here, not in a fold
