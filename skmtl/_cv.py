@@ -147,6 +147,7 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
     A subclass sets ``_estimator_class`` (the model tuned), optionally
     ``_second`` (a parameter that may be given a list of values, searched
     like ``l1_ratio`` in ``ElasticNetCV``) with ``_second_default``,
+    ``_second_relative`` (its values are fractions of its ``alpha_max``),
     ``_n_alphas`` (default number of strengths), ``_eps`` and ``_top``
     (the grid top in units of :func:`~skmtl.model_selection.data_scale`,
     for models without ``alpha_max``) and ``_grid_reason``.
@@ -156,6 +157,7 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
     _parameter = "alpha"
     _second = None
     _second_default = None
+    _second_relative = False
     _n_alphas = 100
     _eps = 1e-3
     _top = _paths.DEFAULT_TOP
@@ -199,7 +201,15 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
             return values
         return [value]
 
-    def _grids(self, X, Y, sample_weight):
+    def _resolved_seconds(self, X, Y, sample_weight):
+        """The second strength's values, made absolute when relative."""
+        values = self._second_values()
+        if not self._second_relative:
+            return values
+        top = _paths.alpha_max(self._estimator(), X, Y, sample_weight=sample_weight)
+        return [float(v) * top for v in values]
+
+    def _grids(self, X, Y, sample_weight, seconds):
         """``(n_second, n_alphas)`` strengths, each row descending."""
         alphas = self.alphas
         if alphas is None or (
@@ -209,7 +219,7 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
             if n_alphas < 1:
                 raise ValueError(f"alphas must be at least 1; got {alphas}.")
             rows = []
-            for value in self._second_values():
+            for value in seconds:
                 est = self._estimator(**self._second_params(value))
                 rows.append(_paths.alpha_grid(
                     est, X, Y, eps=self.eps, n_alphas=n_alphas,
@@ -218,7 +228,7 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
                 ))
             return np.array(rows)
         grid = _paths.check_alphas(alphas)
-        return np.tile(grid, (len(self._second_values()), 1))
+        return np.tile(grid, (len(seconds), 1))
 
     def _second_params(self, value):
         return {} if self._second is None else {self._second: value}
@@ -252,9 +262,9 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
         if hasattr(template, "_validate_params"):
             template._validate_params()  # a bad parameter fails here, not in a fold
         scorer = _check_scoring(self.scoring, classifier)
-        grids = self._grids(X, y, sample_weight)
+        seconds = self._resolved_seconds(X, y, sample_weight)
+        grids = self._grids(X, y, sample_weight, seconds)
         splits = _splits(self.cv, X, y, classifier)
-        seconds = self._second_values()
         jobs = (
             delayed(_fold_path)(
                 self._estimator(**self._second_params(value)), X, y, sample_weight,
@@ -425,17 +435,20 @@ def _make_doc(cls):
     name = cls._estimator_class.__name__
     kind = "classifier" if issubclass(cls, ClassifierMixin) else "regressor"
     second = ""
+    relative = (
+        f", as a fraction of its ``alpha_max`` (:func:`skmtl.alpha_max`: from 1 "
+        f"on, every coefficient is zero)" if cls._second_relative else "")
     if cls._second is not None:
         second = f"""
     {cls._second} : float or list of float, default={cls._second_default!r}
-        The estimator's ``{cls._second}``; a list is searched too (every
-        value with its own path over ``alphas``, as ``l1_ratio`` in
-        ``ElasticNetCV``); the chosen value is ``{cls._second}_``."""
+        The estimator's ``{cls._second}``{relative}; a list is searched
+        too (every value with its own path over ``alphas``, as ``l1_ratio``
+        in ``ElasticNetCV``); the chosen value is ``{cls._second}_``."""
     second_attr = ""
     if cls._second is not None:
         second_attr = f"""
     {cls._second}_ : float
-        The chosen ``{cls._second}``."""
+        The chosen ``{cls._second}`` (absolute)."""
     shape = "(n_alphas,)" if cls._second is None else (
         f"(n_alphas,), or (n_{cls._second}, n_alphas) when ``{cls._second}`` "
         "is a list")
@@ -593,6 +606,7 @@ class TaskGraphRegressorCV(RegressorCV):
     _estimator_class = TaskGraphRegressor
     _second = "l1"
     _second_default = 0.0
+    _second_relative = True
     _n_alphas = 30
     _grid_reason = _QUADRATIC_REASON + " " + _GRAPH_REASON
 
@@ -601,6 +615,7 @@ class TaskGraphClassifierCV(ClassifierCV):
     _estimator_class = TaskGraphClassifier
     _second = "l1"
     _second_default = 0.0
+    _second_relative = True
     _n_alphas = 30
     _grid_reason = _QUADRATIC_REASON + " " + _GRAPH_REASON
 

@@ -189,7 +189,10 @@ def test_same_choice_as_grid_search(cv_estimator, grid_estimator, second):
                                            scoring=scoring).fit(X, Y)
     grid = {"alpha": list(alphas)}
     if second is not None:
-        grid = {second[0]: second[1], "alpha": list(alphas)}
+        values = second[1]
+        if cv_estimator._second_relative:  # fractions of the l1 alpha_max
+            values = [v * alpha_max(grid_estimator, X, Y) for v in values]
+        grid = {second[0]: values, "alpha": list(alphas)}
     search = GridSearchCV(grid_estimator, grid, cv=splits,
                           scoring=get_scorer(scoring)).fit(X, Y)
     assert model.alpha_ == search.best_params_["alpha"]
@@ -311,9 +314,13 @@ def test_bad_parameters_are_named(params, message):
 
 
 def _check_instance(cls):
-    params = dict(alphas=2, cv=2)
+    """One strength (small: the checks score the fit) and two folds: three
+    fits per check."""
+    params = dict(alphas=[0.01], cv=2)
     if "MLP" in cls.__name__:
         params.update(hidden_layer_sizes=(4,), max_iter=30, random_state=0)
+    elif "Classifier" in cls.__name__:
+        params.update(alphas=[0.001], ridge=0.01)
     return cls(**params)
 
 
