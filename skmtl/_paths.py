@@ -236,6 +236,8 @@ class _LinearPath:
         problem = est._problem(X, datafit)
         if previous is not None:
             problem._gram = previous._gram  # the fold's quadratic model, built once
+        elif datafit.profiled_intercept and problem.gram_affordable(problem.n_features):
+            problem.gram(np.arange(problem.n_features))  # built once for the path
         quadratic = problem.penalty.alpha == 0 and datafit.profiled_intercept
         if quadratic and solver is None:
             solver = _quadratic_solver(problem, est.tol, est.max_iter)
