@@ -453,6 +453,7 @@ def _make_doc(cls):
         f"(n_alphas,), or (n_{cls._second}, n_alphas) when ``{cls._second}`` "
         "is a list")
     default_scoring = "``'neg_log_loss'``" if kind == "classifier" else "``'r2'``"
+    labels = "    >>> Y = (Y > 0).astype(int)  # labels\n" if kind == "classifier" else ""
     return f"""{name} with ``alpha`` chosen by cross-validation along a path.
 
     Fits :class:`~skmtl.{name}` (whose docstring states the objective, with
@@ -517,8 +518,7 @@ def _make_doc(cls):
     >>> from skmtl import {cls.__name__}
     >>> from skmtl.datasets import make_multitask_regression
     >>> X, Y = make_multitask_regression(30, 6, 3, random_state=0)
-    >>> Y = Y > 0 if {kind == "classifier"} else Y
-    >>> model = {cls.__name__}(alphas=4, cv=3).fit(X, Y)
+{labels}    >>> model = {cls.__name__}(alphas=4, cv=3).fit(X, Y)
     >>> model.mean_score_path_.shape
     (4,)
     >>> bool(model.alpha_ in model.alphas_)
@@ -597,8 +597,9 @@ class MeanRegularizedClassifierCV(ClassifierCV):
 
 
 _GRAPH_REASON = (
-    "``l1`` defaults to 0, so every strength is a linear system solved from "
-    "one decomposition per fold; a list of ``l1`` values adds sparse paths."
+    "``l1`` defaults to 0 (the quadratic case above, the base model's "
+    "default); a list of fractions of its ``alpha_max`` adds sparse paths, "
+    "each strength then a working-set solve."
 )
 
 
