@@ -162,6 +162,7 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
     _eps = 1e-3
     _top = _paths.DEFAULT_TOP
     _grid_reason = ""
+    _example, _example_shape = "alphas=4", "(4,)"  # of the docstring's example
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -518,9 +519,9 @@ def _make_doc(cls):
     >>> from skmtl import {cls.__name__}
     >>> from skmtl.datasets import make_multitask_regression
     >>> X, Y = make_multitask_regression(30, 6, 3, random_state=0)
-{labels}    >>> model = {cls.__name__}(alphas=4, cv=3).fit(X, Y)
+{labels}    >>> model = {cls.__name__}({cls._example}, cv=3).fit(X, Y)
     >>> model.mean_score_path_.shape
-    (4,)
+    {cls._example_shape}
     >>> bool(model.alpha_ in model.alphas_)
     True
     """
@@ -655,6 +656,8 @@ class MultiTaskMLPRegressorCV(RegressorCV):
     _eps = 1e-4
     _top = 1.0
     _grid_reason = _MLP_REASON
+    _example = "alphas=[1.0, 0.1], hidden_layer_sizes=(10,), random_state=0"
+    _example_shape = "(2,)"
 
 
 class MultiTaskMLPClassifierCV(ClassifierCV):
@@ -663,6 +666,8 @@ class MultiTaskMLPClassifierCV(ClassifierCV):
     _eps = 1e-4
     _top = 1.0
     _grid_reason = _MLP_REASON
+    _example = "alphas=[1.0, 0.1], hidden_layer_sizes=(10,), random_state=0"
+    _example_shape = "(2,)"
 
 
 _NAMED = {
