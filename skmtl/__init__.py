@@ -1,68 +1,35 @@
-"""skmtl: regularized multi-task learning estimators for scikit-learn."""
+"""skmtl: regularized multi-task learning estimators for scikit-learn.
 
+The multi-task linear models exported here are those of
+:data:`skmtl._registry.FAMILIES` (one list: a new model is registered there),
+each with its cross-validated version ``<name>CV`` (:mod:`skmtl._cv`).
+"""
+
+from . import estimators
 from .baselines import PooledBaseline, SingleTaskBaseline
-from .estimators import (
-    L21Classifier,
-    L21Regressor,
-    MeanRegularizedClassifier,
-    MeanRegularizedRegressor,
-    TaskGraphClassifier,
-    TaskGraphRegressor,
-    TaskRelationClassifier,
-    TaskRelationRegressor,
-    TraceNormClassifier,
-    TraceNormRegressor,
-    alpha_max,
-)
-from .model_selection import (
-    Comparison,
-    L21ClassifierCV,
-    L21RegressorCV,
-    MeanRegularizedClassifierCV,
-    MeanRegularizedRegressorCV,
-    MultiTaskMLPClassifierCV,
-    MultiTaskMLPRegressorCV,
-    TaskGraphClassifierCV,
-    TaskGraphRegressorCV,
-    TaskRelationClassifierCV,
-    TaskRelationRegressorCV,
-    TraceNormClassifierCV,
-    TraceNormRegressorCV,
-    compare,
-)
+from .estimators import alpha_max
+from ._cv import cv_classes
+from .model_selection import Comparison, compare
 from .neural import MultiTaskMLPClassifier, MultiTaskMLPRegressor
+
+_MODELS = {name: getattr(estimators, name) for name in estimators._MODELS}
+globals().update(_MODELS)
+_CV_MODELS = cv_classes()
+globals().update(_CV_MODELS)
 
 __version__ = "0.1.0.dev0"
 
-__all__ = [
-    "Comparison",
-    "L21Classifier",
-    "L21ClassifierCV",
-    "L21Regressor",
-    "L21RegressorCV",
-    "MeanRegularizedClassifier",
-    "MeanRegularizedClassifierCV",
-    "MeanRegularizedRegressor",
-    "MeanRegularizedRegressorCV",
-    "MultiTaskMLPClassifier",
-    "MultiTaskMLPClassifierCV",
-    "MultiTaskMLPRegressor",
-    "MultiTaskMLPRegressorCV",
-    "PooledBaseline",
-    "SingleTaskBaseline",
-    "TaskGraphClassifier",
-    "TaskGraphClassifierCV",
-    "TaskGraphRegressor",
-    "TaskGraphRegressorCV",
-    "TaskRelationClassifier",
-    "TaskRelationClassifierCV",
-    "TaskRelationRegressor",
-    "TaskRelationRegressorCV",
-    "TraceNormClassifier",
-    "TraceNormClassifierCV",
-    "TraceNormRegressor",
-    "TraceNormRegressorCV",
-    "__version__",
-    "alpha_max",
-    "compare",
-]
+__all__ = sorted(
+    [
+        *_MODELS,
+        *_CV_MODELS,
+        "Comparison",
+        "MultiTaskMLPClassifier",
+        "MultiTaskMLPRegressor",
+        "PooledBaseline",
+        "SingleTaskBaseline",
+        "__version__",
+        "alpha_max",
+        "compare",
+    ]
+)

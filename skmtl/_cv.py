@@ -1,8 +1,8 @@
 """Cross-validated estimators: ``NameCV`` for every model, on one base.
 
 :class:`MultiTaskCV` is generic over the estimator class it tunes: any
-estimator with ``get_params`` and an ``alpha`` (its ``_sparsity_parameter``,
-when it is ``"alpha"``, puts the grid relative to ``alpha_max``). A named
+estimator with ``get_params`` and an ``alpha`` (``"alpha"`` among its
+``_sparsity_parameters`` puts the grid relative to ``alpha_max``). A named
 CV class is three lines::
 
     class L21RegressorCV(RegressorCV):
@@ -66,6 +66,7 @@ __all__ = [
     "TraceNormClassifierCV",
     "TraceNormRegressorCV",
     "cv_class",
+    "cv_classes",
 ]
 
 #: the parameters of every CV class, after the estimator's
@@ -207,7 +208,8 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
         values = self._second_values()
         if not self._second_relative:
             return values
-        top = _paths.alpha_max(self._estimator(), X, Y, sample_weight=sample_weight)
+        top = _paths.alpha_max(self._estimator(), X, Y, sample_weight=sample_weight,
+                               param=self._second)
         return [float(v) * top for v in values]
 
     def _grids(self, X, Y, sample_weight, seconds):
@@ -688,7 +690,7 @@ def cv_class(estimator_class, **options):
     The named class (e.g. :class:`L21RegressorCV`) when there is one; else a
     class made here (and kept) from the estimator: any estimator class with
     an ``alpha``, ``get_params`` and, if ``alpha`` zeroes its coefficients,
-    ``_sparsity_parameter = "alpha"``. ``options`` set the class attributes
+    ``"alpha"`` in its ``_sparsity_parameters``. ``options`` set the class attributes
     of :class:`MultiTaskCV` (``_second``, ``_n_alphas``, ...).
 
     Examples
@@ -703,7 +705,34 @@ def cv_class(estimator_class, **options):
     key = (estimator_class, tuple(sorted(options.items())))
     if key not in _MADE:
         base = ClassifierCV if is_classifier(estimator_class()) else RegressorCV
+        name = f"{estimator_class.__name__}CV"
         attributes = {"_estimator_class": estimator_class, "__doc__": None,
-                      "__module__": __name__, **options}
-        _MADE[key] = type(f"{estimator_class.__name__}CV", (base,), attributes)
+                      "__module__": __name__, "__qualname__": name, **options}
+        _MADE[key] = made = type(name, (base,), attributes)
+        if not options and name not in globals():
+            globals()[name] = made  # importable here, so that it pickles
     return _MADE[key]
+
+
+def cv_classes():
+    """``{name: class}``: the CV class of every model of the registry
+    (:data:`skmtl._registry.FAMILIES`) and of the networks.
+
+    Made when this module is imported (so that every process that imports
+    it, e.g. a joblib worker, knows them); a model added to the registry
+    gets its CV class here without another line.
+
+    Examples
+    --------
+    >>> from skmtl._cv import cv_classes
+    >>> "L21RegressorCV" in cv_classes()
+    True
+    """
+    from ._registry import estimator_classes
+
+    classes = [*estimator_classes().values(), MultiTaskMLPRegressor,
+               MultiTaskMLPClassifier]
+    return {cv.__name__: cv for cv in map(cv_class, classes)}
+
+
+cv_classes()

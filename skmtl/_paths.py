@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import clone
+from sklearn.base import clone, is_regressor
 from sklearn.exceptions import ConvergenceWarning
 
 from ._splitters import observed_entries
@@ -88,9 +88,10 @@ def data_scale(X, Y):
 
 
 def has_alpha_max(estimator, parameter="alpha"):
-    """Whether ``parameter`` of ``estimator`` is the strength that zeroes
-    every coefficient (so that its grid is relative to ``alpha_max``)."""
-    return getattr(estimator, "_sparsity_parameter", None) == parameter
+    """Whether ``parameter`` of ``estimator`` is a strength that zeroes its
+    coefficients (one of its ``_sparsity_parameters``), so that its grid is
+    relative to ``alpha_max``."""
+    return parameter in getattr(estimator, "_sparsity_parameters", ())
 
 
 def alpha_grid(estimator, X, Y, *, eps=1e-3, n_alphas=100, sample_weight=None,
@@ -98,7 +99,7 @@ def alpha_grid(estimator, X, Y, *, eps=1e-3, n_alphas=100, sample_weight=None,
     """The default grid of ``parameter``: ``n_alphas`` values, descending.
 
     From ``alpha_max`` to ``eps * alpha_max`` on a log scale when the
-    parameter is the estimator's sparsity strength (``_sparsity_parameter``),
+    parameter is a sparsity strength of the estimator (``_sparsity_parameters``),
     else from ``top * data_scale(X, Y)`` to ``eps`` times that.
 
     Examples
@@ -116,7 +117,8 @@ def alpha_grid(estimator, X, Y, *, eps=1e-3, n_alphas=100, sample_weight=None,
     if not isinstance(n_alphas, numbers.Integral) or n_alphas < 1:
         raise ValueError(f"n_alphas must be a positive integer; got {n_alphas!r}.")
     if has_alpha_max(estimator, parameter):
-        highest = alpha_max(estimator, X, Y, sample_weight=sample_weight)
+        highest = alpha_max(estimator, X, Y, sample_weight=sample_weight,
+                            param=parameter)
     else:
         highest = top * data_scale(X, Y)
     if not highest > 0:  # e.g. constant targets: every strength gives zero
@@ -189,7 +191,7 @@ class _LinearPath:
     The first strength is fitted by the estimator itself (the fitted
     template that gives every later point its fitted attributes); the others
     solve the same problem (same datafit and quadratic model) with the next
-    penalty, from the previous solution.
+    regularizer, from the previous solution.
     """
 
     def __init__(self, estimator, X, Y, sample_weight, parameter):
@@ -198,69 +200,85 @@ class _LinearPath:
         self.unconverged = []
 
     def __iter__(self):
-        est = clone(self.estimator)
-        return self._points(est)
+        return self._points(clone(self.estimator))
 
     def _points(self, est):
         self.unconverged = []
-        template = None
-        W = b = problem = solver = None
+        template = state = None
         for alpha in self.alphas:
             est.set_params(**{self.parameter: float(alpha)})
             if template is None:
-                template, X, datafit = self._first_fit(est)
-                W, b = template._coef_matrix()
-                W, b = W.T.astype(float), b.astype(float)
+                template, state = self._first_fit(est)
                 yield template, template.n_iter_
                 continue
-            problem, solver = self._next_problem(est, X, datafit, problem, solver)
-            result = self._solve(problem, solver, W, b, est)
-            W, b = result.W, result.b
+            problem, regularizer = self._next_problem(est, state)
+            result = self._solve(problem, state, est)
+            state["W"], state["b"], state["problem"] = result.W, result.b, problem
             if not result.converged:
                 self.unconverged.append(float(alpha))
-            yield _view(template, W, b), int(result.n_iter)
+            yield _view(template, regularizer, state, result.W, result.b), int(
+                result.n_iter)
 
     def _first_fit(self, est):
+        kwargs = {} if self.sample_weight is None else {
+            "sample_weight": self.sample_weight}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            kwargs = {} if self.sample_weight is None else {
-                "sample_weight": self.sample_weight}
             est.fit(self.X, self.Y, **kwargs)
         if any(issubclass(w.category, ConvergenceWarning) for w in caught):
             self.unconverged.append(float(getattr(est, self.parameter)))
-        X, targets, weights = est._prepare(self.X, self.Y, self.sample_weight)
-        return copy.deepcopy(est), X, est._make_datafit(targets, weights)
+        template = copy.deepcopy(est)
+        X, targets, datafit = est._prepare(self.X, self.Y, self.sample_weight)
+        problem, regularizer = est._build_problem(X, datafit)
+        start = copy.copy(template)
+        start.warm_start = True  # the template's solution as the next start
+        W, b = start._warm_start_point(problem, regularizer, datafit.layout)
+        state = dict(X=X, datafit=datafit, layout=datafit.layout, W=W, b=b,
+                     problem=None, solver=None, single=targets.single_task,
+                     regression=is_regressor(est), dtype=X.dtype)
+        return template, state
 
     @staticmethod
-    def _next_problem(est, X, datafit, previous, solver):
-        problem = est._problem(X, datafit)
+    def _next_problem(est, state):
+        problem, regularizer = est._build_problem(state["X"], state["datafit"])
+        previous = state["problem"]
         if previous is not None:
             problem._gram = previous._gram  # the fold's quadratic model, built once
-        elif datafit.profiled_intercept and problem.gram_affordable(problem.n_features):
+        elif state["datafit"].profiled_intercept and problem.gram_affordable(
+                problem.n_features):
             problem.gram(np.arange(problem.n_features))  # built once for the path
-        quadratic = problem.penalty.alpha == 0 and datafit.profiled_intercept
-        if quadratic and solver is None:
-            solver = _quadratic_solver(problem, est.tol, est.max_iter)
-        return problem, solver
+        if _is_quadratic(problem) and state["solver"] is None:
+            state["solver"] = _quadratic_solver(problem, est.tol, est.max_iter)
+        return problem, regularizer
 
     @staticmethod
-    def _solve(problem, solver, W, b, est):
+    def _solve(problem, state, est):
         options = dict(tol=est.tol, max_iter=est.max_iter)
-        quadratic = problem.penalty.alpha == 0 and problem.datafit.profiled_intercept
-        if quadratic and solver is not None:
-            return solve_quadratic(problem, W, solver=solver, **options)
-        return minimize(problem, W, b, **options)
+        if _is_quadratic(problem) and state["solver"] is not None:
+            return solve_quadratic(problem, state["W"], solver=state["solver"],
+                                   **options)
+        return minimize(problem, state["W"], state["b"], **options)
 
 
-def _view(template, W, b):
-    """A copy of the fitted ``template`` with coefficients ``W``, ``b``."""
+def _is_quadratic(problem):
+    """Squared loss and only quadratic terms: a linear system per strength."""
+    return problem.datafit.profiled_intercept and getattr(
+        problem.penalty, "alpha", None) == 0
+
+
+def _view(template, regularizer, state, W, b):
+    """A copy of the fitted ``template`` with the solution ``W``, ``b``."""
     view = copy.copy(template)
-    dtype = np.asarray(template.coef_).dtype
-    coef, intercept = W.T.astype(dtype), b.astype(dtype)
-    if np.ndim(template.coef_) == 1:
-        view.coef_, view.intercept_ = coef[0], float(intercept[0])
-    else:
-        view.coef_, view.intercept_ = coef, intercept
+    layout, single, regression = state["layout"], state["single"], state["regression"]
+    dtype = state["dtype"]
+    blocks = regularizer.blocks(W)
+    for term, block in zip(regularizer.terms, blocks, strict=True):
+        if term.attribute is not None:
+            setattr(view, term.attribute,
+                    layout.to_coef(block, single, regression).astype(dtype))
+    view.coef_ = layout.to_coef(sum(blocks), single, regression).astype(dtype)
+    intercept = b.astype(dtype)
+    view.intercept_ = float(intercept[0]) if (single and regression) else intercept
     return view
 
 

@@ -80,6 +80,7 @@ from ._cv import (
     TraceNormClassifierCV,
     TraceNormRegressorCV,
     cv_class,
+    cv_classes,
 )
 from ._metrics_utils import read_targets
 from ._paths import (
@@ -129,6 +130,8 @@ __all__ = [
     "task_train_test_split",
     "trace_norm_path",
 ]
+globals().update(cv_classes())  # models registered without a named CV class
+__all__ = sorted({*__all__, *cv_classes(), "cv_classes"})
 
 _WIN, _TIE, _LOSS = "#2166ac", "#a0a0a0", "#d6604d"
 
@@ -394,6 +397,8 @@ def default_models(classification=False):
 
     models = {}
     for family in FAMILIES:
+        if family.cls(classification) is None:
+            continue  # a model of the other kind only
         cls = cv_class(family.cls(classification))
         models[cls.__name__] = cls()
     if classification:

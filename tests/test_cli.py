@@ -204,7 +204,8 @@ def test_models_are_the_cv_estimators_with_the_registry_grids(classification):
     from skmtl.model_selection import TaskStratifiedKFold, cv_class
 
     models = _models(classification, quick=True, seed=0)
-    for family in FAMILIES:
+    registered = [f for f in FAMILIES if f.cls(classification) is not None]
+    for family in registered:
         cls = cv_class(family.cls(classification))
         model = models[cls.__name__].named_steps["model"]
         assert type(model) is cls and model.alphas == _N_ALPHAS[True]
@@ -215,4 +216,4 @@ def test_models_are_the_cv_estimators_with_the_registry_grids(classification):
             expected = list(grid[key]) if key in grid else cls._second_default
             assert getattr(model, cls._second) == expected
     names = [n for n in models if not n.startswith(("SingleTask", "Pooled"))]
-    assert len(names) == len(FAMILIES)
+    assert len(names) == len(registered)

@@ -613,7 +613,11 @@ def test_default_models_are_the_cv_estimators_of_the_registry(classification):
     from skmtl.model_selection import cv_class, default_models
 
     models = default_models(classification)
-    expected = [cv_class(f.cls(classification)).__name__ for f in FAMILIES]
+    expected = [
+        cv_class(f.cls(classification)).__name__
+        for f in FAMILIES
+        if f.cls(classification) is not None
+    ]
     assert list(models)[: len(expected)] == expected
     for name in expected:
         assert type(models[name]).__name__ == name
