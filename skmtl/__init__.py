@@ -6,9 +6,9 @@ each with its cross-validated version ``<name>CV`` (:mod:`skmtl._cv`).
 """
 
 from . import estimators
+from ._cv import cv_classes
 from .baselines import PooledBaseline, SingleTaskBaseline
 from .estimators import alpha_max
-from ._cv import cv_classes
 from .model_selection import Comparison, compare
 from .neural import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 

@@ -22,10 +22,11 @@ Tuning. Inside every training set, each multi-task model is its
 cross-validated estimator (``L21RegressorCV``, ...; 3 folds of
 :class:`~skmtl.model_selection.TaskStratifiedKFold`, scored by R² or
 log-loss) on standardised features: a warm-started path of 8 strengths of
-``alpha`` (5 with ``--quick``) over two decades (``eps=1e-2``) of the model's
-default grid (from ``alpha_max`` where the model has one), times the values of its second
-strength listed in ``skmtl/_registry.py`` (``ridge`` of the mean-regularized
-model, ``l1`` of the task-graph model as fractions of its ``alpha_max``).
+``alpha`` (5 with ``--quick``) over two decades (``eps=1e-2``) of the
+model's default grid (from ``alpha_max`` where the model has one), times the
+values of its second strength listed in ``skmtl/_registry.py`` (``ridge``
+of the mean-regularized model, ``l1`` of the task-graph model as fractions
+of its ``alpha_max``).
 The models are those of ``skmtl/_registry.py``. The baselines are a
 standardised ``RidgeCV`` or a ``LogisticRegression`` with ``C`` tuned by
 3-fold log-loss, per task
@@ -376,7 +377,8 @@ def _size(text):
 
 _DESCRIPTION = """\
 Cross-validate every multi-task model of skmtl (each tuned by its CV
-estimator, L21RegressorCV, ...) against single-task and pooled baselines, task by task; print the
+estimator, L21RegressorCV, ...) against single-task and pooled baselines,
+task by task; print the
 wins, ties and losses of each model against the single-task baseline, the
 mean relative gain over tasks with a bootstrap interval, a paired test over
 tasks (--test) and a verdict. --output writes the per-task table as CSV.

@@ -321,7 +321,8 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
             setattr(self, f"{self._second}_", seconds[best[0]])
 
     def _refit(self, X, y, sample_weight):
-        params = {self._parameter: self.alpha_, **self._second_params(self._best_second)}
+        params = {self._parameter: self.alpha_,
+                  **self._second_params(self._best_second)}
         estimator = self._estimator(**params)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         self.estimator_ = estimator.fit(X, y, **kwargs)
@@ -420,9 +421,9 @@ def _grid_text(cls):
     est = cls._estimator_class()
     if _paths.has_alpha_max(est, cls._parameter):
         grid = (
-            f"``alphas_`` descends on a log scale from ``alpha_max`` (:func:`skmtl."
-            f"alpha_max` on the data given to ``fit``: every coefficient is zero "
-            f"there) to ``eps * alpha_max``"
+            "``alphas_`` descends on a log scale from ``alpha_max`` (:func:`skmtl."
+            "alpha_max` on the data given to ``fit``: every coefficient is zero "
+            "there) to ``eps * alpha_max``"
         )
     else:
         grid = (
@@ -439,8 +440,8 @@ def _make_doc(cls):
     kind = "classifier" if issubclass(cls, ClassifierMixin) else "regressor"
     second = ""
     relative = (
-        f", as a fraction of its ``alpha_max`` (:func:`skmtl.alpha_max`: from 1 "
-        f"on, every coefficient is zero)" if cls._second_relative else "")
+        ", as a fraction of its ``alpha_max`` (:func:`skmtl.alpha_max`: from 1 "
+        "on, every coefficient is zero)" if cls._second_relative else "")
     if cls._second is not None:
         second = f"""
     {cls._second} : float or list of float, default={cls._second_default!r}
@@ -456,7 +457,13 @@ def _make_doc(cls):
         f"(n_alphas,), or (n_{cls._second}, n_alphas) when ``{cls._second}`` "
         "is a list")
     default_scoring = "``'neg_log_loss'``" if kind == "classifier" else "``'r2'``"
-    labels = "    >>> Y = (Y > 0).astype(int)  # labels\n" if kind == "classifier" else ""
+    labels = ""
+    if kind == "classifier":
+        labels = "    >>> Y = (Y > 0).astype(int)  # labels\n"
+    reason = (
+        "defined on folds where a task shows one class, unlike ROC AUC, and "
+        "smoother than accuracy" if kind == "classifier"
+        else "scale-free per task, averaged over tasks")
     return f"""{name} with ``alpha`` chosen by cross-validation along a path.
 
     Fits :class:`~skmtl.{name}` (whose docstring states the objective, with
@@ -485,7 +492,7 @@ def _make_doc(cls):
         A name of :func:`skmtl.metrics.get_scorer_names` (scikit-learn's
         names, scored on each task's observed entries) or a callable
         ``scorer(estimator, X, Y) -> float``, greater is better. None:
-        {default_scoring} ({"defined on folds where a task shows one class, unlike ROC AUC, and smoother than accuracy" if kind == "classifier" else "scale-free per task, averaged over tasks"}).
+        {default_scoring} ({reason}).
     n_jobs : int, default=None
         Folds (and ``{cls._second or 'second-strength'}`` values) fitted in
         parallel through joblib, so that ``joblib.parallel_backend("dask")``

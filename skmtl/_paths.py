@@ -376,7 +376,8 @@ def regularization_path(estimator, X, Y, *, alphas=None, eps=1e-3, n_alphas=100,
     >>> from skmtl.datasets import make_multitask_regression
     >>> from skmtl.model_selection import regularization_path
     >>> X, Y = make_multitask_regression(40, 10, 3, random_state=0)
-    >>> alphas, coefs, intercepts = regularization_path(L21Regressor(), X, Y, n_alphas=5)
+    >>> alphas, coefs, intercepts = regularization_path(
+    ...     L21Regressor(), X, Y, n_alphas=5)
     >>> coefs.shape  # (n_alphas, n_tasks, n_features)
     (5, 3, 10)
     >>> bool(np.all(coefs[0] == 0))  # alphas[0] is alpha_max
