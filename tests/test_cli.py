@@ -19,7 +19,12 @@ MTL_REGRESSORS = [
 ]
 MTL_REGRESSORS = [name + "CV" for name in MTL_REGRESSORS]  # each tuned by its CV
 MTL_CLASSIFIERS = [name.replace("Regressor", "Classifier") for name in MTL_REGRESSORS]
-DATA = Path(os.environ.get("SKMTL_TEST_DATA", "/work/shared/data"))
+# the real data sets: $SKMTL_DATA (as the loaders), else ../shared/data
+DATA = Path(
+    os.environ.get("SKMTL_DATA")
+    or os.environ.get("SKMTL_TEST_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 
 
 def test_quick_synthetic_run_prints_every_model_and_writes_the_plot(tmp_path, capsys):
