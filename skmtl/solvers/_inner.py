@@ -28,6 +28,7 @@ objective no longer decreases in double precision ("stalled").
 
 import numpy as np
 
+from ._kernels import compiled_sweep
 from ._problem import sqnorm
 
 _ANDERSON = 5  # iterates per extrapolation
@@ -138,16 +139,23 @@ def _anderson(iterates):
     return (c @ X[1:]).reshape(iterates[0].shape)
 
 
-def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=None):
+def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=None,
+                       compiled=True):
     """Block coordinate descent with Anderson acceleration on ``model``.
 
     ``rows`` restricts the sweeps to some rows of ``W`` (the others stay
-    fixed, at zero in a working set). Returns ``W, HW, n_epochs, status``.
+    fixed, at zero in a working set). The epochs run compiled
+    (:mod:`._kernels`) when possible, unless ``compiled=False``. Returns
+    ``W, HW, n_epochs, status``.
     """
     W = np.array(W, dtype=np.float64)
     HW = model.hessian_product(W)
     D = _row_curvatures(model, problem)
     order = np.arange(W.shape[0]) if rows is None else rows
+    sweep = compiled_sweep(model, problem, order) if compiled else None
+    if sweep is None:
+        def sweep(W, HW, D):
+            _sweep(model, problem, W, HW, D, order)
     progress, history = _Progress(), [W.copy()]
     for epoch in range(max_iter):
         measure = certificate.measure(W, HW)
@@ -155,7 +163,7 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
             return W, HW, epoch, "converged"
         if progress.stalled(certificate.objective(W, HW), measure, _STALL):
             return W, HW, epoch, "stalled"
-        _sweep(model, problem, W, HW, D, order)
+        sweep(W, HW, D)
         history = (history + [W.copy()])[-(_ANDERSON + 1) :]
         if len(history) == _ANDERSON + 1 and epoch % _ANDERSON == _ANDERSON - 1:
             W, HW = _try_extrapolation(model, certificate, W, HW, history)
