@@ -36,6 +36,7 @@ from numpy.testing import assert_allclose
 from scipy import optimize, sparse
 from sklearn.exceptions import ConvergenceWarning
 
+import skmtl.solvers._closed_form as closed_form_module
 import skmtl.solvers._problem as problem_module
 from skmtl import L21Classifier, L21Regressor, TaskRelationRegressor, TraceNormRegressor
 from skmtl._data import (
@@ -351,13 +352,15 @@ def _kkt_check(penalty_name, alpha, W, G, atol):
 PENALTY_CLASSES = {"l21": L21, "l1": L1, "trace": TraceNorm,
                    "squared_trace": SquaredTraceNorm}
 
-CLOSED_FORM = ("Sylvester", "conjugate gradients")
+CLOSED_FORM = ("Sylvester", "dense factorisation")
+CG = ("conjugate gradients",)
 CD = ("working sets + coordinate descent",)
 # name: penalty, alpha as a fraction of the largest useful value, ridge,
 # coupling?, expected solver (substring of Result.solver)
 BRANCHES = {
     "closed_form_ridge": ("none", 0.0, 0.5, False, CLOSED_FORM),
     "closed_form_coupling": ("none", 0.0, 0.1, True, CLOSED_FORM),
+    "cg_coupling": ("none", 0.0, 0.1, True, CG),  # dense limit set to 0
     "cd_l21": ("l21", 0.2, 0.0, False, CD),
     "cd_l21_ridge": ("l21", 0.2, 0.3, False, CD),
     "cd_l1": ("l1", 0.2, 0.0, False, CD),
@@ -398,6 +401,10 @@ def test_minimize_branches(branch, pattern, fit_intercept, monkeypatch):
     penalty = PENALTY_CLASSES[name](alpha) if name != "none" else NoPenalty()
     if branch == "design_l21":  # the Gram model is "too large": design fallback
         monkeypatch.setattr(problem_module, "_MAX_GRAM_ENTRIES", 0)
+    if branch == "cg_coupling":  # conjugate gradients instead of the dense solve
+        if pattern == "shared_weighted":
+            pytest.skip("shared rows: Sylvester, no CG")
+        monkeypatch.setattr(closed_form_module, "_DIRECT_UNKNOWNS", 0)
     problem = quadratic_problem(X, Y, sw, tw, penalty, fit_intercept, ridge, coupling)
     result = minimize(problem, tol=1e-12, max_iter=100000)
     assert result.status == "converged", result

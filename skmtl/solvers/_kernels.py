@@ -41,6 +41,16 @@ _L21, _L1, _NONE = 0, 1, 2
 #: penalty classes with a compiled row minimiser, and their codes
 COMPILED_PENALTIES = {L21: _L21, L1: _L1, NoPenalty: _NONE}
 
+_NEWTON_KINDS = {_L21: "l21", _L1: "l1", _NONE: "none"}
+
+
+def newton_kind(penalty):
+    """``"l21"``, ``"l1"`` or ``"none"`` for the penalties whose Hessian on
+    the support the Newton step of :func:`._inner.support_newton` knows."""
+    kind = COMPILED_PENALTIES.get(type(penalty))
+    return None if kind is None else _NEWTON_KINDS[kind]
+
+
 def _numba_available():
     if os.environ.get("SKMTL_NO_NUMBA", "") not in ("", "0"):
         return False
