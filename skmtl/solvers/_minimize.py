@@ -79,6 +79,14 @@ def minimize(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0,
     distance used instead. ``max_iter`` bounds the iterations of the chosen
     algorithm (epochs, ADMM or Newton steps).
     """
+    from ._threads import blas_threads_for
+
+    with blas_threads_for(problem.rows.size * problem.n_features):
+        return _dispatch(problem, W0, b0, tol=tol, max_iter=max_iter,
+                         verbose=verbose, kkt_tol=kkt_tol)
+
+
+def _dispatch(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     from ._closed_form import solve_quadratic
     from ._prox_newton import prox_newton
 
