@@ -101,7 +101,7 @@ class GramModel:
             x_mean,
             gram=None if self.gram is None else self.gram[index],
             scale=self.scale,
-            H=None if self.H is None else self.H[positions][:, positions],
+            H=None if self.H is None else self.H[index],
         )
 
     def eigen(self):
@@ -247,14 +247,61 @@ def gram_model(problem, features):
     k, y_mean = np.zeros(T), np.zeros(T)
     x_mean = np.zeros((s, T)) if center else None
     bounds = np.searchsorted(cols, np.arange(T + 1))
-    for t in range(T):
-        part = slice(bounds[t], bounds[t + 1])
-        if part.start == part.stop:
-            continue
-        Ht, Ct, kt, xm, ym = _centred_moments(
-            problem.X, rows[part], features, y[part, None], w[part], center
-        )
-        H[:, :, t], C[:, t], k[t], y_mean[t] = Ht, Ct[:, 0], kt[0], ym[0]
+    counts = np.diff(bounds)
+    for first, last, m in _column_groups(counts, s):
+        # the group's entries gathered once (float64), padded to m rows per
+        # column with zero weight, and all its moments by batched products
+        g = last - first
+        index = np.zeros((g, m), dtype=np.intp)
+        weight = np.zeros((g, m))
+        target = np.zeros((g, m))
+        part = slice(bounds[first], bounds[last])
+        column = cols[part] - first
+        position = np.arange(part.start, part.stop) - bounds[cols[part]]
+        index[column, position] = rows[part]
+        weight[column, position] = w[part]
+        target[column, position] = y[part]
+        block = _float_columns(problem.X, index.ravel(), features).reshape(g, m, s)
+        Hg, Cg, kg, xm, ym = _batched_moments(block, target, weight, center)
+        H[:, :, first:last] = Hg.transpose(1, 2, 0)
+        C[:, first:last], k[first:last], y_mean[first:last] = Cg.T, kg, ym
         if center:
-            x_mean[:, t] = xm
+            x_mean[:, first:last] = xm.T
     return GramModel(features, C, k, y_mean, x_mean, H=H)
+
+
+def _column_groups(counts, n_features):
+    """``(first, last, m)``: consecutive columns whose entries, padded to the
+    largest count ``m`` of the group, fill about one chunk."""
+    budget = max(1, _CHUNK_ENTRIES // max(n_features, 1))
+    first, T = 0, counts.size
+    while first < T:
+        m = max(int(counts[first]), 1)
+        last = first + 1
+        while last < T:
+            wider = max(m, int(counts[last]))
+            if wider * (last + 1 - first) > budget:
+                break
+            m, last = wider, last + 1
+        yield first, last, m
+        first = last
+
+
+def _batched_moments(Xg, Yg, Wg, center):
+    """Centred moments of ``g`` columns at once: ``Xg`` (g, m, s), ``Yg`` and
+    ``Wg`` (g, m) (zero weight on padding rows)."""
+    totals = Wg.sum(axis=1)
+    safe = np.where(totals > 0, totals, 1.0)
+    xm = np.zeros((Xg.shape[0], Xg.shape[2]))
+    ym = np.zeros(Xg.shape[0])
+    if center:
+        xm = np.einsum("gm,gms->gs", Wg, Xg) / safe[:, None]
+        ym = np.einsum("gm,gm->g", Wg, Yg) / safe
+        xm[totals <= 0], ym[totals <= 0] = 0.0, 0.0
+        Xg = Xg - xm[:, None, :]
+    Yc = Yg - ym[:, None]
+    Xw = Xg * Wg[:, :, None]
+    H = np.matmul(Xw.transpose(0, 2, 1), Xg)
+    C = np.einsum("gms,gm->gs", Xw, Yc)
+    k = np.einsum("gm,gm->g", Wg, Yc * Yc)
+    return H, C, k, xm, ym

@@ -171,8 +171,14 @@ class Problem:
 
     # -- the quadratic model of a squared loss -----------------------------------
     def gram_affordable(self, n_features):
+        """Whether the quadratic model of ``n_features`` features may be kept:
+        at most ``_MAX_GRAM_ENTRIES`` entries, or as many as ``X`` has (then
+        it costs no more memory than a float64 copy of ``X`` would)."""
         n_grams = 1 if self.task_scale is not None else self.n_columns
-        return gram_entries(n_grams, n_features) <= _MAX_GRAM_ENTRIES
+        budget = _MAX_GRAM_ENTRIES
+        if budget:  # 0 (tests) forces the design path
+            budget = max(budget, self.X.shape[0] * self.X.shape[1])
+        return gram_entries(n_grams, n_features) <= budget
 
     def gram(self, features):
         """Quadratic model on ``features``, from the full one when it is kept."""
