@@ -104,6 +104,28 @@ class Logistic:
                 h[block] = np.tile(bound, width)
         return h
 
+    def row_hessians(self, z):
+        """Exact Hessian of the loss, one block per row of each task.
+
+        Yields ``(task, rows, H)``: the task's rows (in entry order) and
+        ``H`` of shape (n_rows, K, K), ``w (diag(p) - p p^T)`` for a task
+        with ``K > 2`` classes, ``w p (1 - p)`` (K = 1) for a binary one. The
+        entries of the task's columns are ``rows`` repeated column by column.
+        """
+        start = 0
+        for t, (block, width, w, _) in enumerate(self._blocks):
+            n_rows = w.size
+            rows = self._rows[block][:n_rows]
+            if width == 1:
+                p = expit(z[block])
+                H = (w * p * (1.0 - p))[:, None, None]
+            else:
+                P = softmax(z[block].reshape(width, -1).T, axis=1)
+                H = np.einsum("ik,kl->ikl", P, np.eye(width)) - P[:, :, None] * P[:, None, :]
+                H *= w[:, None, None]
+            yield t, rows, H
+            start += n_rows * width
+
     def quadratic_model(self, z):
         """Weighted least-squares model of the loss at ``z`` (one Newton step).
 

@@ -16,6 +16,7 @@ current point; when that stalls too, the status says "stalled".
 """
 
 import numpy as np
+from scipy import linalg
 
 from ..datafits import Quadratic
 from ._problem import Problem
@@ -24,6 +25,7 @@ _INNER_MAX_ITER = 5000  # per weighted least-squares subproblem
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 30
 _MAX_STALLED = 4
+_EXACT_UNKNOWNS = 2000  # largest support (rows x columns) for the exact step
 
 
 def _subproblem(problem, z):
@@ -54,6 +56,77 @@ def _line_search(problem, W, b, D, db, G, gb, start):
     return None
 
 
+def _support_hessian(problem, z, active):
+    """Exact Hessian of the loss in ``(W[active], b)``: ``(P, q, P, q)`` with
+    ``P = |active| (+ 1 for the intercepts)``, from the per-row blocks."""
+    from ._problem import _block
+
+    datafit, layout = problem.datafit, problem.datafit.layout
+    fit_intercept = problem.fit_intercept
+    P = active.size + int(fit_intercept)
+    q = problem.n_columns
+    M = np.zeros((P, q, P, q))
+    for t, rows, H in datafit.row_hessians(z):
+        Xa = _block(problem.X, rows, active)
+        if fit_intercept:
+            Xa = np.column_stack([Xa, np.ones(rows.size)])
+        columns = layout.columns(t)
+        M[:, columns, :, columns] += np.einsum("ip,ir,ikl->pkrl", Xa, Xa, H)
+    return M
+
+
+def _exact_support_step(problem, W, b, z, g, G, value):
+    """Newton's step on the support with the exact Hessian (multinomial
+    blocks included), searched on the true objective; None when the penalty
+    is not smooth on its support or the support is too large."""
+    from ._kernels import newton_kind
+
+    kind = newton_kind(problem.penalty)
+    if kind not in ("l21", "none"):
+        return None
+    active = np.flatnonzero(np.any(W != 0, axis=1))
+    q = problem.n_columns
+    P = active.size + int(problem.fit_intercept)
+    if active.size == 0 or P * q > _EXACT_UNKNOWNS:
+        return None
+    M = _support_hessian(problem, z, active)
+    a = active.size
+    grad = np.zeros((P, q))
+    grad[:a] = G[active]
+    gb = problem.intercept_gradient(g)
+    if problem.fit_intercept:
+        grad[a] = gb
+    WA = W[active]
+    index = np.arange(a)
+    if kind == "l21":
+        alpha = problem.penalty.alpha
+        norms = np.sqrt(np.sum(WA * WA, axis=1))
+        U = WA / norms[:, None]
+        grad[:a] += alpha * U
+        M[index, :, index, :] += (alpha / norms)[:, None, None] * (
+            np.eye(q) - U[:, :, None] * U[:, None, :]
+        )
+    if problem.coupling is not None:
+        M[index, :, index, :] += problem.coupling
+    M[index, :, index, :] += problem.ridge * np.eye(q)
+    M = M.reshape(P * q, P * q)
+    # the multinomial loss is flat along "same shift for every class":
+    # a tiny damping makes the system definite without changing the step
+    M.flat[:: P * q + 1] += 1e-12 * max(np.trace(M) / (P * q), 1e-300)
+    try:
+        step = linalg.cho_solve(linalg.cho_factor(M, check_finite=False),
+                                grad.ravel(), check_finite=False)
+    except (linalg.LinAlgError, ValueError):
+        return None
+    if not np.all(np.isfinite(step)):
+        return None
+    step = step.reshape(P, q)
+    D = np.zeros_like(W)
+    D[active] = -step[:a]
+    db = -step[a] if problem.fit_intercept else np.zeros_like(b)
+    return _line_search(problem, W, b, D, db, G, gb, value)
+
+
 def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0,
                 kkt_tol=None):
     """Minimise ``problem`` (a datafit with ``quadratic_model``).
@@ -75,6 +148,7 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
     best, stalled, value = np.inf, 0, problem.objective(W, b)
     status, n_iter = "max_iter", 0
+    previous_support, exact_ok, last_exact_kkt = None, True, None
     for n_iter in range(max_iter + 1):
         b, z, g, G = problem.full_gradient(W, b)
         kkt = problem.kkt_violation(W, G, g)
@@ -88,7 +162,18 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
         if n_iter == max_iter:
             break
         step = None
-        if stalled < _MAX_STALLED:
+        support = np.any(W != 0, axis=1)
+        if exact_ok and np.array_equal(support, previous_support):
+            # a stable support: Newton's exact step on it (superlinear where
+            # the weighted least-squares model of a multinomial task is not
+            # the loss's own expansion)
+            step = _exact_support_step(problem, W, b, z, g, G, value)
+            exact_ok = step is not None
+            last_exact_kkt = kkt
+        elif not exact_ok and last_exact_kkt is not None:
+            exact_ok = True  # one model step in between, then try again
+        previous_support = support
+        if step is None and stalled < _MAX_STALLED:
             # the model's KKT distance at its solution bounds the true one at
             # the full step to first order: ask for a fraction of the current
             # one, smaller as Newton converges (superlinear steps)
