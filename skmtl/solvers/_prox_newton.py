@@ -42,14 +42,27 @@ def _subproblem(problem, z):
     )
 
 
-def _line_search(problem, W, b, D, db, G, gb, start):
-    """Largest step ``0.5^k`` with sufficient decrease of the true objective."""
+def _line_search(problem, W, b, D, db, G, gb, start, z=None):
+    """Largest step ``0.5^k`` with sufficient decrease of the true objective.
+
+    With ``z`` (the predictor at ``(W, b)``; intercepts not profiled) the
+    predictor along the direction is ``z + step dz``: one product with the
+    design for the whole search."""
     decrease = float(np.vdot(G, D)) + (float(np.vdot(gb, db)) if gb.size else 0.0)
     decrease += problem.penalty.value(W + D) - problem.penalty.value(W)
+    linear = z is not None and not problem.profiled
+    if linear:
+        dz = problem.linear_predictor(D)
+        if problem.fit_intercept:
+            dz = dz + db[problem.cols]
     step = 1.0
     for _ in range(_MAX_HALVINGS):
         W_new, b_new = W + step * D, b + step * db
-        value = problem.objective(W_new, b_new)
+        if linear:
+            value = (problem.datafit.value_and_gradient(z + step * dz)[0]
+                     + problem.quadratic_value(W_new) + problem.penalty.value(W_new))
+        else:
+            value = problem.objective(W_new, b_new)
         if value <= start + _ARMIJO * step * min(decrease, 0.0):
             return W_new, b_new, value
         step *= 0.5
@@ -73,6 +86,17 @@ def _support_hessian(problem, z, active):
         columns = layout.columns(t)
         M[:, columns, :, columns] += np.einsum("ip,ir,ikl->pkrl", Xa, Xa, H)
     return M
+
+
+def _support_settled(problem, W, G, kkt):
+    """The zero rows account for a small part of the KKT distance."""
+    if not problem.penalty.row_separable:
+        return False
+    zero = ~np.any(W != 0, axis=1)
+    if not zero.any():
+        return True
+    violations = problem.penalty.row_violations(W[zero], G[zero])
+    return float(np.sqrt(np.sum(violations**2))) <= 0.1 * kkt
 
 
 def _exact_support_step(problem, W, b, z, g, G, value):
@@ -124,7 +148,7 @@ def _exact_support_step(problem, W, b, z, g, G, value):
     D = np.zeros_like(W)
     D[active] = -step[:a]
     db = -step[a] if problem.fit_intercept else np.zeros_like(b)
-    return _line_search(problem, W, b, D, db, G, gb, value)
+    return _line_search(problem, W, b, D, db, G, gb, value, z)
 
 
 def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0,
@@ -148,7 +172,7 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
     best, stalled, value = np.inf, 0, problem.objective(W, b)
     status, n_iter = "max_iter", 0
-    previous_support, exact_ok, last_exact_kkt = None, True, None
+    previous_support, exact_from = None, None
     for n_iter in range(max_iter + 1):
         b, z, g, G = problem.full_gradient(W, b)
         kkt = problem.kkt_violation(W, G, g)
@@ -163,15 +187,18 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
             break
         step = None
         support = np.any(W != 0, axis=1)
-        if exact_ok and np.array_equal(support, previous_support):
-            # a stable support: Newton's exact step on it (superlinear where
-            # the weighted least-squares model of a multinomial task is not
-            # the loss's own expansion)
+        exact_paid = exact_from is None or kkt <= 0.5 * exact_from
+        if (exact_paid and np.array_equal(support, previous_support)
+                and _support_settled(problem, W, G, kkt)):
+            # a stable support whose zero rows are optimal: Newton's exact
+            # step on it (superlinear where the weighted least-squares model
+            # of a multinomial task is not the loss's own expansion). An exact
+            # step cannot change the support, so when it did not halve the
+            # KKT distance the next step is a model step again.
             step = _exact_support_step(problem, W, b, z, g, G, value)
-            exact_ok = step is not None
-            last_exact_kkt = kkt
-        elif not exact_ok and last_exact_kkt is not None:
-            exact_ok = True  # one model step in between, then try again
+            exact_from = kkt if step is not None else None
+        else:
+            exact_from = None
         previous_support = support
         if step is None and stalled < _MAX_STALLED:
             # the model's KKT distance at its solution bounds the true one at
@@ -183,7 +210,7 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
                 max_iter=_INNER_MAX_ITER,
             )
             gb = problem.intercept_gradient(g)
-            step = _line_search(problem, W, b, sub.W - W, sub.b - b, G, gb, value)
+            step = _line_search(problem, W, b, sub.W - W, sub.b - b, G, gb, value, z)
         if step is None:
             # no Newton progress: proximal gradient on the true objective
             result = design_working_sets(
