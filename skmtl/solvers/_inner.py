@@ -72,8 +72,11 @@ class Certificate:
         if self.criterion != "duality_gap":
             G = self.gradient(W, HW)
             return _kkt(self.problem.penalty, W, G)
+        from ._minimize import gap_measure
+
         self.offer(W, HW)
-        return max(self.objective(W, HW) - self.best_dual, 0.0)
+        primal = self.objective(W, HW)
+        return gap_measure(self.problem, max(primal - self.best_dual, 0.0), primal)
 
 
 class _Progress:

@@ -65,8 +65,23 @@ def tolerance_scales(problem, null_gradient=None):
     _, z0, g0, G0 = null_gradient
     value, _ = problem.datafit.value_and_gradient(z0)
     gap_scale = 2.0 * value
+    problem.gap_scale = gap_scale if gap_scale > 0 else 1.0
     kkt_scale = float(np.sqrt(sqnorm(G0) + sqnorm(problem.intercept_gradient(g0))))
     return (gap_scale if gap_scale > 0 else 1.0), (kkt_scale if kkt_scale > 0 else 1.0)
+
+
+_RELATIVE_FLOOR = 1e-3  # the gap is relative to max(P, 1e-3 * 2 F(0))
+
+
+def gap_measure(problem, gap, primal):
+    """The duality gap as compared with ``tol * 2 F(0)``: scaled by
+    ``2 F(0) / P`` (at most ``1 / _RELATIVE_FLOOR``), so that convergence
+    means ``gap <= tol * P``: the objective within ``tol`` (relative) of the
+    optimum, also when it is much smaller than at zero (small penalties)."""
+    scale = problem.gap_scale
+    if scale is None or primal <= 0:
+        return gap
+    return gap * min(max(scale / primal, 1.0), 1.0 / _RELATIVE_FLOOR)
 
 
 def minimize(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0,
@@ -133,7 +148,7 @@ def final_result(problem, W, b, n_iter, status, criterion, threshold, solver,
         primal = problem.primal_from_moments(W, 0.5 * rr)
         dual = max(problem.dual_at(W, G, yr, rr), best_dual)
         gap = max(primal - dual, 0.0)
-    measure = gap if criterion == "duality_gap" else kkt
+    measure = gap_measure(problem, gap, primal) if criterion == "duality_gap" else kkt
     if measure <= threshold:
         status = "converged"
     elif status == "converged":
@@ -217,7 +232,7 @@ class _DesignState:
             return G, problem.kkt_violation(W, G, g)
         _, rr = self._dual(W, G, z)
         primal = problem.primal_from_moments(W, 0.5 * rr)
-        return G, max(primal - self.best_dual, 0.0)
+        return G, gap_measure(problem, max(primal - self.best_dual, 0.0), primal)
 
     def restrict(self, rows):
         problem = self.problem

@@ -63,6 +63,7 @@ class Problem:
         self.profiled = self.fit_intercept and datafit.profiled_intercept
         self.task_scale = _shared_rows(datafit) if datafit.profiled_intercept else None
         self._gram = None
+        self.gap_scale = None  # 2 F(0), set by solvers.tolerance_scales
 
     # -- smooth quadratic penalty ------------------------------------------------
     def quadratic_value(self, W):
