@@ -148,6 +148,13 @@ def _exact_support_step(problem, W, b, z, g, G, value):
     D = np.zeros_like(W)
     D[active] = -step[:a]
     db = -step[a] if problem.fit_intercept else np.zeros_like(b)
+    layout = problem.datafit.layout
+    for t in range(layout.n_tasks):
+        # the loss is flat along the same shift of every class's intercept:
+        # stay centred over the classes, as the start and the model steps are
+        columns = layout.columns(t)
+        if columns.stop - columns.start > 1:
+            db[columns] -= db[columns].mean()
     return _line_search(problem, W, b, D, db, G, gb, value, z)
 
 
