@@ -812,7 +812,7 @@ def test_logistic_row_hessians_are_exact(n_classes):
         K = columns.size
         assert H.shape == (rows.size, K, K)
         # entry index of (row, column) for this task
-        where = {(r, c): k for k, (r, c) in enumerate(zip(rows_all, cols_all))}
+        where = {(r, c): k for k, (r, c) in enumerate(zip(rows_all, cols_all, strict=True))}
         for i in rng.choice(rows.size, 4, replace=False):
             entries = [where[(rows[i], c)] for c in columns]
             numeric = np.zeros((K, K))

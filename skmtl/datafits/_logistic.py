@@ -132,7 +132,8 @@ class Logistic:
                 H = (w * p * (1.0 - p))[:, None, None]
             else:
                 P = softmax(z[block].reshape(width, -1).T, axis=1)
-                H = np.einsum("ik,kl->ikl", P, np.eye(width)) - P[:, :, None] * P[:, None, :]
+                H = np.einsum("ik,kl->ikl", P, np.eye(width))
+                H -= P[:, :, None] * P[:, None, :]
                 H *= w[:, None, None]
             yield t, rows, H
             start += n_rows * width

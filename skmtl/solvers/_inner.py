@@ -234,7 +234,8 @@ def support_newton(model, problem, W, HW, certificate, order):
         U = WA / norms[:, None]
         grad = grad + alpha * U
         a = active.size
-        blocks = (alpha / norms)[:, None, None] * (np.eye(T) - U[:, :, None] * U[:, None, :])
+        projector = np.eye(T) - U[:, :, None] * U[:, None, :]
+        blocks = (alpha / norms)[:, None, None] * projector
         M4 = M.reshape(T, a, T, a)
         index = np.arange(a)
         M4[:, index, :, index] += blocks  # (a, T, T): row p's T x T block

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._inner import Certificate, admm, coordinate_descent
 from ._gram import factor_model, gram_model
+from ._inner import Certificate, admm, coordinate_descent
 from ._problem import sqnorm
 
 _MIN_WORKING_SET = 20
@@ -236,7 +236,8 @@ class _DesignState:
 
     def restrict(self, rows):
         problem = self.problem
-        if problem.task_scale is not None and rows.size > 2 * problem.task_scale[0].size:
+        shared = problem.task_scale
+        if shared is not None and rows.size > 2 * shared[0].size:
             return factor_model(problem, rows)  # cheaper than its Gram
         return gram_model(problem, rows)
 
