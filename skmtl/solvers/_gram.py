@@ -248,7 +248,18 @@ def gram_model(problem, features):
     x_mean = np.zeros((s, T)) if center else None
     bounds = np.searchsorted(cols, np.arange(T + 1))
     counts = np.diff(bounds)
+    budget = max(1, _CHUNK_ENTRIES // max(s, 1))
     for first, last, m in _column_groups(counts, s):
+        if m > budget:  # one large column: its rows in chunks (bounded memory)
+            part = slice(bounds[first], bounds[first + 1])
+            Ht, Ct, kt, xm, ym = _centred_moments(
+                problem.X, rows[part], features, y[part, None], w[part], center
+            )
+            H[:, :, first], C[:, first] = Ht, Ct[:, 0]
+            k[first], y_mean[first] = kt[0], ym[0]
+            if center:
+                x_mean[:, first] = xm
+            continue
         # the group's entries gathered once (float64), padded to m rows per
         # column with zero weight, and all its moments by batched products
         g = last - first
