@@ -35,7 +35,11 @@ Targets: School <= 1/20 of mutar's time; shared ``X`` <= 1/3 of each;
 Landmine <= 1/4 of FISTA's.
 
 Run: ``python benchmarks/bench_peers.py`` (``--quick``: smaller shapes,
-fewer repeats; ``--only school|shared|landmine``).
+fewer repeats; ``--only school|shared|landmine``). ``SKMTL_NO_NUMBA=1
+python benchmarks/bench_peers.py`` measures skmtl without its compiled
+kernels (numpy sweeps). The first use of the kernels in a fresh environment
+(numba compilation, ``cache=True``) and in later processes (cache load) is
+printed first; the timed fits exclude it.
 """
 
 import argparse
@@ -280,6 +284,38 @@ def landmine_vs_fista(args):
     )
 
 
+# -- 4. the compiled kernels: what the first call costs -------------------------
+def compile_cost():
+    """Seconds of the first fit's kernel preparation in a fresh process:
+    compiling (empty numba cache) and loading the cache (second process)."""
+    import subprocess
+    import sys
+    import tempfile
+
+    code = (
+        "import time; t = time.perf_counter(); "
+        "from skmtl.solvers import _kernels; "
+        "i = time.perf_counter() - t; w = _kernels.warm_up(); "
+        "print(f'{i:.2f} {w:.2f} {_kernels.AVAILABLE}')"
+    )
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+        runs = [
+            subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                           capture_output=True, text=True).stdout.split()
+            for _ in range(2)
+        ]
+    if runs[0][2] != "True":
+        print("\ncompiled kernels: numba unavailable or SKMTL_NO_NUMBA set")
+        return
+    print(
+        f"\ncompiled kernels (numba, cache=True): first use in a fresh environment "
+        f"{runs[0][1]} s (compilation), in later processes {runs[1][1]} s "
+        f"(import of numba and cache load); timed fits below exclude it "
+        f"(every timing is a best of several fits)"
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -293,6 +329,8 @@ def main(argv=None):
     parts = dict(
         school=school_vs_mutar, shared=shared_design, landmine=landmine_vs_fista
     )
+    if args.only is None or args.only == "shared":
+        compile_cost()
     with threadpool_limits(1):
         for name, run in parts.items():
             if args.only in (None, name):

@@ -278,6 +278,23 @@ def _frame_to_numpy(frame, numeric):
     return values
 
 
+def _finite_stored_values(rows, tasks, data, task_names):
+    """The stored entries of a sparse ``Y`` as float64; a ``ValueError``
+    naming the task for a non-finite one (before any cast can warn)."""
+    if data.dtype.kind not in "fiub":
+        raise ValueError(f"A sparse Y must hold numbers, got dtype {data.dtype}.")
+    values = np.asarray(data, dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"The sparse Y stores {values[k]} at row {rows[k]} of task "
+            f"{task_names[tasks[k]]!r} (column {tasks[k]}); stored entries are "
+            "observed targets and must be finite (leave a missing one unstored)."
+        )
+    return values
+
+
 def validate_regression_targets(Y, n_samples):
     """Validate real-valued targets of shape ``(n,)`` or ``(n, n_tasks)``.
 
@@ -288,20 +305,7 @@ def validate_regression_targets(Y, n_samples):
     """
     if is_sparse_targets(Y):
         rows, tasks, data, task_names = _sparse_entries(Y, n_samples)
-        if data.dtype.kind not in "fiub":
-            raise ValueError(
-                f"A sparse Y of a regressor must hold real numbers, got dtype "
-                f"{data.dtype}."
-            )
-        values = np.asarray(data, dtype=np.float64)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            k = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"The sparse Y stores {values[k]} at row {rows[k]} of task "
-                f"{task_names[tasks[k]]!r} (column {tasks[k]}); stored entries are "
-                "observed targets and must be finite (leave a missing one unstored)."
-            )
+        values = _finite_stored_values(rows, tasks, data, task_names)
         _check_every_task_observed(tasks, task_names)
         return RegressionTargets(rows, tasks, values, n_samples, task_names, False)
     Y, task_names, single_task = _as_2d_targets(Y, n_samples, numeric=True)
@@ -383,6 +387,7 @@ def validate_classification_targets(Y, n_samples):
     """
     if is_sparse_targets(Y):
         rows, tasks, labels, task_names = _sparse_entries(Y, n_samples)
+        _finite_stored_values(rows, tasks, labels, task_names)
         single_task = False
     else:
         Y, task_names, single_task = _as_2d_targets(Y, n_samples, numeric=False)

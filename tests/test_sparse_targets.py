@@ -221,21 +221,7 @@ def test_duplicate_stored_entries_raise(Estimator, params, classify):
             Estimator(**params).fit(X, Ybad)
 
 
-_CLASSIFIER_CAST = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a classifier's sparse Y storing NaN/inf (coo, task_1's third entry): "
-        "validate_classification_targets does not check the stored values "
-        "before sklearn's check_classification_targets, which emits "
-        "'RuntimeWarning: invalid value encountered in cast' (an error under "
-        "the project's filterwarnings) before the ValueError naming the task; "
-        "the regression path raises a clean ValueError"
-    ),
-)
-NON_FINITE_CASES = [
-    pytest.param(E, p, c, marks=[_CLASSIFIER_CAST] if c else [])
-    for E, p, c in ALL_ESTIMATORS
-]
+NON_FINITE_CASES = ALL_ESTIMATORS
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])

@@ -60,6 +60,13 @@ class Logistic:
         self._rows = np.concatenate(entry_rows).astype(np.intp)
         self._cols = np.concatenate(entry_cols).astype(np.intp)
         self._blocks = blocks
+        # all tasks binary: the entries at once (no loop over tasks)
+        self._binary = None
+        if self.exact_newton_model and blocks:
+            self._binary = (
+                np.concatenate([w for _, _, w, _ in blocks]),
+                np.concatenate([(code == 1) for _, _, _, code in blocks]).astype(float),
+            )
 
     def entries(self):
         """``(rows, columns)`` of the observed entries, sorted by column."""
@@ -67,6 +74,10 @@ class Logistic:
 
     def value_and_gradient(self, z):
         """Loss and its derivative at the predictor values of the entries."""
+        if self._binary is not None:
+            w, y = self._binary
+            value = float(np.sum(w * (np.logaddexp(0.0, z) - y * z)))
+            return value, w * (expit(z) - y)
         g = np.empty_like(z)
         value = 0.0
         for block, width, w, code in self._blocks:
@@ -103,6 +114,29 @@ class Logistic:
                 bound = 2.0 * np.max(P * (1.0 - P), axis=0) * w
                 h[block] = np.tile(bound, width)
         return h
+
+    def row_hessians(self, z):
+        """Exact Hessian of the loss, one block per row of each task.
+
+        Yields ``(task, rows, H)``: the task's rows (in entry order) and
+        ``H`` of shape (n_rows, K, K), ``w (diag(p) - p p^T)`` for a task
+        with ``K > 2`` classes, ``w p (1 - p)`` (K = 1) for a binary one. The
+        entries of the task's columns are ``rows`` repeated column by column.
+        """
+        start = 0
+        for t, (block, width, w, _) in enumerate(self._blocks):
+            n_rows = w.size
+            rows = self._rows[block][:n_rows]
+            if width == 1:
+                p = expit(z[block])
+                H = (w * p * (1.0 - p))[:, None, None]
+            else:
+                P = softmax(z[block].reshape(width, -1).T, axis=1)
+                H = np.einsum("ik,kl->ikl", P, np.eye(width))
+                H -= P[:, :, None] * P[:, None, :]
+                H *= w[:, None, None]
+            yield t, rows, H
+            start += n_rows * width
 
     def quadratic_model(self, z):
         """Weighted least-squares model of the loss at ``z`` (one Newton step).

@@ -213,9 +213,13 @@ class MeanRegularizedRegressor(_MeanRegularized, MultiTaskRegressorBase):
     and uniform sample weights per task it is a Sylvester equation solved
     exactly from one eigendecomposition of the weighted, centred ``X^T X``
     (a thin SVD of ``X`` when ``n_samples < n_features``) and one of the
-    T x T coupling; otherwise conjugate gradients with per-task block
+    T x T coupling; otherwise, up to 3000 unknowns (``n_features *
+    n_tasks``), one dense Cholesky factorisation of the whole system solves
+    it exactly, and beyond that conjugate gradients with per-task block
     preconditioners run until the gradient norm is at most ``tol`` times its
-    value at zero. ``kkt_violation_`` is the gradient norm at the solution.
+    value at zero and the objective is estimated within ``tol / 10``
+    (relative) of its minimum. ``kkt_violation_`` is the gradient norm at the
+    solution.
 
     Examples
     --------

@@ -27,7 +27,9 @@ objective no longer decreases in double precision ("stalled").
 """
 
 import numpy as np
+from scipy import linalg
 
+from ._kernels import compiled_sweep, newton_kind
 from ._problem import sqnorm
 
 _ANDERSON = 5  # iterates per extrapolation
@@ -70,8 +72,11 @@ class Certificate:
         if self.criterion != "duality_gap":
             G = self.gradient(W, HW)
             return _kkt(self.problem.penalty, W, G)
+        from ._minimize import gap_measure
+
         self.offer(W, HW)
-        return max(self.objective(W, HW) - self.best_dual, 0.0)
+        primal = self.objective(W, HW)
+        return gap_measure(self.problem, max(primal - self.best_dual, 0.0), primal)
 
 
 class _Progress:
@@ -138,28 +143,132 @@ def _anderson(iterates):
     return (c @ X[1:]).reshape(iterates[0].shape)
 
 
-def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=None):
+def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=None,
+                       compiled=True, polish=True):
     """Block coordinate descent with Anderson acceleration on ``model``.
 
     ``rows`` restricts the sweeps to some rows of ``W`` (the others stay
-    fixed, at zero in a working set). Returns ``W, HW, n_epochs, status``.
+    fixed, at zero in a working set). The epochs run compiled
+    (:mod:`._kernels`) when possible, unless ``compiled=False``. When the
+    support has not changed between two extrapolations, a Newton step on the
+    support is tried (``polish``, :func:`support_newton`): coordinate descent
+    finds the support fast but converges slowly on it when the Gram is badly
+    conditioned; Newton converges there in a few steps. Returns
+    ``W, HW, n_epochs, status``.
     """
     W = np.array(W, dtype=np.float64)
     HW = model.hessian_product(W)
     D = _row_curvatures(model, problem)
     order = np.arange(W.shape[0]) if rows is None else rows
+    sweep = compiled_sweep(model, problem, order) if compiled else None
+    if sweep is None:
+        def sweep(W, HW, D):
+            _sweep(model, problem, W, HW, D, order)
     progress, history = _Progress(), [W.copy()]
+    previous_support = None
     for epoch in range(max_iter):
         measure = certificate.measure(W, HW)
         if measure <= tol:
             return W, HW, epoch, "converged"
         if progress.stalled(certificate.objective(W, HW), measure, _STALL):
             return W, HW, epoch, "stalled"
-        _sweep(model, problem, W, HW, D, order)
+        sweep(W, HW, D)
         history = (history + [W.copy()])[-(_ANDERSON + 1) :]
         if len(history) == _ANDERSON + 1 and epoch % _ANDERSON == _ANDERSON - 1:
             W, HW = _try_extrapolation(model, certificate, W, HW, history)
+            support = np.any(W != 0, axis=1)
+            if polish and np.array_equal(support, previous_support):
+                W, HW = support_newton(model, problem, W, HW, certificate, order)
+            previous_support = support
     return W, HW, max_iter, "max_iter"
+
+
+_NEWTON_UNKNOWNS = 2000  # largest support (rows x columns) for a Newton step
+_NEWTON_HALVINGS = 12
+
+
+def _support_hessian(model, problem, active):
+    """Hessian of the smooth part in ``W[active]``, index ``(column, row)``."""
+    a, T = active.size, model.C.shape[1]
+    M = np.zeros((T, a, T, a))
+    if model.shared:
+        if getattr(model, "gram", None) is not None:
+            block = model.gram[np.ix_(active, active)]
+        else:  # a factor model
+            F = model.factor[:, active]
+            block = F.T @ F
+        for t in range(T):
+            M[t, :, t, :] = model.scale[t] * block
+    else:
+        H = model.H[np.ix_(active, active)]
+        for t in range(T):
+            M[t, :, t, :] = H[:, :, t]
+    if problem.coupling is not None:
+        M += np.einsum("tu,jk->tjuk", problem.coupling, np.eye(a))
+    M = M.reshape(T * a, T * a)
+    M.flat[:: T * a + 1] += problem.ridge
+    return M
+
+
+def support_newton(model, problem, W, HW, certificate, order):
+    """One Newton step on the rows of the support (kept if it lowers the objective).
+
+    Where every row of the support is non-zero, the L2,1 norm is smooth
+    (Hessian ``alpha / ||w|| (I - u u^T)``, ``u = w / ||w||``), the L1 norm
+    too on the non-zero entries (Hessian 0), and the objective there is
+    minimised by Newton's method on the exact quadratic model. Penalties
+    without such a formula (:data:`._kernels.COMPILED_PENALTIES`) are left
+    to coordinate descent.
+    """
+    kind = newton_kind(problem.penalty)
+    active = np.intersect1d(np.flatnonzero(np.any(W != 0, axis=1)), order)
+    T = W.shape[1]
+    if kind is None or active.size == 0 or active.size * T > _NEWTON_UNKNOWNS:
+        return W, HW
+    alpha = problem.penalty.alpha
+    WA = W[active]
+    M = _support_hessian(model, problem, active)
+    grad = (certificate.gradient(W, HW))[active]
+    if kind == "l21":
+        norms = np.sqrt(np.sum(WA * WA, axis=1))
+        U = WA / norms[:, None]
+        grad = grad + alpha * U
+        a = active.size
+        projector = np.eye(T) - U[:, :, None] * U[:, None, :]
+        blocks = (alpha / norms)[:, None, None] * projector
+        M4 = M.reshape(T, a, T, a)
+        index = np.arange(a)
+        M4[:, index, :, index] += blocks  # (a, T, T): row p's T x T block
+        mask = np.ones(WA.shape, dtype=bool)
+    elif kind == "l1":
+        grad = grad + alpha * np.sign(WA)
+        mask = WA != 0
+    else:
+        mask = np.ones(WA.shape, dtype=bool)
+    keep = mask.T.ravel()
+    if not keep.all():
+        M = M[np.ix_(keep, keep)]
+    rhs = grad.T.ravel()[keep]
+    try:  # positive definite on a support where the curvature is positive
+        step = linalg.cho_solve(linalg.cho_factor(M, check_finite=False), rhs,
+                                check_finite=False)
+    except (linalg.LinAlgError, ValueError):
+        return W, HW
+    if not np.all(np.isfinite(step)):
+        return W, HW
+    delta = np.zeros(T * active.size)
+    delta[keep] = step
+    D = np.zeros_like(W)
+    D[active] = -delta.reshape(T, active.size).T
+    HD = model.hessian_product(D)
+    current = certificate.objective(W, HW)
+    for halving in range(_NEWTON_HALVINGS):  # backtracking on the true objective
+        t = 0.5**halving
+        W_new, HW_new = W + t * D, HW + t * HD
+        if certificate.objective(W_new, HW_new) < current:
+            certificate.offer(W_new, HW_new)
+            return W_new, HW_new
+    return W, HW
 
 
 def _try_extrapolation(model, certificate, W, HW, history):

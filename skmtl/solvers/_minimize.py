@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._gram import factor_model, gram_model
 from ._inner import Certificate, admm, coordinate_descent
 from ._problem import sqnorm
 
@@ -29,6 +30,7 @@ _MIN_WORKING_SET = 20
 _GROWTH = 2
 _INNER_FRACTION = 0.1
 _MAX_OUTER = 50
+_FULL_GRAM_FEATURES = 200  # below this, the Gram of all features is cheap
 
 
 @dataclass
@@ -63,8 +65,23 @@ def tolerance_scales(problem, null_gradient=None):
     _, z0, g0, G0 = null_gradient
     value, _ = problem.datafit.value_and_gradient(z0)
     gap_scale = 2.0 * value
+    problem.gap_scale = gap_scale if gap_scale > 0 else 1.0
     kkt_scale = float(np.sqrt(sqnorm(G0) + sqnorm(problem.intercept_gradient(g0))))
     return (gap_scale if gap_scale > 0 else 1.0), (kkt_scale if kkt_scale > 0 else 1.0)
+
+
+_RELATIVE_FLOOR = 1e-3  # the gap is relative to max(P, 1e-3 * 2 F(0))
+
+
+def gap_measure(problem, gap, primal):
+    """The duality gap as compared with ``tol * 2 F(0)``: scaled by
+    ``2 F(0) / P`` (at most ``1 / _RELATIVE_FLOOR``), so that convergence
+    means ``gap <= tol * P``: the objective within ``tol`` (relative) of the
+    optimum, also when it is much smaller than at zero (small penalties)."""
+    scale = problem.gap_scale
+    if scale is None or primal <= 0:
+        return gap
+    return gap * min(max(scale / primal, 1.0), 1.0 / _RELATIVE_FLOOR)
 
 
 def minimize(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0,
@@ -77,6 +94,14 @@ def minimize(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0,
     distance used instead. ``max_iter`` bounds the iterations of the chosen
     algorithm (epochs, ADMM or Newton steps).
     """
+    from ._threads import blas_threads_for
+
+    with blas_threads_for(problem.rows.size * problem.n_features):
+        return _dispatch(problem, W0, b0, tol=tol, max_iter=max_iter,
+                         verbose=verbose, kkt_tol=kkt_tol)
+
+
+def _dispatch(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     from ._closed_form import solve_quadratic
     from ._prox_newton import prox_newton
 
@@ -111,9 +136,11 @@ def criterion_of(problem, kkt_tol, tol, scales):
 
 
 def final_result(problem, W, b, n_iter, status, criterion, threshold, solver,
-                 best_dual=-np.inf):
-    """Certificates at ``(W, b)`` from the design (the reported figures)."""
-    b, z, g, G = problem.full_gradient(W, b)
+                 best_dual=-np.inf, parts=None):
+    """Certificates at ``(W, b)`` from the design (the reported figures).
+
+    ``parts``: ``problem.full_gradient(W, b)`` when the caller has it."""
+    b, z, g, G = problem.full_gradient(W, b) if parts is None else parts
     kkt = problem.kkt_violation(W, G, g)
     gap = None
     if problem.has_duality_gap:
@@ -121,7 +148,7 @@ def final_result(problem, W, b, n_iter, status, criterion, threshold, solver,
         primal = problem.primal_from_moments(W, 0.5 * rr)
         dual = max(problem.dual_at(W, G, yr, rr), best_dual)
         gap = max(primal - dual, 0.0)
-    measure = gap if criterion == "duality_gap" else kkt
+    measure = gap_measure(problem, gap, primal) if criterion == "duality_gap" else kkt
     if measure <= threshold:
         status = "converged"
     elif status == "converged":
@@ -151,27 +178,115 @@ def _select(problem, W, G, size):
     return np.flatnonzero(selected)
 
 
+class _ModelState:
+    """Global gradient and certificate from the quadratic model of all features."""
+
+    def __init__(self, problem, criterion):
+        self.problem = problem
+        self.model = problem.gram(np.arange(problem.n_features))
+        self.certificate = Certificate(problem, self.model, criterion)
+
+    def gradient_and_measure(self, W, b):
+        HW = self.model.hessian_product(W)
+        return self.certificate.gradient(W, HW), self.certificate.measure(W, HW)
+
+    def restrict(self, rows):
+        return self.model.restrict(rows)
+
+    def offer(self, W):
+        self.certificate.offer(W, self.model.hessian_product(W))
+
+    def intercept(self, W, b):
+        return self.model.intercept(W)
+
+    def final_parts(self, W):
+        return None
+
+    @property
+    def best_dual(self):
+        return self.certificate.best_dual
+
+
+class _DesignState:
+    """Global gradient and certificate from products with the design; each
+    working set gets its own quadratic model (wide designs: ``d`` much larger
+    than the working sets, so the Gram of all features would cost more than
+    the whole solve)."""
+
+    def __init__(self, problem, criterion):
+        self.problem, self.criterion = problem, criterion
+        self.best_dual = -np.inf
+        self.last = None  # (W, full_gradient(W, b)) of the last evaluation
+
+    def _dual(self, W, G, z):
+        yr, rr = self.problem.datafit.residual_moments(z)
+        dual = self.problem.dual_at(W, G, yr, rr)
+        self.best_dual = max(self.best_dual, dual)
+        return yr, rr
+
+    def gradient_and_measure(self, W, b):
+        problem = self.problem
+        b, z, g, G = parts = problem.full_gradient(W, b)
+        self.last = W, parts
+        if self.criterion != "duality_gap":
+            return G, problem.kkt_violation(W, G, g)
+        _, rr = self._dual(W, G, z)
+        primal = problem.primal_from_moments(W, 0.5 * rr)
+        return G, gap_measure(problem, max(primal - self.best_dual, 0.0), primal)
+
+    def restrict(self, rows):
+        problem = self.problem
+        shared = problem.task_scale
+        if shared is not None and rows.size > 2 * shared[0].size:
+            return factor_model(problem, rows)  # cheaper than its Gram
+        return gram_model(problem, rows)
+
+    def offer(self, W):
+        """Not taken: a dual point costs a product with the design here, as
+        much as the next outer iteration, whose own residuals serve."""
+
+    def intercept(self, W, b):
+        return b  # final_result recomputes it from the design
+
+    def final_parts(self, W):
+        """``full_gradient`` at ``W`` if it was the last point evaluated."""
+        if self.last is not None and self.last[0] is W:
+            return self.last[1]
+        return None
+
+
+def _full_gram_pays(problem):
+    """Whether the model of all features is worth building.
+
+    Its cost, ``m d^2`` for a shared design of ``m`` rows, against a product
+    with the design, ``m d T``, per outer iteration: the full Gram pays when
+    ``d`` is at most a few times ``T`` (or small), else the working sets get
+    their own Grams and the global gradient comes from the design.
+    """
+    if not problem.gram_affordable(problem.n_features):
+        return False
+    if problem.task_scale is None:  # per-column Grams: kept as before
+        return True
+    return problem.n_features <= max(_FULL_GRAM_FEATURES, 8 * problem.n_columns)
+
+
 def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     """Working sets, each solved by coordinate descent on the quadratic model.
 
-    When the model of all features fits in memory it is built once and the
-    global certificate comes from it; otherwise each working set gets its own
-    model and the global gradient comes from the design.
+    When the model of all features pays (:func:`_full_gram_pays`) it is built
+    once and the global certificate comes from it; otherwise each working
+    set gets its own model and the global gradient comes from the design.
     """
     W, b = start_point(problem, W0, b0)
     scales = tolerance_scales(problem)
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
-    if not problem.gram_affordable(problem.n_features):
-        return _design_working_sets(
-            problem, W0, b0, tol=tol, max_iter=max_iter, verbose=verbose,
-            kkt_tol=kkt_tol, solver="working sets + coordinate descent",
-        )
-    model = problem.gram(np.arange(problem.n_features))
-    certificate = Certificate(problem, model, criterion)
+    state = (_ModelState if _full_gram_pays(problem) else _DesignState)(
+        problem, criterion
+    )
     n_iter, size, status, inner_tol = 0, _MIN_WORKING_SET, "max_iter", np.inf
     previous = None
     for outer in range(_MAX_OUTER):
-        HW, G, measure = _global_state(problem, model, W, certificate)
+        G, measure = state.gradient_and_measure(W, b)
         if verbose:
             print(f"[skmtl] outer {outer}: {criterion} {measure:.3e} (tol "
                   f"{threshold:.3e}), support {np.any(W != 0, axis=1).sum()}")
@@ -184,7 +299,7 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
         inner_tol = 0.3 * threshold if stable else max(
             min(_INNER_FRACTION * measure, 0.5 * inner_tol), 0.3 * threshold
         )
-        sub = Certificate(problem, model.restrict(rows), criterion)
+        sub = Certificate(problem, state.restrict(rows), criterion)
         WS, _, epochs, status = coordinate_descent(
             sub.model, problem, W[rows], sub, tol=inner_tol,
             max_iter=max_iter - n_iter,
@@ -195,13 +310,13 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
         if sub.best_point is not None:  # the extrapolated dual, made global
             W_dual = np.zeros_like(W)
             W_dual[rows] = sub.best_point
-            certificate.offer(W_dual, model.hessian_product(W_dual))
+            state.offer(W_dual)
         if status == "stalled" and not stable:
             status = "max_iter"  # a larger working set may still progress
-    b = model.intercept(W)
+    b = state.intercept(W, b)
     return final_result(
         problem, W, b, n_iter, status, criterion, threshold,
-        "working sets + coordinate descent", certificate.best_dual,
+        "working sets + coordinate descent", state.best_dual, state.final_parts(W),
     )
 
 

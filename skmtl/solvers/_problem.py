@@ -63,6 +63,7 @@ class Problem:
         self.profiled = self.fit_intercept and datafit.profiled_intercept
         self.task_scale = _shared_rows(datafit) if datafit.profiled_intercept else None
         self._gram = None
+        self.gap_scale = None  # 2 F(0), set by solvers.tolerance_scales
 
     # -- smooth quadratic penalty ------------------------------------------------
     def quadratic_value(self, W):
@@ -93,6 +94,9 @@ class Problem:
         if features.size == 0:
             return np.zeros(self.rows.size)
         WS = W[features]
+        if self.task_scale is not None:  # shared rows: one product, column-major
+            rows = self.task_scale[0]
+            return _dot(self.X, features, WS, rows).T.ravel()
         if self.rows.size >= 0.5 * self.X.shape[0] * self.n_columns:
             XW = _dot(self.X, features, WS)
             return XW[self.rows, self.cols]
@@ -113,6 +117,10 @@ class Problem:
         n = self.X.shape[0]
         if features is None:
             features = np.arange(self.n_features)
+        if self.task_scale is not None:  # shared rows: g is (T, m) column-major
+            rows = self.task_scale[0]
+            return _transposed_dot(self.X, features, g.reshape(self.n_columns, -1).T,
+                                   rows)
         S = sparse.csc_matrix((g, (self.cols, self.rows)), shape=(self.n_columns, n))
         if sparse.issparse(self.X):
             return _dense(self.X[:, features].T @ S.T)
@@ -164,8 +172,14 @@ class Problem:
 
     # -- the quadratic model of a squared loss -----------------------------------
     def gram_affordable(self, n_features):
+        """Whether the quadratic model of ``n_features`` features may be kept:
+        at most ``_MAX_GRAM_ENTRIES`` entries, or as many as ``X`` has (then
+        it costs no more memory than a float64 copy of ``X`` would)."""
         n_grams = 1 if self.task_scale is not None else self.n_columns
-        return gram_entries(n_grams, n_features) <= _MAX_GRAM_ENTRIES
+        budget = _MAX_GRAM_ENTRIES
+        if budget:  # 0 (tests) forces the design path
+            budget = max(budget, self.X.shape[0] * self.X.shape[1])
+        return gram_entries(n_grams, n_features) <= budget
 
     def gram(self, features):
         """Quadratic model on ``features``, from the full one when it is kept."""
@@ -249,16 +263,51 @@ def _block(X, rows, features):
     return np.asarray(block.toarray() if sparse.issparse(block) else block, np.float64)
 
 
-def _dot(X, features, W):
-    """``X[:, features] @ W`` in float64, by row chunks."""
+def _row_parts(n_rows, n_features, rows=None):
+    """Row chunks of about ``_CHUNK_ENTRIES`` entries: slices into ``rows``
+    (all rows when None) and the matching row indices of ``X``."""
+    step = max(1, _CHUNK_ENTRIES // max(n_features, 1))
+    for start in range(0, n_rows, step):
+        part = slice(start, min(start + step, n_rows))
+        yield part, (part if rows is None else rows[part])
+
+
+def _all_rows(X, rows):
+    """None when ``rows`` is every row of ``X`` in order (slices, no copies)."""
+    if rows is None or (rows.size == X.shape[0] and rows.size
+                        and rows[0] == 0 and rows[-1] == rows.size - 1
+                        and np.all(np.diff(rows) == 1)):
+        return None
+    return rows
+
+
+def _dot(X, features, W, rows=None):
+    """``X[rows][:, features] @ W`` in float64, by row chunks."""
+    rows = _all_rows(X, rows)
     if sparse.issparse(X):
-        return _dense(X[:, features] @ W)
-    n = X.shape[0]
+        block = X if rows is None else X[rows]
+        return _dense(block[:, features] @ W)
+    n = X.shape[0] if rows is None else rows.size
+    if X.dtype == np.float64 and rows is None and features.size == X.shape[1]:
+        return X @ W
     out = np.empty((n, W.shape[1]))
-    step = max(1, _CHUNK_ENTRIES // max(features.size, 1))
-    for start in range(0, n, step):
-        part = slice(start, min(start + step, n))
-        out[part] = _block(X, part, features) @ W
+    for part, index in _row_parts(n, features.size, rows):
+        out[part] = _block(X, index, features) @ W
+    return out
+
+
+def _transposed_dot(X, features, R, rows=None):
+    """``X[rows][:, features]^T @ R`` in float64, by row chunks."""
+    rows = _all_rows(X, rows)
+    if sparse.issparse(X):
+        block = X if rows is None else X[rows]
+        return _dense(block[:, features].T @ R)
+    if X.dtype == np.float64 and rows is None and features.size == X.shape[1]:
+        return X.T @ R
+    out = np.zeros((features.size, R.shape[1]))
+    n = X.shape[0] if rows is None else rows.size
+    for part, index in _row_parts(n, features.size, rows):
+        out += _block(X, index, features).T @ R[part]
     return out
 
 

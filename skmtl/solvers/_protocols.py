@@ -45,6 +45,8 @@ class NewtonDatafit(Datafit, Protocol):
 
     def quadratic_model(self, z): ...  # working response and weights
 
+    def row_hessians(self, z): ...  # exact per-row Hessian blocks, per task
+
 
 class Penalty(Protocol):
     """A convex penalty on the coefficient matrix ``W`` (features x columns)."""

@@ -16,6 +16,7 @@ current point; when that stalls too, the status says "stalled".
 """
 
 import numpy as np
+from scipy import linalg
 
 from ..datafits import Quadratic
 from ._problem import Problem
@@ -24,6 +25,7 @@ _INNER_MAX_ITER = 5000  # per weighted least-squares subproblem
 _ARMIJO = 1e-4
 _MAX_HALVINGS = 30
 _MAX_STALLED = 4
+_EXACT_UNKNOWNS = 2000  # largest support (rows x columns) for the exact step
 
 
 def _subproblem(problem, z):
@@ -40,18 +42,120 @@ def _subproblem(problem, z):
     )
 
 
-def _line_search(problem, W, b, D, db, G, gb, start):
-    """Largest step ``0.5^k`` with sufficient decrease of the true objective."""
+def _line_search(problem, W, b, D, db, G, gb, start, z=None):
+    """Largest step ``0.5^k`` with sufficient decrease of the true objective.
+
+    With ``z`` (the predictor at ``(W, b)``; intercepts not profiled) the
+    predictor along the direction is ``z + step dz``: one product with the
+    design for the whole search."""
     decrease = float(np.vdot(G, D)) + (float(np.vdot(gb, db)) if gb.size else 0.0)
     decrease += problem.penalty.value(W + D) - problem.penalty.value(W)
+    linear = z is not None and not problem.profiled
+    if linear:
+        dz = problem.linear_predictor(D)
+        if problem.fit_intercept:
+            dz = dz + db[problem.cols]
     step = 1.0
     for _ in range(_MAX_HALVINGS):
         W_new, b_new = W + step * D, b + step * db
-        value = problem.objective(W_new, b_new)
+        if linear:
+            value = (problem.datafit.value_and_gradient(z + step * dz)[0]
+                     + problem.quadratic_value(W_new) + problem.penalty.value(W_new))
+        else:
+            value = problem.objective(W_new, b_new)
         if value <= start + _ARMIJO * step * min(decrease, 0.0):
             return W_new, b_new, value
         step *= 0.5
     return None
+
+
+def _support_hessian(problem, z, active):
+    """Exact Hessian of the loss in ``(W[active], b)``: ``(P, q, P, q)`` with
+    ``P = |active| (+ 1 for the intercepts)``, from the per-row blocks."""
+    from ._problem import _block
+
+    datafit, layout = problem.datafit, problem.datafit.layout
+    fit_intercept = problem.fit_intercept
+    P = active.size + int(fit_intercept)
+    q = problem.n_columns
+    M = np.zeros((P, q, P, q))
+    for t, rows, H in datafit.row_hessians(z):
+        Xa = _block(problem.X, rows, active)
+        if fit_intercept:
+            Xa = np.column_stack([Xa, np.ones(rows.size)])
+        columns = layout.columns(t)
+        M[:, columns, :, columns] += np.einsum("ip,ir,ikl->pkrl", Xa, Xa, H)
+    return M
+
+
+def _support_settled(problem, W, G, kkt):
+    """The zero rows account for a small part of the KKT distance."""
+    if not problem.penalty.row_separable:
+        return False
+    zero = ~np.any(W != 0, axis=1)
+    if not zero.any():
+        return True
+    violations = problem.penalty.row_violations(W[zero], G[zero])
+    return float(np.sqrt(np.sum(violations**2))) <= 0.1 * kkt
+
+
+def _exact_support_step(problem, W, b, z, g, G, value):
+    """Newton's step on the support with the exact Hessian (multinomial
+    blocks included), searched on the true objective; None when the penalty
+    is not smooth on its support or the support is too large."""
+    from ._kernels import newton_kind
+
+    kind = newton_kind(problem.penalty)
+    if kind not in ("l21", "none"):
+        return None
+    active = np.flatnonzero(np.any(W != 0, axis=1))
+    q = problem.n_columns
+    P = active.size + int(problem.fit_intercept)
+    if active.size == 0 or P * q > _EXACT_UNKNOWNS:
+        return None
+    M = _support_hessian(problem, z, active)
+    a = active.size
+    grad = np.zeros((P, q))
+    grad[:a] = G[active]
+    gb = problem.intercept_gradient(g)
+    if problem.fit_intercept:
+        grad[a] = gb
+    WA = W[active]
+    index = np.arange(a)
+    if kind == "l21":
+        alpha = problem.penalty.alpha
+        norms = np.sqrt(np.sum(WA * WA, axis=1))
+        U = WA / norms[:, None]
+        grad[:a] += alpha * U
+        M[index, :, index, :] += (alpha / norms)[:, None, None] * (
+            np.eye(q) - U[:, :, None] * U[:, None, :]
+        )
+    if problem.coupling is not None:
+        M[index, :, index, :] += problem.coupling
+    M[index, :, index, :] += problem.ridge * np.eye(q)
+    M = M.reshape(P * q, P * q)
+    # the multinomial loss is flat along "same shift for every class":
+    # a tiny damping makes the system definite without changing the step
+    M.flat[:: P * q + 1] += 1e-12 * max(np.trace(M) / (P * q), 1e-300)
+    try:
+        step = linalg.cho_solve(linalg.cho_factor(M, check_finite=False),
+                                grad.ravel(), check_finite=False)
+    except (linalg.LinAlgError, ValueError):
+        return None
+    if not np.all(np.isfinite(step)):
+        return None
+    step = step.reshape(P, q)
+    D = np.zeros_like(W)
+    D[active] = -step[:a]
+    db = -step[a] if problem.fit_intercept else np.zeros_like(b)
+    layout = problem.datafit.layout
+    for t in range(layout.n_tasks):
+        # the loss is flat along the same shift of every class's intercept:
+        # stay centred over the classes, as the start and the model steps are
+        columns = layout.columns(t)
+        if columns.stop - columns.start > 1:
+            db[columns] -= db[columns].mean()
+    return _line_search(problem, W, b, D, db, G, gb, value, z)
 
 
 def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0,
@@ -75,6 +179,7 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
     best, stalled, value = np.inf, 0, problem.objective(W, b)
     status, n_iter = "max_iter", 0
+    previous_support, exact_from = None, None
     for n_iter in range(max_iter + 1):
         b, z, g, G = problem.full_gradient(W, b)
         kkt = problem.kkt_violation(W, G, g)
@@ -88,7 +193,21 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
         if n_iter == max_iter:
             break
         step = None
-        if stalled < _MAX_STALLED:
+        support = np.any(W != 0, axis=1)
+        exact_paid = exact_from is None or kkt <= 0.5 * exact_from
+        if (exact_paid and np.array_equal(support, previous_support)
+                and _support_settled(problem, W, G, kkt)):
+            # a stable support whose zero rows are optimal: Newton's exact
+            # step on it (superlinear where the weighted least-squares model
+            # of a multinomial task is not the loss's own expansion). An exact
+            # step cannot change the support, so when it did not halve the
+            # KKT distance the next step is a model step again.
+            step = _exact_support_step(problem, W, b, z, g, G, value)
+            exact_from = kkt if step is not None else None
+        else:
+            exact_from = None
+        previous_support = support
+        if step is None and stalled < _MAX_STALLED:
             # the model's KKT distance at its solution bounds the true one at
             # the full step to first order: ask for a fraction of the current
             # one, smaller as Newton converges (superlinear steps)
@@ -98,7 +217,7 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
                 max_iter=_INNER_MAX_ITER,
             )
             gb = problem.intercept_gradient(g)
-            step = _line_search(problem, W, b, sub.W - W, sub.b - b, G, gb, value)
+            step = _line_search(problem, W, b, sub.W - W, sub.b - b, G, gb, value, z)
         if step is None:
             # no Newton progress: proximal gradient on the true objective
             result = design_working_sets(

@@ -23,8 +23,27 @@ def _get_controller():
     return _controller
 
 
+_depth = 0  # nesting of blas_threads_for: only the outermost one acts
+
+
+@contextlib.contextmanager
 def blas_threads_for(size):
-    """Context limiting BLAS to one thread for problems below the threshold."""
-    if size >= _SINGLE_THREAD_BELOW:
-        return contextlib.nullcontext()
-    return _get_controller().limit(limits=1, user_api="blas")
+    """Context limiting BLAS to one thread for problems below the threshold.
+
+    Nested uses (``minimize`` inside an estimator's fit, Newton subproblems)
+    cost nothing: only the outermost context changes the thread count.
+    """
+    global _depth
+    if size >= _SINGLE_THREAD_BELOW or _depth:
+        _depth += 1
+        try:
+            yield
+        finally:
+            _depth -= 1
+        return
+    _depth += 1
+    try:
+        with _get_controller().limit(limits=1, user_api="blas"):
+            yield
+    finally:
+        _depth -= 1
