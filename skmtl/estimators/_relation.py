@@ -181,8 +181,7 @@ _MEAN_DOC = r"""
             \lVert w_t - \bar w \rVert_2^2 + \frac{\rho}{2} \lVert W \rVert_F^2,
         \qquad \bar w = \frac{1}{T} \sum_t w_t,
 
-    where ``w_t`` is task ``t``'s weight vector and :math:`\mathcal{L}` the
-    data term"""
+    where ``w_t`` is task ``t``'s weight vector."""
 
 
 @fill_doc(mean_objective=_MEAN_DOC)
@@ -201,7 +200,7 @@ class MeanRegularizedRegressor(
 
     %(mean_objective)s
 
-    of :class:`L21Regressor`,
+    :math:`\mathcal{L}` is the data term of :class:`L21Regressor`,
 
     .. math::
 
@@ -268,9 +267,9 @@ class MeanRegularizedClassifier(
 
     %(mean_objective)s
 
-    of :class:`L21Classifier` (logistic loss for binary tasks, multinomial
-    for ``K > 2`` classes). With ``K > 2`` classes the penalty applies to
-    each class's weights separately.
+    :math:`\mathcal{L}` is the data term of :class:`L21Classifier` (logistic
+    loss for binary tasks, multinomial for ``K > 2`` classes). With ``K > 2``
+    classes the penalty applies to each class's weights separately.
 
     %(same_labels)s
 
@@ -324,7 +323,7 @@ _GRAPH_DOC = r"""
 
     where ``A`` is the task-similarity matrix ``graph`` (``None``: every pair
     with weight ``1/T``, which is :class:`MeanRegularizedRegressor`'s
-    penalty) and :math:`\lambda_1` is ``l1``"""
+    penalty) and :math:`\lambda_1` is ``l1``."""
 
 _GRAPH_PARAMETERS = """
     graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
@@ -389,8 +388,8 @@ class TaskGraphRegressor(
 
     %(graph_objective)s
 
-    with the data term of :class:`L21Regressor`. Related tasks (large
-    ``A_st``) get similar weights.
+    :math:`\mathcal{L}` is the data term of :class:`L21Regressor`. Related
+    tasks (large ``A_st``) get similar weights.
 
     Parameters
     ----------
@@ -443,8 +442,8 @@ class TaskGraphClassifier(
 
     %(graph_objective)s
 
-    with the data term of :class:`L21Classifier`; with ``K > 2`` classes the
-    graph penalty applies to each class's weights.
+    :math:`\mathcal{L}` is the data term of :class:`L21Classifier`; with
+    ``K > 2`` classes the graph penalty applies to each class's weights.
 
     %(same_labels)s
 
