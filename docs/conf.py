@@ -117,12 +117,25 @@ def write_api_page():
     """Write ``api.rst``: one autosummary per public module."""
     lines = [API_INTRO]
     for module_name, title, names in api_sections():
-        lines += [title, "-" * len(title), "", f".. automodule:: {module_name}",
-                  "   :no-members:", "   :no-inherited-members:", "",
-                  f".. currentmodule:: {module_name}", ""]
+        lines += [
+            title,
+            "-" * len(title),
+            "",
+            f".. automodule:: {module_name}",
+            "   :no-members:",
+            "   :no-inherited-members:",
+            "",
+            f".. currentmodule:: {module_name}",
+            "",
+        ]
         if names:
-            lines += [".. autosummary::", "   :toctree: generated/",
-                      "   :template: skmtl_object.rst", "   :nosignatures:", ""]
+            lines += [
+                ".. autosummary::",
+                "   :toctree: generated/",
+                "   :template: skmtl_object.rst",
+                "   :nosignatures:",
+                "",
+            ]
             lines += [f"   {name}" for name in sorted(names, key=_sort_key)]
             lines.append("")
         else:

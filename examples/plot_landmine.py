@@ -43,8 +43,10 @@ except OSError as exc:
 
 if X is not None:
     observed = ~np.isnan(Y)
-    print(f"{Y.shape[1]} fields, {X.shape[0]} readings, {X.shape[1]} features; "
-          f"mines: {np.nansum(Y) / observed.sum():.1%} of the readings")
+    print(
+        f"{Y.shape[1]} fields, {X.shape[0]} readings, {X.shape[1]} features; "
+        f"mines: {np.nansum(Y) / observed.sum():.1%} of the readings"
+    )
 
 # %%
 # Models
@@ -86,8 +88,13 @@ if X is not None:
 
     fig, ax = plt.subplots(figsize=(6.5, 4.5))
     for name, values in auc.items():
-        ax.plot(sizes, values, marker="o", label=name,
-                linestyle="--" if "logistic" in name else "-")
+        ax.plot(
+            sizes,
+            values,
+            marker="o",
+            label=name,
+            linestyle="--" if "logistic" in name else "-",
+        )
     ax.set_xscale("log")
     ax.set_xticks(sizes, [str(n) for n in sizes])
     ax.set_xlabel("labelled readings per field")

@@ -37,8 +37,12 @@ from skmtl.model_selection import (
 )
 
 X, Y = make_multitask_regression(
-    n_samples=[40, 40, 60, 60, 80, 80, 100, 100], n_features=30, n_tasks=8,
-    noise=0.5, shared_rows=False, random_state=0,
+    n_samples=[40, 40, 60, 60, 80, 80, 100, 100],
+    n_features=30,
+    n_tasks=8,
+    noise=0.5,
+    shared_rows=False,
+    random_state=0,
 )
 X = X * np.geomspace(0.1, 100, X.shape[1])  # features on very different scales
 X_train, X_test, Y_train, Y_test = task_train_test_split(
@@ -66,8 +70,7 @@ search = GridSearchCV(
 )
 search.fit(X_train, Y_train)
 print("TaskStratifiedKFold + skmtl scorer:", search.cv_results_["mean_test_score"])
-print("best:", search.best_params_,
-      f"held-out R² {search.score(X_test, Y_test):.3f}")
+print("best:", search.best_params_, f"held-out R² {search.score(X_test, Y_test):.3f}")
 
 # %%
 # A grid relative to ``alpha_max``
@@ -79,8 +82,10 @@ print("best:", search.best_params_,
 relative = make_pipeline(StandardScaler(), RelativeAlpha(L21Regressor()))
 ratios = np.geomspace(1, 0.005, 10)
 search = GridSearchCV(
-    relative, {"relativealpha__ratio": ratios},
-    scoring=get_scorer("r2"), cv=TaskStratifiedKFold(5, random_state=0),
+    relative,
+    {"relativealpha__ratio": ratios},
+    scoring=get_scorer("r2"),
+    cv=TaskStratifiedKFold(5, random_state=0),
 ).fit(X_train, Y_train)
 best = search.best_params_["relativealpha__ratio"]
 print(f"best ratio {best:.3g}; held-out R² {search.score(X_test, Y_test):.3f}")

@@ -56,8 +56,10 @@ if school is not None:
     rows = np.isin(school.task, schools)
     X, Y = school.data[rows], school.target[rows][:, schools]
     sizes = np.sum(~np.isnan(Y), axis=0)
-    print(f"{len(schools)} schools, {X.shape[0]} students, {X.shape[1]} features; "
-          f"students per school {sizes.min()} to {sizes.max()}")
+    print(
+        f"{len(schools)} schools, {X.shape[0]} students, {X.shape[1]} features; "
+        f"students per school {sizes.min()} to {sizes.max()}"
+    )
 
 # %%
 # The models
@@ -92,8 +94,12 @@ estimators = {
 # skmtl's scorer name: the mean over schools of R² on each school's students.
 if school is not None:
     comparison = compare(
-        estimators, X, Y, cv=TaskStratifiedKFold(3, random_state=0),
-        scoring="r2", baseline="single-task ridge",
+        estimators,
+        X,
+        Y,
+        cv=TaskStratifiedKFold(3, random_state=0),
+        scoring="r2",
+        baseline="single-task ridge",
     )
     print(comparison.summary())
 

@@ -31,7 +31,8 @@ def public_objects():
         module = importlib.import_module(module_name)
         for name in module.__all__:
             obj = getattr(module, name)
-            if (inspect.isclass(obj) or inspect.isfunction(obj)) and id(obj) not in seen:
+            public = inspect.isclass(obj) or inspect.isfunction(obj)
+            if public and id(obj) not in seen:
                 seen[id(obj)] = (f"{module_name}.{name}", obj)
     return sorted(seen.values(), key=lambda pair: pair[0])
 
@@ -75,7 +76,7 @@ def broken_joins(text):
     """
     paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
     broken = []
-    for first, second in zip(paragraphs, paragraphs[1:]):
+    for first, second in zip(paragraphs[:-1], paragraphs[1:], strict=True):
         if first.startswith(NOT_PROSE) or second.startswith(NOT_PROSE):
             # a directive (a sentence may run on around a displayed formula),
             # its body, a literal block, a doctest

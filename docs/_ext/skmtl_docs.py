@@ -33,9 +33,8 @@ class DescriptionDirective(SphinxDirective):
         module = path.rpartition(".")[0]
         text = [f".. currentmodule:: {module}", "", *lines, ""]
         container = nodes.container(classes=["skmtl-description"])
-        self.state.nested_parse(
-            StringList(text, source=f"docstring of {path}"), self.content_offset, container
-        )
+        lines = StringList(text, source=f"docstring of {path}")
+        self.state.nested_parse(lines, self.content_offset, container)
         return [container]
 
 
