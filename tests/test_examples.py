@@ -168,3 +168,36 @@ def test_mlp_shared_representation():
             "done in",
         ],
     )
+
+
+# --- the gallery: examples/plot_*.py (run by the docs build, docs/build.sh) ---
+GALLERY = sorted(path.name for path in EXAMPLES.glob("plot_*.py"))
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+
+
+def test_gallery_is_not_empty():
+    assert len(GALLERY) >= 8, GALLERY
+
+
+@pytest.mark.parametrize("name", GALLERY)
+def test_gallery_example_has_a_title(name):
+    # sphinx-gallery takes the title from the docstring: a line underlined by "="
+    import ast
+
+    doc = ast.get_docstring(ast.parse((EXAMPLES / name).read_text()))
+    assert doc, f"{name} has no docstring"
+    title, underline = doc.splitlines()[:2]
+    assert title.strip() and set(underline.strip()) == {"="}, (title, underline)
+    assert len(underline.strip()) >= len(title.strip()), f"{name}: short underline"
+
+
+@pytest.mark.skipif(
+    not HAS_MATPLOTLIB,
+    reason="the gallery examples draw with matplotlib (not in the test extra); "
+    "the docs build (bash docs/build.sh, run by .ci/run) executes them",
+)
+@pytest.mark.parametrize("name", GALLERY)
+def test_gallery_example_runs(name):
+    # with MPLBACKEND=Agg, plt.show() does nothing: the script runs to the end
+    out = run_example(name, timeout=300)
+    assert out.strip(), f"{name} printed nothing"

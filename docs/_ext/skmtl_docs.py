@@ -4,6 +4,10 @@
 extended summary of an object's docstring (for an estimator: its exact
 objective, as ``.. math::``), so that the user guide shows each model's
 objective in the very words of its docstring and the two cannot disagree.
+
+``.. skmtl-remaining-models::`` then lists, with the same descriptions, every
+estimator exported by :mod:`skmtl` that the page has not described yet: a new
+model appears in the user guide with its objective without any edit.
 """
 
 import importlib
@@ -19,6 +23,22 @@ def _resolve(path):
     return getattr(importlib.import_module(module_name), name)
 
 
+def _described(env):
+    return env.temp_data.setdefault("skmtl_described", set())
+
+
+def _description(directive, path, obj):
+    doc = ClassDoc(obj, config={}) if isinstance(obj, type) else FunctionDoc(obj)
+    lines = [*doc["Summary"], "", *doc["Extended Summary"]]
+    module, _, name = path.rpartition(".")
+    text = [f".. currentmodule:: {module}", "", f".. rubric:: :class:`{name}`", ""]
+    text += [*lines, ""]
+    container = nodes.container(classes=["skmtl-description"])
+    lines = StringList(text, source=f"docstring of {path}")
+    directive.state.nested_parse(lines, directive.content_offset, container)
+    return container
+
+
 class DescriptionDirective(SphinxDirective):
     """The summary and extended summary of an object's numpydoc docstring."""
 
@@ -28,16 +48,38 @@ class DescriptionDirective(SphinxDirective):
     def run(self):
         path = self.arguments[0]
         obj = _resolve(path)
-        doc = ClassDoc(obj, config={}) if isinstance(obj, type) else FunctionDoc(obj)
-        lines = [*doc["Summary"], "", *doc["Extended Summary"]]
-        module = path.rpartition(".")[0]
-        text = [f".. currentmodule:: {module}", "", *lines, ""]
-        container = nodes.container(classes=["skmtl-description"])
-        lines = StringList(text, source=f"docstring of {path}")
-        self.state.nested_parse(lines, self.content_offset, container)
-        return [container]
+        _described(self.env).add(obj)
+        return [_description(self, path, obj)]
+
+
+class RemainingModelsDirective(SphinxDirective):
+    """A section per exported estimator not described earlier on the page."""
+
+    has_content = False
+
+    def run(self):
+        import skmtl
+
+        done = _described(self.env)
+        result = []
+        for name in skmtl.__all__:
+            obj = getattr(skmtl, name)
+            if not isinstance(obj, type) or not hasattr(obj, "fit") or obj in done:
+                continue
+            if name.endswith("Baseline") or name in ("Comparison",):
+                continue
+            done.add(obj)
+            section = nodes.section(ids=[f"model-{name.lower()}"])
+            section += nodes.title(text=name)
+            section += _description(self, f"skmtl.{name}", obj)
+            result.append(section)
+        if not result:
+            paragraph = nodes.paragraph(text="(Every exported model is described above.)")
+            result.append(paragraph)
+        return result
 
 
 def setup(app):
     app.add_directive("skmtl-description", DescriptionDirective)
+    app.add_directive("skmtl-remaining-models", RemainingModelsDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
