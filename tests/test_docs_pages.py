@@ -11,7 +11,6 @@ import doctest
 from pathlib import Path
 
 import pytest
-
 from test_docstrings import PUBLIC_MODULES
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
