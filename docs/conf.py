@@ -155,12 +155,11 @@ write_api_page()
 
 autosummary_generate = True
 autosummary_imported_members = True
-autodoc_default_options = {"members": False, "inherited-members": False}
 autodoc_typehints = "none"
 
-numpydoc_show_class_members = True
-numpydoc_show_inherited_class_members = False
-numpydoc_class_members_toctree = False
+# the class template (_templates/autosummary/skmtl_object.rst) documents the
+# methods with autodoc; numpydoc's extra table of members would repeat them
+numpydoc_show_class_members = False
 numpydoc_attributes_as_param_list = True
 numpydoc_xref_param_type = False
 
