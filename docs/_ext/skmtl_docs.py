@@ -7,7 +7,8 @@ objective in the very words of its docstring and the two cannot disagree.
 
 ``.. skmtl-remaining-models::`` then lists, with the same descriptions, every
 estimator exported by :mod:`skmtl` that the page has not described yet: a new
-model appears in the user guide with its objective without any edit.
+model appears in the user guide with its objective without any edit, and
+``.. skmtl-cv-estimators::`` lists the exported cross-validated estimators.
 """
 
 import importlib
@@ -66,8 +67,8 @@ class RemainingModelsDirective(SphinxDirective):
             obj = getattr(skmtl, name)
             if not isinstance(obj, type) or not hasattr(obj, "fit") or obj in done:
                 continue
-            if name.endswith("Baseline") or name in ("Comparison",):
-                continue
+            if name.endswith(("Baseline", "CV")) or name in ("Comparison",):
+                continue  # baselines and CV wrappers have pages of their own
             done.add(obj)
             section = nodes.section(ids=[f"model-{name.lower()}"])
             section += nodes.title(text=name)
@@ -79,7 +80,27 @@ class RemainingModelsDirective(SphinxDirective):
         return result
 
 
+class CVEstimatorsDirective(SphinxDirective):
+    """A list of the cross-validated estimators (``*CV``) :mod:`skmtl` exports."""
+
+    has_content = False
+
+    def run(self):
+        import skmtl
+
+        names = [name for name in skmtl.__all__ if name.endswith("CV")]
+        if not names:
+            text = ["(No cross-validated estimator in this version.)"]
+        else:
+            text = [f"* :class:`skmtl.{name}`" for name in sorted(names)]
+        container = nodes.container()
+        lines = StringList([*text, ""], source="skmtl.__all__")
+        self.state.nested_parse(lines, self.content_offset, container)
+        return [container]
+
+
 def setup(app):
     app.add_directive("skmtl-description", DescriptionDirective)
     app.add_directive("skmtl-remaining-models", RemainingModelsDirective)
+    app.add_directive("skmtl-cv-estimators", CVEstimatorsDirective)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
