@@ -552,3 +552,47 @@ class ColumnLayout:
     @property
     def task_of_column(self):
         return np.repeat(np.arange(self.n_tasks), self.widths)
+
+    # -- conversions between the coefficient matrix and per-task views ---------
+    def slices(self):
+        """Column slice of every task (``task_slices_`` of a classifier)."""
+        return [self.columns(t) for t in range(self.n_tasks)]
+
+    @property
+    def classes_per_task(self):
+        """The common number of columns per task (1 for none)."""
+        widths = self.widths
+        return int(widths[0]) if widths.size else 1
+
+    def task_matrix(self, W):
+        """(n_features, T * K) task-major columns -> (n_features * K, T):
+        column ``t`` stacks all of task ``t``'s class weights."""
+        d, T, K = W.shape[0], self.n_tasks, self.classes_per_task
+        return W.reshape(d, T, K).transpose(0, 2, 1).reshape(d * K, T)
+
+    def from_task_matrix(self, V):
+        """Inverse of :meth:`task_matrix`."""
+        T, K = self.n_tasks, self.classes_per_task
+        d = V.shape[0] // K
+        return V.reshape(d, K, T).transpose(0, 2, 1).reshape(d, T * K)
+
+    def expand(self, task_matrix):
+        """A (T, T) coupling of tasks as the coupling of the (task, class)
+        columns: ``kron(task_matrix, I_K)``."""
+        return np.kron(task_matrix, np.eye(self.classes_per_task))
+
+    def task_mean(self, W):
+        """Mean over tasks of each class's weights: (K, n_features)."""
+        d, T, K = W.shape[0], self.n_tasks, self.classes_per_task
+        return W.reshape(d, T, K).mean(axis=1).T
+
+    def to_coef(self, W, single_task, regression):
+        """``coef_`` from ``W`` (n_features, n_columns): its transpose, one
+        row per column, a vector for a single regression task."""
+        coef = W.T
+        return coef[0] if (single_task and regression) else coef
+
+    def from_coef(self, coef):
+        """``W`` (n_features, n_columns) from a ``coef_`` (inverse of
+        :meth:`to_coef`)."""
+        return np.atleast_2d(coef).T

@@ -1,32 +1,25 @@
 """The list of skmtl's multi-task models, in one place.
 
-Each family is a regressor and a classifier with the grid on which the
-command line (``python -m skmtl compare``) tunes them. A family with a
-sparsity parameter (``relative``) is wrapped in
-:class:`~skmtl.model_selection.RelativeAlpha`, so its grid is over ``ratio``,
-the penalty as a fraction of :func:`skmtl.alpha_max` on each training set;
-``estimator__<name>`` entries reach the wrapped model's other parameters.
-A new model is one more :class:`Family` here; the CLI and the tests read
-:data:`FAMILIES`.
+Each :class:`Family` names a model's module (under :mod:`skmtl.estimators`)
+and its classes (``<name>Regressor`` and ``<name>Classifier``, or the
+``classes`` it lists), with the grid on which the command line
+(``python -m skmtl compare``) tunes them. A family with a sparsity parameter
+(``relative``) is wrapped in :class:`~skmtl.model_selection.RelativeAlpha`,
+so its grid is over ``ratio``, the penalty as a fraction of
+:func:`skmtl.alpha_max` on each training set; ``estimator__<name>`` entries
+reach the wrapped model's other parameters.
+
+Everything else reads :data:`FAMILIES`: the exports of :mod:`skmtl` and
+:mod:`skmtl.estimators` (:func:`estimator_classes`), the command line
+(:func:`model_names`, :func:`find`) and the tests. Adding a model is one
+more :class:`Family` here plus its module. Classes are imported lazily, so
+this module imports nothing from the estimators when it is loaded.
 """
 
 from dataclasses import dataclass, field
+from importlib import import_module
 
-from .estimators import (
-    L21Classifier,
-    L21Regressor,
-    MeanRegularizedClassifier,
-    MeanRegularizedRegressor,
-    TaskGraphClassifier,
-    TaskGraphRegressor,
-    TaskRelationClassifier,
-    TaskRelationRegressor,
-    TraceNormClassifier,
-    TraceNormRegressor,
-)
-from .model_selection import RelativeAlpha
-
-__all__ = ["FAMILIES", "Family", "find", "model_names"]
+__all__ = ["FAMILIES", "Family", "estimator_classes", "find", "model_names"]
 
 
 @dataclass(frozen=True)
@@ -35,28 +28,55 @@ class Family:
 
     Attributes
     ----------
-    regressor, classifier : type
+    name : str
+        Prefix of the class names (``"L21"``: ``L21Regressor``, ``L21Classifier``).
+    module : str
+        Module of :mod:`skmtl.estimators` defining the classes (``"_l21"``).
     grid, quick_grid : dict of str to list
         Parameter grids (full, and for ``--quick``), keys as seen by the
         grid search: ``ratio`` / ``estimator__<name>`` when ``relative``.
     relative : str or None
         The parameter set relative to ``alpha_max`` (``"alpha"``, ``"l1"``).
     params : dict
-        Constructor parameters of the model.
+        Constructor parameters of the model in the comparison.
+    classes : tuple of str or None
+        ``(regressor, classifier)`` class names when they are not
+        ``<name>Regressor`` / ``<name>Classifier``; an entry may be None (a
+        model with one kind only).
     """
 
-    regressor: type
-    classifier: type
+    name: str
+    module: str
     grid: dict
     quick_grid: dict
     relative: str | None = None
     params: dict = field(default_factory=dict)
+    classes: tuple | None = None
+
+    def class_name(self, classification):
+        if self.classes is not None:
+            return self.classes[1 if classification else 0]
+        return self.name + ("Classifier" if classification else "Regressor")
 
     def cls(self, classification):
-        return self.classifier if classification else self.regressor
+        """The class of that kind (None if the family has none)."""
+        name = self.class_name(classification)
+        if name is None:
+            return None
+        return getattr(import_module(f"skmtl.estimators.{self.module}"), name)
+
+    @property
+    def regressor(self):
+        return self.cls(False)
+
+    @property
+    def classifier(self):
+        return self.cls(True)
 
     def model(self, classification):
         """The untuned model (wrapped when its grid is relative)."""
+        from .model_selection import RelativeAlpha
+
         model = self.cls(classification)(**self.params)
         if self.relative is not None:
             model = RelativeAlpha(model, param=self.relative)
@@ -66,53 +86,55 @@ class Family:
         return self.quick_grid if quick else self.grid
 
 
+_RATIOS = {"grid": {"ratio": [0.5, 0.16, 0.05]}, "quick_grid": {"ratio": [0.3, 0.05]}}
+
 FAMILIES = (
+    Family("L21", "_l21", relative="alpha", **_RATIOS),
+    Family("TraceNorm", "_trace", relative="alpha", **_RATIOS),
     Family(
-        L21Regressor,
-        L21Classifier,
-        grid={"ratio": [0.5, 0.16, 0.05]},
-        quick_grid={"ratio": [0.3, 0.05]},
-        relative="alpha",
-    ),
-    Family(
-        TraceNormRegressor,
-        TraceNormClassifier,
-        grid={"ratio": [0.5, 0.16, 0.05]},
-        quick_grid={"ratio": [0.3, 0.05]},
-        relative="alpha",
-    ),
-    Family(
-        MeanRegularizedRegressor,
-        MeanRegularizedClassifier,
+        "MeanRegularized",
+        "_relation",
         grid={"alpha": [0.03, 0.3, 3.0], "ridge": [0.01, 0.1]},
         quick_grid={"alpha": [0.1, 1.0], "ridge": [0.1]},
     ),
     Family(
-        TaskGraphRegressor,
-        TaskGraphClassifier,
+        "TaskGraph",
+        "_relation",
         grid={"ratio": [0.1, 0.03], "estimator__alpha": [0.1, 1.0, 10.0]},
         quick_grid={"ratio": [0.1, 0.02], "estimator__alpha": [1.0]},
         relative="l1",
         params={"graph": None, "l1": 1.0},
     ),
     Family(
-        TaskRelationRegressor,
-        TaskRelationClassifier,
+        "TaskRelation",
+        "_relation",
         grid={"alpha": [0.01, 0.05, 0.25]},
         quick_grid={"alpha": [0.01, 0.1]},
     ),
 )
 
 
+def estimator_classes():
+    """``{class name: class}`` of every model, in the order of FAMILIES."""
+    out = {}
+    for family in FAMILIES:
+        for classification in (False, True):
+            cls = family.cls(classification)
+            if cls is not None:
+                out[cls.__name__] = cls
+    return out
+
+
 def model_names(classification):
     """Class names of the models of one kind, in the order of FAMILIES."""
-    return [family.cls(classification).__name__ for family in FAMILIES]
+    names = (family.class_name(classification) for family in FAMILIES)
+    return [name for name in names if name is not None]
 
 
 def find(name):
     """``(family, classification)`` of a model class name; KeyError if none."""
     for family in FAMILIES:
         for classification in (False, True):
-            if family.cls(classification).__name__ == name:
+            if family.class_name(classification) == name:
                 return family, classification
     raise KeyError(name)

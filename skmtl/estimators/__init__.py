@@ -1,29 +1,13 @@
-"""The public estimators (thin: build a datafit and a penalty, call a solver)."""
+"""The public estimators (thin: build a datafit and a penalty, call a solver).
 
+The model classes exported here are those of :data:`skmtl._registry.FAMILIES`.
+"""
+
+from .._registry import estimator_classes
 from ._base import alpha_max
-from ._l21 import L21Classifier, L21Regressor
-from ._relation import (
-    MeanRegularizedClassifier,
-    MeanRegularizedRegressor,
-    TaskGraphClassifier,
-    TaskGraphRegressor,
-    TaskRelationClassifier,
-    TaskRelationRegressor,
-    task_graph_path,
-)
-from ._trace import TraceNormClassifier, TraceNormRegressor
+from ._relation import task_graph_path
 
-__all__ = [
-    "L21Classifier",
-    "L21Regressor",
-    "MeanRegularizedClassifier",
-    "MeanRegularizedRegressor",
-    "TaskGraphClassifier",
-    "TaskGraphRegressor",
-    "TaskRelationClassifier",
-    "TaskRelationRegressor",
-    "TraceNormClassifier",
-    "TraceNormRegressor",
-    "alpha_max",
-    "task_graph_path",
-]
+_MODELS = estimator_classes()
+globals().update(_MODELS)
+
+__all__ = sorted([*_MODELS, "alpha_max", "task_graph_path"])

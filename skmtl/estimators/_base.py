@@ -1,17 +1,39 @@
-"""Shared fit / predict machinery of the multi-task linear estimators.
+"""The estimator layer: flat parameters -> regularizer -> problem -> solver.
 
-An estimator subclass only says which problem it solves: ``_penalty(layout)``
-returns the non-smooth penalty, the ridge strength and the column coupling
-matrix; :func:`skmtl.solvers.minimize` chooses the algorithm. The rest
-(validation of ``X``, ``Y`` and weights; targets kept per observed entry;
-warm starts; fitted attributes; convergence warnings) lives here, once.
+A model is the datafit of its side (:class:`MultiTaskRegressorBase`: squared
+loss; :class:`MultiTaskClassifierBase`: logistic / multinomial loss) plus a
+:class:`Regularizer` that its parameters make (``_regularizer(layout)``, the
+one method a model must write). :meth:`_MultiTaskLinearModel._build_problem`
+turns data and regularizer into a :class:`~skmtl.solvers.Problem`; ``fit``,
+:func:`alpha_max` and the paths all go through it, and
+:func:`skmtl.solvers.minimize` chooses the algorithm.
+
+Parameters are declared once: :data:`SHARED_PARAMETERS` for every model, a
+class's ``_parameters`` for its own (strengths first, in signature order).
+Subclassing generates the explicit ``__init__`` scikit-learn reads (one line
+per parameter, no ``**kwargs``) and the ``_parameter_constraints``.
+
+A regularizer may decompose the coefficients, ``W = P + Q`` (one
+:class:`Term` per block, each with its own penalty): the problem is then
+solved over the stacked blocks ``[P; Q]`` with the design ``[X, X]``, warm
+starts restart from the fitted blocks and each block's fitted attribute is
+set from the solution.
 """
 
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context, clone
+from scipy import sparse
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MultiOutputMixin,
+    RegressorMixin,
+    _fit_context,
+    clone,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -25,57 +47,192 @@ from .._data import (
     validate_regression_targets,
 )
 from ..datafits import Logistic, Quadratic
+from ..penalties import NoPenalty
 from ..solvers import Problem, minimize
 from ..solvers._threads import blas_threads_for
 
 _X_OPTIONS = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
 
 
+# -- parameters -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Parameter:
+    """A constructor parameter: its default and its scikit-learn constraints.
+
+    ``sparsity``: a strength of a sparsity penalty, accepted by
+    :func:`alpha_max` (``param=<name>``).
+    """
+
+    default: object
+    constraints: tuple
+    sparsity: bool = False
+
+
+def strength(default, *, sparsity=False, positive=False):
+    """A non-negative (``positive``: > 0) real strength."""
+    closed = "neither" if positive else "left"
+    return Parameter(default, (Interval(Real, 0, None, closed=closed),), sparsity)
+
+
+#: Parameters of every model, in signature order after the model's own.
+SHARED_PARAMETERS = {
+    "ridge": strength(0.0),
+    "fit_intercept": Parameter(True, ("boolean",)),
+    "task_weights": Parameter(
+        None, ("array-like", Interval(Real, 0, None, closed="left"), None)
+    ),
+    "tol": strength(1e-4),
+    "max_iter": Parameter(1000, (Interval(Integral, 1, None, closed="left"),)),
+    "warm_start": Parameter(False, ("boolean",)),
+    "verbose": Parameter(0, ("verbose",)),
+}
+
+
+def _generated_init(cls, names, defaults):
+    """``def __init__(self, a=<default>, ...): self.a = a; ...`` (explicit)."""
+    lines = [f"def __init__(self, {', '.join(f'{n}=_d[{n!r}]' for n in names)}):"]
+    lines += [f"    self.{n} = {n}" for n in names] or ["    pass"]
+    namespace = {"_d": defaults}
+    exec("\n".join(lines), namespace)  # noqa: S102 - fixed template, names checked
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__module__ = cls.__module__
+    init.__doc__ = "Store the parameters (see the class docstring)."
+    return init
+
+
+# -- the regularizer ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Term:
+    """One block of the coefficients and its non-smooth penalty.
+
+    Attributes
+    ----------
+    penalty : penalty object (see :mod:`skmtl.penalties`)
+    parameter : str or None
+        The constructor parameter of the penalty's strength, when it is a
+        sparsity parameter (the block is zero from ``alpha_max`` on).
+    attribute : str or None
+        Fitted attribute holding this block (shaped like ``coef_``) when the
+        coefficients are decomposed.
+    """
+
+    penalty: object
+    parameter: str | None = None
+    attribute: str | None = None
+
+
+@dataclass(frozen=True)
+class Regularizer:
+    r"""Everything but the data term: the value object a model builds.
+
+    .. math::
+
+        \sum_b \Omega_b(W_b) + \frac{\rho}{2} \sum_b \lVert W_b \rVert_F^2
+            + \frac{1}{2}\mathrm{tr}(W C W^\top), \qquad W = \sum_b W_b,
+
+    with one :class:`Term` per block ``W_b`` (one block: no decomposition),
+    ``rho`` the ridge and ``C`` the coupling of the columns (only without
+    decomposition).
+    """
+
+    terms: tuple
+    ridge: float = 0.0
+    coupling: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.decomposed and self.coupling is not None:
+            raise ValueError("a decomposed model cannot have a column coupling.")
+
+    @property
+    def decomposed(self):
+        return len(self.terms) > 1
+
+    @property
+    def penalty(self):
+        if not self.decomposed:
+            return self.terms[0].penalty
+        from ..penalties._decomposed import BlockPenalty
+
+        return BlockPenalty([term.penalty for term in self.terms])
+
+    def problem(self, X, datafit, fit_intercept):
+        """The :class:`~skmtl.solvers.Problem` over the stacked blocks."""
+        if self.decomposed:
+            n = len(self.terms)
+            X = sparse.hstack([X] * n, format="csc") if sparse.issparse(X) else (
+                np.hstack([X] * n)
+            )
+        return Problem(X, datafit, self.penalty, fit_intercept=fit_intercept,
+                       ridge=self.ridge, coupling=self.coupling)
+
+    def blocks(self, W):
+        """The blocks ``W_b`` of the stacked solution."""
+        return np.split(W, len(self.terms), axis=0)
+
+    def stack(self, blocks):
+        return np.vstack(blocks)
+
+    def alpha_max(self, G, parameter):
+        """Dual norm of the gradient ``G`` (at zero) on ``parameter``'s block."""
+        for term, block in zip(self.terms, self.blocks(G), strict=True):
+            if term.parameter == parameter:
+                return float(term.penalty.dual_norm(block))
+        raise ValueError(f"no penalty has strength {parameter!r}.")
+
+
+def penalty_or_none(penalty_class, value):
+    """``penalty_class(value)``, or no penalty when ``value`` is 0."""
+    return penalty_class(value) if value > 0 else NoPenalty()
+
+
+# -- the estimator ------------------------------------------------------------------
 class _MultiTaskLinearModel(BaseEstimator):
-    """Base class: parameter validation and the common ``fit`` flow."""
+    """Base class: generated ``__init__``, validation and the ``fit`` flow.
 
-    #: name of the parameter that zeroes every coefficient when large enough
-    _sparsity_parameter = None
+    A model sets ``_parameters`` (its own parameters, in signature order;
+    a name of :data:`SHARED_PARAMETERS` listed there moves to that place),
+    optionally ``_defaults`` (other defaults for this class) and
+    ``_compares_tasks`` (classifiers then require the same labels in every
+    task), and writes ``_regularizer(layout)`` and optionally
+    ``_set_model_attributes(W_blocks, layout)``.
+    """
 
-    def __init__(
-        self,
-        alpha=1.0,
-        ridge=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-    ):
-        self.alpha = alpha
-        self.ridge = ridge
-        self.fit_intercept = fit_intercept
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.verbose = verbose
+    _parameters: dict = {}
+    _defaults: dict = {}
+    _compares_tasks = False
 
-    _parameter_constraints: dict = {
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "ridge": [Interval(Real, 0, None, closed="left")],
-        "fit_intercept": ["boolean"],
-        "task_weights": ["array-like", Interval(Real, 0, None, closed="left"), None],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "warm_start": ["boolean"],
-        "verbose": ["verbose"],
-    }
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        own = cls._parameters
+        if not own:  # an abstract side base
+            return
+        parameters = {**own, **{k: v for k, v in SHARED_PARAMETERS.items()
+                                if k not in own}}
+        defaults = {name: p.default for name, p in parameters.items()}
+        defaults.update(cls._defaults)
+        cls._parameter_constraints = {
+            name: list(p.constraints) for name, p in parameters.items()
+        }
+        cls._sparsity_parameters = tuple(
+            name for name, p in parameters.items() if p.sparsity
+        )
+        cls.__init__ = _generated_init(cls, list(parameters), defaults)
 
-    # -- to be provided by subclasses ------------------------------------------
-    def _penalty(self, layout):
-        """Return ``(penalty, ridge, coupling)`` for the columns in ``layout``."""
+    _parameter_constraints: dict = {}
+    _sparsity_parameters: tuple = ()
+
+    # -- to be provided by a model ---------------------------------------------
+    def _regularizer(self, layout):
+        """The :class:`Regularizer` of the columns in ``layout``."""
         raise NotImplementedError
 
-    # -- common flow -------------------------------------------------------------
+    def _set_model_attributes(self, blocks, layout):
+        """Model-specific fitted attributes from the solution's blocks."""
+
+    # -- the one builder: fit, alpha_max and paths -------------------------------
     def _prepare(self, X, Y, sample_weight):
-        """Validate inputs; return ``(X, targets, weights)``, weights per entry."""
+        """Validate inputs; return ``(X, datafit)``, weights per entry."""
         if Y is None:
             name = type(self).__name__
             raise ValueError(
@@ -87,25 +244,21 @@ class _MultiTaskLinearModel(BaseEstimator):
         task_weights = check_task_weights(
             self.task_weights, targets.n_tasks, targets.task_names
         )
-        return X, targets, target_weights(targets, sample_weight, task_weights)
+        weights = target_weights(targets, sample_weight, task_weights)
+        return X, targets, self._make_datafit(targets, weights)
 
-    def _problem(self, X, datafit):
-        """The optimisation problem of this estimator on these data."""
-        penalty, ridge, coupling = self._penalty(datafit.layout)
-        return Problem(
-            X,
-            datafit,
-            penalty,
-            fit_intercept=self.fit_intercept,
-            ridge=ridge,
-            coupling=coupling,
-        )
+    def _build_problem(self, X, datafit):
+        """``(problem, regularizer)`` of this estimator on these data."""
+        regularizer = self._regularizer(datafit.layout)
+        return regularizer.problem(X, datafit, self.fit_intercept), regularizer
 
-    def _fit_problem(self, X, datafit):
-        """Build the problem, solve it (warm-started if asked) and report."""
-        problem = self._problem(X, datafit)
-        W0, b0 = self._warm_start_point(X.shape[1], datafit.n_columns)
-        with blas_threads_for(datafit.entries()[0].size * X.shape[1]):
+    def _fit(self, X, y, sample_weight):
+        """The common flow; returns ``(targets, layout, W, b)`` (W summed)."""
+        X, targets, datafit = self._prepare(X, y, sample_weight)
+        problem, regularizer = self._build_problem(X, datafit)
+        layout = datafit.layout
+        W0, b0 = self._warm_start_point(problem, regularizer, layout)
+        with blas_threads_for(datafit.entries()[0].size * problem.n_features):
             result = minimize(
                 problem, W0, b0, tol=self.tol, max_iter=self.max_iter,
                 verbose=self.verbose,
@@ -120,26 +273,44 @@ class _MultiTaskLinearModel(BaseEstimator):
         else:
             self.dual_gap_ = float(result.gap)
         self.solver_ = result.solver
-        return result
+        self.n_tasks_ = targets.n_tasks
+        self.task_names_ = targets.task_names
+        blocks = regularizer.blocks(result.W)
+        single = targets.single_task
+        regression = isinstance(self, RegressorMixin)
+        dtype = X.dtype
+        for term, block in zip(regularizer.terms, blocks, strict=True):
+            if term.attribute is not None:
+                coef = layout.to_coef(block, single, regression).astype(dtype)
+                setattr(self, term.attribute, coef)
+        W = sum(blocks)
+        self.coef_ = layout.to_coef(W, single, regression).astype(dtype)
+        intercept = result.b.astype(dtype)
+        self.intercept_ = float(intercept[0]) if (single and regression) else intercept
+        self._set_model_attributes(blocks, layout)
+        return targets, layout
 
-    def _warm_start_point(self, n_features, n_columns):
+    def _warm_start_point(self, problem, regularizer, layout):
         if not self.warm_start or not hasattr(self, "coef_"):
             return None, None
-        coef, intercept = self._coef_matrix()
-        if coef.shape != (n_columns, n_features):
+        names = [term.attribute for term in regularizer.terms]
+        if regularizer.decomposed and not all(
+            name is not None and hasattr(self, name) for name in names
+        ):
             return None, None
-        return coef.T.astype(np.float64), intercept.astype(np.float64)
-
-    def _coef_matrix(self):
-        """``coef_`` as (n_columns, n_features) and ``intercept_`` as (n_columns,)."""
-        coef = np.atleast_2d(self.coef_)
-        return coef, np.atleast_1d(self.intercept_)
+        coefs = [getattr(self, n) for n in names] if regularizer.decomposed else [
+            self.coef_
+        ]
+        W = regularizer.stack([layout.from_coef(c) for c in coefs])
+        if W.shape != (problem.n_features, problem.n_columns):
+            return None, None
+        return W.astype(np.float64), np.atleast_1d(self.intercept_).astype(np.float64)
 
     def _linear_predictor(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, **_X_OPTIONS)
-        coef, intercept = self._coef_matrix()
-        return np.asarray(X @ coef.T.astype(X.dtype, copy=False)) + intercept
+        coef = np.atleast_2d(self.coef_)
+        return np.asarray(X @ coef.T.astype(X.dtype, copy=False)) + self.intercept_
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -167,30 +338,42 @@ def _convergence_message(estimator, result):
     )
 
 
-def alpha_max(estimator, X, y, sample_weight=None):
-    """Smallest strength of the sparsity penalty giving all-zero coefficients.
+def alpha_max(estimator, X, y, sample_weight=None, param=None):
+    """Smallest strength of a sparsity penalty giving all-zero coefficients.
 
-    The strength is ``alpha`` for the L2,1 and trace-norm models and ``l1``
-    for the task-graph models. It is the dual norm of the gradient of the
-    smooth part at zero coefficients and optimal intercepts; ``estimator`` is
-    not modified. Models without a sparsity penalty (mean-regularized, task
-    relation) have no such value and raise a ``ValueError``.
+    ``param`` names the strength (default: the model's first sparsity
+    parameter): ``alpha`` for the L2,1 and trace-norm models, ``l1`` for the
+    task-graph models; a decomposed model has one per block (``alpha`` and
+    ``l1`` for :class:`~skmtl.DirtyRegressor`, ...), and all its
+    coefficients are zero exactly when every such strength is at least its
+    ``alpha_max``. It is the dual norm of the gradient of the smooth part at
+    zero coefficients and optimal intercepts, on that penalty's block;
+    ``estimator`` is not modified. Models without a sparsity penalty
+    (mean-regularized, task relation) raise a ``ValueError``.
     """
-    parameter = getattr(estimator, "_sparsity_parameter", None)
-    if parameter is None:
+    parameters = getattr(estimator, "_sparsity_parameters", ())
+    name = type(estimator).__name__
+    if not parameters:
         raise ValueError(
-            f"{type(estimator).__name__} has no penalty that makes all "
+            f"{name} has no penalty that makes all "
             "coefficients zero, so alpha_max is not defined for it."
         )
-    est = clone(estimator).set_params(**{parameter: 1.0})
-    X, targets, weights = est._prepare(X, y, sample_weight)
-    problem = est._problem(X, est._make_datafit(targets, weights))
+    if param is None:
+        param = parameters[0]
+    if param not in parameters:
+        raise ValueError(
+            f"param={param!r} is not a sparsity parameter of {name}; "
+            f"alpha_max is defined for {list(parameters)}."
+        )
+    est = clone(estimator).set_params(**dict.fromkeys(parameters, 1.0))
+    X, _, datafit = est._prepare(X, y, sample_weight)
+    problem, regularizer = est._build_problem(X, datafit)
     G0 = problem.full_gradient(*problem.null_point())[3]
-    return float(problem.penalty.dual_norm(G0))
+    return regularizer.alpha_max(G0, param)
 
 
-class MultiTaskRegressorMixin:
-    """Squared-loss data term; ``predict``/``score`` over all tasks."""
+class MultiTaskRegressorBase(MultiOutputMixin, RegressorMixin, _MultiTaskLinearModel):
+    """The regressor side: squared-loss data term; ``predict``/``score``."""
 
     def _validate_targets(self, Y, n_samples):
         return validate_regression_targets(Y, n_samples)
@@ -223,20 +406,8 @@ class MultiTaskRegressorMixin:
         -------
         self : object
         """
-        X, targets, weights = self._prepare(X, y, sample_weight)
-        result = self._fit_problem(X, self._make_datafit(targets, weights))
-        self.n_tasks_ = targets.n_tasks
-        self.task_names_ = targets.task_names
-        coef, intercept = result.W.T.astype(X.dtype), result.b.astype(X.dtype)
-        if targets.single_task:
-            self.coef_, self.intercept_ = coef[0], float(intercept[0])
-        else:
-            self.coef_, self.intercept_ = coef, intercept
-        self._after_fit(result)
+        self._fit(X, y, sample_weight)
         return self
-
-    def _after_fit(self, result):
-        """Hook for model-specific fitted attributes."""
 
     def predict(self, X):
         """Predict every task for every row: (n_samples, n_tasks), or (n,) for 1-D y."""
@@ -251,50 +422,11 @@ class MultiTaskRegressorMixin:
 
 
 class MultiTaskClassifierMixin:
-    """Logistic / multinomial data term; labels, probabilities, scores per task."""
+    """Labels, probabilities and scores per task from ``_task_scores``
+    (shared by the linear classifiers and the networks)."""
 
     def _validate_targets(self, Y, n_samples):
         return validate_classification_targets(Y, n_samples)
-
-    def _make_datafit(self, targets, weights):
-        self._check_classes(targets.classes, targets.task_names)
-        return Logistic(
-            targets.entry_rows,
-            targets.entry_tasks,
-            targets.entry_codes,
-            weights,
-            targets.n_samples,
-            ColumnLayout.from_classes(targets.classes),
-        )
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
-            Stacked labels ``Y`` (numbers or strings); ``NaN`` or ``None`` where a
-            task has no label for the row. Each task has its own classes.
-        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks)
-
-        Returns
-        -------
-        self : object
-        """
-        X, targets, weights = self._prepare(X, y, sample_weight)
-        datafit = self._make_datafit(targets, weights)
-        layout = datafit.layout
-        result = self._fit_problem(X, datafit)
-        self.n_tasks_ = targets.n_tasks
-        self.task_names_ = targets.task_names
-        self.classes_ = targets.classes[0] if targets.single_task else targets.classes
-        self.task_slices_ = [layout.columns(t) for t in range(layout.n_tasks)]
-        self.coef_ = result.W.T.astype(X.dtype)
-        self.intercept_ = result.b.astype(X.dtype)
-        self._after_fit(result)
-        return self
 
     @property
     def _single_task(self):
@@ -302,12 +434,6 @@ class MultiTaskClassifierMixin:
 
     def _task_classes(self):
         return [self.classes_] if self._single_task else self.classes_
-
-    def _check_classes(self, classes, task_names):
-        """Hook: models that compare tasks may require identical label sets."""
-
-    def _after_fit(self, result):
-        """Hook for model-specific fitted attributes."""
 
     def _task_scores(self, X):
         check_is_fitted(self)
@@ -371,6 +497,58 @@ class MultiTaskClassifierMixin:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+class MultiTaskClassifierBase(
+    MultiTaskClassifierMixin, MultiOutputMixin, ClassifierMixin, _MultiTaskLinearModel
+):
+    """The classifier side: logistic / multinomial data term."""
+
+    def _make_datafit(self, targets, weights):
+        if self._compares_tasks:
+            _check_same_classes(type(self).__name__, targets.classes, targets.task_names)
+        return Logistic(
+            targets.entry_rows,
+            targets.entry_tasks,
+            targets.entry_codes,
+            weights,
+            targets.n_samples,
+            ColumnLayout.from_classes(targets.classes),
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples, n_tasks) or (n_samples,)
+            Stacked labels ``Y`` (numbers or strings); ``NaN`` or ``None`` where a
+            task has no label for the row. Each task has its own classes.
+        sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks)
+
+        Returns
+        -------
+        self : object
+        """
+        targets, layout = self._fit(X, y, sample_weight)
+        self.classes_ = targets.classes[0] if targets.single_task else targets.classes
+        self.task_slices_ = layout.slices()
+        return self
+
+
+def _check_same_classes(name, classes, task_names):
+    """Models that compare tasks class by class need one label set."""
+    first = classes[0]
+    for t, task_classes in enumerate(classes[1:], start=1):
+        if not np.array_equal(task_classes, first):
+            raise ValueError(
+                f"{name} compares tasks class by class, so every "
+                f"task needs the same labels; task {task_names[t]!r} has "
+                f"{[str(c) for c in task_classes]} but task {task_names[0]!r} "
+                f"has {[str(c) for c in first]}."
+            )
 
 
 def _expit(z):

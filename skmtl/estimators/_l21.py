@@ -1,23 +1,30 @@
 """Joint feature selection: the L2,1 (group) norm across tasks."""
 
-from numbers import Real
-
-from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
-from sklearn.utils._param_validation import Interval
-
-from ..penalties import L21, NoPenalty
+from ..penalties import L21
 from ._base import (
-    MultiTaskClassifierMixin,
-    MultiTaskRegressorMixin,
-    _MultiTaskLinearModel,
+    MultiTaskClassifierBase,
+    MultiTaskRegressorBase,
+    Regularizer,
+    Term,
+    penalty_or_none,
+    strength,
 )
 from ._docs import fill_doc
 
 
+class _L21:
+    """The model: ``alpha * sum_j ||W_j,:||_2`` plus the ridge."""
+
+    _parameters = {"alpha": strength(1.0, sparsity=True)}
+
+    def _regularizer(self, layout):
+        return Regularizer(
+            (Term(penalty_or_none(L21, self.alpha), "alpha"),), ridge=self.ridge
+        )
+
+
 @fill_doc
-class L21Regressor(
-    MultiTaskRegressorMixin, MultiOutputMixin, RegressorMixin, _MultiTaskLinearModel
-):
+class L21Regressor(_L21, MultiTaskRegressorBase):
     r"""Multi-task linear regression with joint feature selection (L2,1 norm).
 
     Minimises over the coefficients ``W`` (n_features, n_tasks) and the
@@ -86,16 +93,8 @@ class L21Regressor(
     True
     """
 
-    _sparsity_parameter = "alpha"
-
-    def _penalty(self, layout):
-        return (L21(self.alpha) if self.alpha > 0 else NoPenalty()), self.ridge, None
-
-
 @fill_doc
-class L21Classifier(
-    MultiTaskClassifierMixin, MultiOutputMixin, ClassifierMixin, _MultiTaskLinearModel
-):
+class L21Classifier(_L21, MultiTaskClassifierBase):
     r"""Multi-task logistic regression with joint feature selection (L2,1 norm).
 
     Minimises over the coefficients ``W`` (n_features, n_columns) and the
@@ -165,32 +164,4 @@ class L21Classifier(
     (3, 2)
     """
 
-    _parameter_constraints = {
-        **_MultiTaskLinearModel._parameter_constraints,
-        "alpha": [Interval(Real, 0, None, closed="left")],
-    }
-
-    def __init__(
-        self,
-        alpha=0.01,
-        ridge=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-    ):
-        self.alpha = alpha
-        self.ridge = ridge
-        self.fit_intercept = fit_intercept
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.verbose = verbose
-
-    _sparsity_parameter = "alpha"
-
-    def _penalty(self, layout):
-        return (L21(self.alpha) if self.alpha > 0 else NoPenalty()), self.ridge, None
+    _defaults = {"alpha": 0.01}

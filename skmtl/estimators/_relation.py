@@ -1,19 +1,20 @@
 """Task-relationship models: mean-regularised, task graph, learned task covariance."""
 
-from numbers import Real
-
 import numpy as np
 from scipy import linalg, sparse
-from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
-from sklearn.utils._param_validation import Interval
+from sklearn.base import is_regressor
 
 from ..penalties import L1, NoPenalty, SquaredTraceNorm, TaskMatrixView
-from ..solvers import Problem
 from ..solvers._closed_form import quadratic_solver, solve_quadratic
 from ._base import (
-    MultiTaskClassifierMixin,
-    MultiTaskRegressorMixin,
-    _MultiTaskLinearModel,
+    SHARED_PARAMETERS,
+    MultiTaskClassifierBase,
+    MultiTaskRegressorBase,
+    Parameter,
+    Regularizer,
+    Term,
+    penalty_or_none,
+    strength,
 )
 from ._docs import fill_doc
 
@@ -99,17 +100,12 @@ def task_graph_path(
     (3, 3, 5)
     """
     est = TaskGraphRegressor(
-        graph=graph, ridge=ridge, fit_intercept=fit_intercept, task_weights=task_weights
+        graph=graph, alpha=1.0, ridge=ridge, fit_intercept=fit_intercept,
+        task_weights=task_weights,
     )
-    X, targets, weights = est._prepare(X, y, sample_weight)
-    problem = Problem(
-        X,
-        est._make_datafit(targets, weights),
-        NoPenalty(),
-        fit_intercept=fit_intercept,
-        ridge=ridge,
-    )
-    laplacian = est._task_laplacian(targets.n_tasks)
+    X, _, datafit = est._prepare(X, y, sample_weight)
+    problem, _ = est._build_problem(X, datafit)
+    laplacian, problem.coupling = problem.coupling, None  # alpha = 1
     scale = float(np.sqrt(np.sum(problem.full_gradient(*problem.null_point())[3] ** 2)))
     solver = quadratic_solver(problem, kkt_tol=tol * max(scale, 1e-300), max_iter=max_iter)
     coefs, intercepts, W = [], [], None
@@ -122,56 +118,37 @@ def task_graph_path(
     return np.array(coefs), np.array(intercepts)
 
 
-def _classes_per_task(layout):
-    widths = layout.widths
-    return int(widths[0]) if widths.size else 1
-
-
-class _TaskRelationMixin:
-    """Shared by the models that compare tasks: coupling over tasks, per class."""
-
-    def _check_classes(self, classes, task_names):
-        first = classes[0]
-        for t, task_classes in enumerate(classes[1:], start=1):
-            if not np.array_equal(task_classes, first):
-                raise ValueError(
-                    f"{type(self).__name__} compares tasks class by class, so every "
-                    f"task needs the same labels; task {task_names[t]!r} has "
-                    f"{[str(c) for c in task_classes]} but task {task_names[0]!r} "
-                    f"has {[str(c) for c in first]}."
-                )
-
-    def _expanded(self, task_matrix, layout):
-        """Coupling of the (task, class) columns: ``kron(task_matrix, I_K)``."""
-        return np.kron(task_matrix, np.eye(_classes_per_task(layout)))
-
-
-class _GraphMixin(_TaskRelationMixin):
-    def _task_laplacian(self, n_tasks):
-        raise NotImplementedError
-
-    def _penalty(self, layout):
-        coupling = self.alpha * self._expanded(
-            self._task_laplacian(layout.n_tasks), layout
-        )
-        l1 = getattr(self, "l1", 0.0)
-        return (L1(l1) if l1 > 0 else NoPenalty()), self.ridge, coupling
-
-
 def _mean_laplacian(n_tasks):
     return np.eye(n_tasks) - np.full((n_tasks, n_tasks), 1.0 / n_tasks)
 
 
-class _MeanCoefMixin:
-    def _after_fit(self, result):
-        W = result.W  # (d, n_columns), task-major columns
-        n_tasks = self.n_tasks_
-        K = W.shape[1] // n_tasks
-        mean = W.reshape(W.shape[0], n_tasks, K).mean(axis=1).T
-        self.mean_coef_ = mean[0] if (K == 1 and self._is_regressor()) else mean
+def task_laplacian(graph, n_tasks):
+    """Laplacian of ``graph``; of the mean-regularisation graph for None."""
+    if graph is None:
+        return _mean_laplacian(n_tasks)
+    return graph_laplacian(check_graph(graph, n_tasks))
 
-    def _is_regressor(self):
-        return isinstance(self, RegressorMixin)
+
+def graph_regularizer(layout, alpha, ridge, graph=None, l1=0.0):
+    """Task-graph coupling (per class), ridge and the entrywise L1 term."""
+    coupling = alpha * layout.expand(task_laplacian(graph, layout.n_tasks))
+    return Regularizer(
+        (Term(penalty_or_none(L1, l1), "l1"),), ridge=ridge, coupling=coupling
+    )
+
+
+class _MeanRegularized:
+    """The model: :func:`graph_regularizer` with no graph (all pairs 1/T)."""
+
+    _parameters = {"alpha": strength(1.0)}
+    _compares_tasks = True
+
+    def _regularizer(self, layout):
+        return graph_regularizer(layout, self.alpha, self.ridge)
+
+    def _set_model_attributes(self, blocks, layout):
+        mean = layout.task_mean(blocks[0])
+        self.mean_coef_ = mean[0] if (mean.shape[0] == 1 and is_regressor(self)) else mean
 
 
 _MEAN_DOC = r"""
@@ -185,14 +162,7 @@ _MEAN_DOC = r"""
 
 
 @fill_doc(mean_objective=_MEAN_DOC)
-class MeanRegularizedRegressor(
-    _MeanCoefMixin,
-    _GraphMixin,
-    MultiTaskRegressorMixin,
-    MultiOutputMixin,
-    RegressorMixin,
-    _MultiTaskLinearModel,
-):
+class MeanRegularizedRegressor(_MeanRegularized, MultiTaskRegressorBase):
     r"""Multi-task regression pulling every task towards the mean task.
 
     Evgeniou & Pontil (2004). Minimises over ``W`` (n_features, n_tasks) and
@@ -248,19 +218,9 @@ class MeanRegularizedRegressor(
     (5,)
     """
 
-    def _task_laplacian(self, n_tasks):
-        return _mean_laplacian(n_tasks)
-
 
 @fill_doc(mean_objective=_MEAN_DOC, same_labels=_SAME_LABELS)
-class MeanRegularizedClassifier(
-    _MeanCoefMixin,
-    _GraphMixin,
-    MultiTaskClassifierMixin,
-    MultiOutputMixin,
-    ClassifierMixin,
-    _MultiTaskLinearModel,
-):
+class MeanRegularizedClassifier(_MeanRegularized, MultiTaskClassifierBase):
     r"""Multi-task logistic regression pulling every task towards the mean task.
 
     Minimises over ``W`` (n_features, n_tasks * K) and the intercepts
@@ -310,9 +270,6 @@ class MeanRegularizedClassifier(
     (3, 4)
     """
 
-    def _task_laplacian(self, n_tasks):
-        return _mean_laplacian(n_tasks)
-
 
 _GRAPH_DOC = r"""
     .. math::
@@ -335,53 +292,23 @@ _GRAPH_PARAMETERS = """
         Strength of the entrywise L1 penalty (sparse weights)."""
 
 
-class _TaskGraphBase(_GraphMixin):
-    _sparsity_parameter = "l1"
+class _TaskGraph:
+    """The model: :func:`graph_regularizer` with the given graph and ``l1``."""
 
-    _parameter_constraints = {
-        **_MultiTaskLinearModel._parameter_constraints,
-        "graph": ["array-like", "sparse matrix", None],
-        "l1": [Interval(Real, 0, None, closed="left")],
+    _parameters = {
+        "graph": Parameter(None, ("array-like", "sparse matrix", None)),
+        "alpha": strength(1.0),
+        "ridge": SHARED_PARAMETERS["ridge"],
+        "l1": strength(0.0, sparsity=True),
     }
+    _compares_tasks = True
 
-    def __init__(
-        self,
-        graph=None,
-        alpha=1.0,
-        ridge=0.0,
-        l1=0.0,
-        fit_intercept=True,
-        task_weights=None,
-        tol=1e-4,
-        max_iter=1000,
-        warm_start=False,
-        verbose=0,
-    ):
-        self.graph = graph
-        self.alpha = alpha
-        self.ridge = ridge
-        self.l1 = l1
-        self.fit_intercept = fit_intercept
-        self.task_weights = task_weights
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.verbose = verbose
-
-    def _task_laplacian(self, n_tasks):
-        if self.graph is None:
-            return _mean_laplacian(n_tasks)
-        return graph_laplacian(check_graph(self.graph, n_tasks))
+    def _regularizer(self, layout):
+        return graph_regularizer(layout, self.alpha, self.ridge, self.graph, self.l1)
 
 
 @fill_doc(graph_objective=_GRAPH_DOC, graph_parameters=_GRAPH_PARAMETERS)
-class TaskGraphRegressor(
-    _TaskGraphBase,
-    MultiTaskRegressorMixin,
-    MultiOutputMixin,
-    RegressorMixin,
-    _MultiTaskLinearModel,
-):
+class TaskGraphRegressor(_TaskGraph, MultiTaskRegressorBase):
     r"""Multi-task regression with a given graph of related tasks.
 
     Minimises over ``W`` (n_features, n_tasks) and the intercepts
@@ -429,13 +356,7 @@ class TaskGraphRegressor(
     graph_parameters=_GRAPH_PARAMETERS,
     same_labels=_SAME_LABELS,
 )
-class TaskGraphClassifier(
-    _TaskGraphBase,
-    MultiTaskClassifierMixin,
-    MultiOutputMixin,
-    ClassifierMixin,
-    _MultiTaskLinearModel,
-):
+class TaskGraphClassifier(_TaskGraph, MultiTaskClassifierBase):
     r"""Multi-task logistic regression with a given graph of related tasks.
 
     Minimises over ``W`` (n_features, n_tasks * K) and the intercepts
@@ -496,22 +417,23 @@ _RELATION_DOC = r"""
     problem is convex in ``W`` alone; it is solved in that form."""
 
 
-class _RelationBase(_TaskRelationMixin):
-    def _penalty(self, layout):
-        if self.alpha == 0:
-            return NoPenalty(), self.ridge, None
-        penalty = SquaredTraceNorm(self.alpha)
-        K = _classes_per_task(layout)
-        if K > 1:
-            penalty = TaskMatrixView(penalty, layout.n_tasks, K)
-        return penalty, self.ridge, None
+class _TaskRelation:
+    """The model: ``alpha / 2 ||W||_*^2`` on the task matrix, plus the ridge."""
 
-    def _after_fit(self, result):
-        W = result.W
-        T = self.n_tasks_
-        K = W.shape[1] // T
-        task_matrix = W.reshape(W.shape[0], T, K).transpose(0, 2, 1).reshape(-1, T)
-        self.task_covariance_ = task_covariance(task_matrix)
+    _parameters = {"alpha": strength(1.0)}
+    _compares_tasks = True
+
+    def _regularizer(self, layout):
+        penalty = NoPenalty()
+        if self.alpha > 0:
+            penalty = SquaredTraceNorm(self.alpha)
+            K = layout.classes_per_task
+            if K > 1:
+                penalty = TaskMatrixView(penalty, layout.n_tasks, K)
+        return Regularizer((Term(penalty),), ridge=self.ridge)
+
+    def _set_model_attributes(self, blocks, layout):
+        self.task_covariance_ = task_covariance(layout.task_matrix(blocks[0]))
         self.task_correlation_ = _correlation(self.task_covariance_)
 
 
@@ -557,13 +479,7 @@ _RELATION_NOTES = """
     relation_attributes=_RELATION_ATTRIBUTES,
     relation_notes=_RELATION_NOTES,
 )
-class TaskRelationRegressor(
-    _RelationBase,
-    MultiTaskRegressorMixin,
-    MultiOutputMixin,
-    RegressorMixin,
-    _MultiTaskLinearModel,
-):
+class TaskRelationRegressor(_TaskRelation, MultiTaskRegressorBase):
     r"""Multi-task regression that learns the task covariance (MTRL).
 
     Minimises
@@ -607,13 +523,7 @@ class TaskRelationRegressor(
     relation_notes=_RELATION_NOTES,
     same_labels=_SAME_LABELS,
 )
-class TaskRelationClassifier(
-    _RelationBase,
-    MultiTaskClassifierMixin,
-    MultiOutputMixin,
-    ClassifierMixin,
-    _MultiTaskLinearModel,
-):
+class TaskRelationClassifier(_TaskRelation, MultiTaskClassifierBase):
     r"""Multi-task logistic regression that learns the task covariance (MTRL).
 
     Minimises

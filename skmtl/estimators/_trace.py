@@ -2,13 +2,15 @@
 
 import numpy as np
 from scipy import linalg
-from sklearn.base import ClassifierMixin, MultiOutputMixin, RegressorMixin
 
-from ..penalties import NoPenalty, TraceNorm
+from ..penalties import TraceNorm
 from ._base import (
-    MultiTaskClassifierMixin,
-    MultiTaskRegressorMixin,
-    _MultiTaskLinearModel,
+    MultiTaskClassifierBase,
+    MultiTaskRegressorBase,
+    Regularizer,
+    Term,
+    penalty_or_none,
+    strength,
 )
 from ._docs import fill_doc
 
@@ -45,22 +47,27 @@ most ``tol`` times its value at zero). The rank counts singular values above
 ``1e-10`` times the largest."""
 
 
-class _TraceBase:
-    _sparsity_parameter = "alpha"
+def set_low_rank_attributes(estimator, W):
+    """``rank_``, ``singular_values_`` and ``components_`` of ``W``."""
+    U, s, _ = linalg.svd(W, full_matrices=False)
+    rank = int(np.sum(s > 1e-10 * s[0])) if s.size and s[0] > 0 else 0
+    estimator.rank_ = rank
+    estimator.singular_values_ = s[:rank]
+    estimator.components_ = U[:, :rank].T
 
-    def _penalty(self, layout):
-        return (
-            (TraceNorm(self.alpha) if self.alpha > 0 else NoPenalty()),
-            self.ridge,
-            None,
+
+class _TraceNorm:
+    """The model: ``alpha * ||W||_*`` plus the ridge."""
+
+    _parameters = {"alpha": strength(1.0, sparsity=True)}
+
+    def _regularizer(self, layout):
+        return Regularizer(
+            (Term(penalty_or_none(TraceNorm, self.alpha), "alpha"),), ridge=self.ridge
         )
 
-    def _after_fit(self, result):
-        U, s, _ = linalg.svd(result.W, full_matrices=False)
-        rank = int(np.sum(s > 1e-10 * s[0])) if s.size and s[0] > 0 else 0
-        self.rank_ = rank
-        self.singular_values_ = s[:rank]
-        self.components_ = U[:, :rank].T
+    def _set_model_attributes(self, blocks, layout):
+        set_low_rank_attributes(self, blocks[0])
 
 
 @fill_doc(
@@ -68,13 +75,7 @@ class _TraceBase:
     trace_attributes=_TRACE_ATTRIBUTES,
     trace_notes=_TRACE_NOTES,
 )
-class TraceNormRegressor(
-    _TraceBase,
-    MultiTaskRegressorMixin,
-    MultiOutputMixin,
-    RegressorMixin,
-    _MultiTaskLinearModel,
-):
+class TraceNormRegressor(_TraceNorm, MultiTaskRegressorBase):
     r"""Multi-task regression with a shared low-rank representation (trace norm).
 
     Minimises over ``W`` (n_features, n_tasks) and the intercepts
@@ -119,13 +120,7 @@ class TraceNormRegressor(
     trace_attributes=_TRACE_ATTRIBUTES,
     trace_notes=_TRACE_NOTES,
 )
-class TraceNormClassifier(
-    _TraceBase,
-    MultiTaskClassifierMixin,
-    MultiOutputMixin,
-    ClassifierMixin,
-    _MultiTaskLinearModel,
-):
+class TraceNormClassifier(_TraceNorm, MultiTaskClassifierBase):
     r"""Multi-task logistic regression with a shared low-rank representation.
 
     Minimises over ``W`` (n_features, n_columns) and the intercepts
