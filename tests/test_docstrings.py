@@ -118,6 +118,46 @@ def test_description_is_made_of_whole_sentences(name, obj):
     )
 
 
+# numpydoc's entries: "name : type", "x, y : type", "*arrays : type", "name",
+# "(X, Y) : type"
+ENTRY = re.compile(r"^\(?\**[A-Za-z_]\w*(\s*,\s*\**[A-Za-z_]\w*)*\)?(\s+:.*)?\s*$")
+
+
+def stray_paragraphs(doc):
+    """Prose at the level of the entries of a Parameters-like section.
+
+    numpydoc reads every unindented line of such a section as the start of
+    an entry (``name : type``); a paragraph of prose there becomes a list of
+    bogus parameters in the rendered documentation.
+    """
+    stray = []
+    matches = list(SECTION.finditer(doc))
+    for match, following in zip(
+        matches, [*matches[1:], None][: len(matches)], strict=True
+    ):
+        if match["title"] not in ("Parameters", "Attributes", "Returns", "Yields"):
+            continue
+        body = doc[match.end() : following.start() if following else len(doc)]
+        for line in body.splitlines():
+            if line[:1] in ("", " ") or line.startswith("default="):
+                continue
+            if not ENTRY.match(line):
+                stray.append(line)
+    return stray
+
+
+@pytest.mark.parametrize("name, obj", OBJECTS, ids=[name for name, _ in OBJECTS])
+def test_no_prose_among_the_parameters(name, obj):
+    stray = stray_paragraphs(inspect.getdoc(obj) or "")
+    assert not stray, f"{name}: prose read as parameter entries: {stray}"
+
+
+def test_stray_paragraph_detector():
+    doc = "Summary.\n\nParameters\n----------\nx : int\n    The x.\n\n"
+    assert not stray_paragraphs(doc + "Returns\n-------\ny : int\n")
+    assert stray_paragraphs(doc + "With ``x=1`` the y is 2.\n\nReturns\n-------\n")
+
+
 def test_broken_join_detector():
     # the fill that used to give "the data term<blank line>of :class:`...`"
     assert broken_joins("where L is the\ndata term\n\nof :class:`L21Regressor`.")
