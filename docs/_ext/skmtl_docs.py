@@ -28,11 +28,13 @@ def _described(env):
     return env.temp_data.setdefault("skmtl_described", set())
 
 
-def _description(directive, path, obj):
+def _description(directive, path, obj, rubric=True):
     doc = ClassDoc(obj, config={}) if isinstance(obj, type) else FunctionDoc(obj)
     lines = [*doc["Summary"], "", *doc["Extended Summary"]]
     module, _, name = path.rpartition(".")
-    text = [f".. currentmodule:: {module}", "", f".. rubric:: :class:`{name}`", ""]
+    text = [f".. currentmodule:: {module}", ""]
+    if rubric:
+        text += [f".. rubric:: :class:`{name}`", ""]
     text += [*lines, ""]
     container = nodes.container(classes=["skmtl-description"])
     lines = StringList(text, source=f"docstring of {path}")
@@ -72,7 +74,7 @@ class RemainingModelsDirective(SphinxDirective):
             done.add(obj)
             section = nodes.section(ids=[f"model-{name.lower()}"])
             section += nodes.title(text=name)
-            section += _description(self, f"skmtl.{name}", obj)
+            section += _description(self, f"skmtl.{name}", obj, rubric=False)
             result.append(section)
         if not result:
             paragraph = nodes.paragraph(text="(Every exported model is described above.)")
