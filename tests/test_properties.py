@@ -1,0 +1,925 @@
+"""Property-based tests (hypothesis) of every public linear estimator.
+
+Nothing here imports skmtl's datafits, penalties or solvers: the objective of
+each model (its docstring's formula), the gradient of the data term with the
+per-task averaging and the weights, the prox / subdifferential of every
+penalty and a plain accelerated proximal gradient solver are written again
+below. The estimators are only fitted and read.
+
+Objective (every model, from the docstrings)::
+
+    sum_t sum_{i in O_t} w_it * loss(y_it, x_i W[:, C_t] + b[C_t])
+        + ridge/2 ||W||_F^2 + 1/2 tr(W C W^T) + Omega(W)
+
+with ``w_it = c_t s_it / sum_{i in O_t} s_it`` (``c`` the task weights,
+``s`` the sample weights, normalised by their total within task ``t``), the
+squared loss ``1/2 (y - z)^2`` or the logistic / multinomial loss, ``C`` the
+graph / mean coupling and ``Omega`` the non-smooth penalty.
+
+How to add a model: append a :class:`Model` to ``MODELS`` with the estimator,
+a ``params`` function drawing its strengths (it receives the hypothesis
+``draw`` and the drawn :class:`Data`), a ``penalty`` function returning the
+non-smooth term as a :class:`Penalty` (value, prox and, when it has a closed
+form, the distance to its subdifferential), a ``coupling`` function returning
+the smooth ``T x T`` task coupling (or None), the names of the strengths that
+multiply the penalty terms (``strengths``: divided by ``c`` when all task
+weights are multiplied by ``c``) and the fitted ``T x T`` task matrices
+(``task_matrices``). Every property then runs on it.
+"""
+
+import pickle
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+from scipy import sparse
+from scipy.special import expit, logsumexp, softmax
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+
+from skmtl import (
+    L21Classifier,
+    L21Regressor,
+    MeanRegularizedClassifier,
+    MeanRegularizedRegressor,
+    TaskGraphClassifier,
+    TaskGraphRegressor,
+    TaskRelationClassifier,
+    TaskRelationRegressor,
+    TraceNormClassifier,
+    TraceNormRegressor,
+)
+
+TOL = 1e-8  # the estimators' tol in the optimality test
+TOL_INVARIANCE = 1e-6  # in the invariance tests (their bounds scale with it)
+MAX_ITER = 20000
+F32 = 2.0**-24  # unit roundoff of float32
+
+
+# =============================================================================
+# 1. The objective, written again from the docstrings
+# =============================================================================
+@dataclass
+class Data:
+    """One drawn problem: what is passed to ``fit`` and its float64 view."""
+
+    kind: str  # "regression" or "classification"
+    X_fit: object  # dense or sparse, float32 or float64
+    Y_fit: object  # dense with NaN or scipy.sparse (stored = observed)
+    X: np.ndarray  # float64 dense copy of X_fit's values
+    mask: np.ndarray  # (n, T) observed entries
+    values: np.ndarray  # regression targets / class codes (0 where missing)
+    classes: list  # sorted labels per task (classification)
+    sample_weight: object
+    task_weights: object
+    fit_intercept: bool
+
+    @property
+    def n_tasks(self):
+        return self.mask.shape[1]
+
+    @property
+    def widths(self):
+        if self.kind == "regression":
+            return [1] * self.n_tasks
+        return [1 if len(c) == 2 else len(c) for c in self.classes]
+
+    @property
+    def starts(self):
+        return np.concatenate([[0], np.cumsum(self.widths)]).astype(int)
+
+    def columns(self, t):
+        return slice(int(self.starts[t]), int(self.starts[t + 1]))
+
+    @property
+    def n_columns(self):
+        return int(self.starts[-1])
+
+    def weights(self):
+        """``c_t s_it / sum_{i in O_t} s_it`` on observed entries, else 0."""
+        n, T = self.mask.shape
+        s = np.ones((n, T))
+        if self.sample_weight is not None:
+            sw = np.asarray(self.sample_weight, float)
+            s = np.broadcast_to(sw.reshape(n, -1), (n, T))
+        c = np.ones(T) if self.task_weights is None else np.asarray(
+            self.task_weights, float) * np.ones(T)
+        raw = np.where(self.mask, s, 0.0)
+        return raw * (c / raw.sum(axis=0))
+
+
+def data_term(data, W, b):
+    """Value of the data term and its gradients in ``W`` (d, m) and ``b`` (m,)."""
+    omega = data.weights()
+    Z = data.X @ W + b
+    D = np.zeros_like(Z)  # derivative of the data term in Z
+    value = 0.0
+    for t in range(data.n_tasks):
+        rows = data.mask[:, t]
+        w, cols = omega[rows, t], data.columns(t)
+        if data.kind == "regression":
+            r = Z[rows, t] - data.values[rows, t]
+            value += 0.5 * np.sum(w * r * r)
+            D[rows, t] = w * r
+        elif data.widths[t] == 1:
+            z, y = Z[rows, cols.start], (data.values[rows, t] == 1).astype(float)
+            value += np.sum(w * (np.logaddexp(0.0, z) - y * z))
+            D[rows, cols.start] = w * (expit(z) - y)
+        else:
+            Zt, code = Z[rows][:, cols], data.values[rows, t].astype(int)
+            picked = Zt[np.arange(code.size), code]
+            value += np.sum(w * (logsumexp(Zt, axis=1) - picked))
+            P = softmax(Zt, axis=1)
+            P[np.arange(code.size), code] -= 1.0
+            D[np.ix_(rows, np.arange(cols.start, cols.stop))] = w[:, None] * P
+    gb = D.sum(axis=0) if data.fit_intercept else np.zeros(W.shape[1])
+    return float(value), data.X.T @ D, gb
+
+
+def lipschitz(data, terms):
+    """Upper bound of the curvature of the smooth part in ``(W, b)``."""
+    omega = data.weights()
+    X1 = np.column_stack([data.X, np.ones(len(data.X))]) if data.fit_intercept \
+        else data.X
+    top = 0.0
+    for t in range(data.n_tasks):
+        curvature = 1.0 if data.kind == "regression" else (
+            0.25 if data.widths[t] == 1 else 0.5)
+        M = X1.T @ (omega[:, t, None] * X1)
+        top = max(top, curvature * np.linalg.eigvalsh(M)[-1])
+    C = terms.coupling
+    coupling = np.linalg.eigvalsh(C)[-1] if C is not None and C.size else 0.0
+    return top + terms.ridge + max(coupling, 0.0)
+
+
+@dataclass
+class Terms:
+    """Regularisation of one fit: ridge, column coupling ``C`` and penalty."""
+
+    ridge: float
+    coupling: object  # (m, m) or None
+    penalty: object  # Penalty
+
+    def smooth(self, data, W, b):
+        value, GW, gb = data_term(data, W, b)
+        value += 0.5 * self.ridge * np.sum(W * W)
+        GW = GW + self.ridge * W
+        if self.coupling is not None:
+            value += 0.5 * np.sum(W * (W @ self.coupling))
+            GW = GW + W @ self.coupling
+        return value, GW, gb
+
+    def objective(self, data, W, b):
+        return self.smooth(data, W, b)[0] + self.penalty.value(W)
+
+
+# -- non-smooth penalties -------------------------------------------------------
+class Penalty:
+    """``value``, ``prox(V, step)`` and (if closed form) ``distance(W, G)``:
+    the distance from ``-G`` to the subdifferential at ``W``."""
+
+    distance = None
+    rank_sensitive = False
+
+    def __init__(self, alpha):
+        self.alpha = float(alpha)
+
+
+class NoPenalty(Penalty):
+    def __init__(self):
+        super().__init__(0.0)
+
+    def value(self, W):
+        return 0.0
+
+    def prox(self, V, step):
+        return V
+
+    def distance(self, W, G):
+        return float(np.linalg.norm(G))
+
+
+class GroupL21(Penalty):
+    """``alpha sum_j ||W_j,:||_2`` over rows (features), all columns."""
+
+    def value(self, W):
+        return self.alpha * float(np.sum(np.linalg.norm(W, axis=1)))
+
+    def prox(self, V, step):
+        norms = np.linalg.norm(V, axis=1, keepdims=True)
+        return V * np.maximum(1.0 - step * self.alpha / np.maximum(norms, 1e-300), 0)
+
+    def distance(self, W, G):
+        norms = np.linalg.norm(W, axis=1)
+        d = np.maximum(np.linalg.norm(G, axis=1) - self.alpha, 0.0)
+        nz = norms > 0
+        d[nz] = np.linalg.norm(G[nz] + self.alpha * W[nz] / norms[nz, None], axis=1)
+        return float(np.linalg.norm(d))
+
+
+class Lasso(Penalty):
+    """``alpha sum_jt |W_jt|``."""
+
+    def value(self, W):
+        return self.alpha * float(np.abs(W).sum())
+
+    def prox(self, V, step):
+        return np.sign(V) * np.maximum(np.abs(V) - step * self.alpha, 0.0)
+
+    def distance(self, W, G):
+        d = np.where(W != 0, G + self.alpha * np.sign(W),
+                     np.maximum(np.abs(G) - self.alpha, 0.0))
+        return float(np.linalg.norm(d))
+
+
+def _svd(V):
+    return np.linalg.svd(V, full_matrices=False)
+
+
+def nuclear_distance(W, A, radius):
+    """Distance from ``A`` to ``radius`` times the subdifferential of the trace
+    norm at ``W``: ``{U V^T + M : U^T M = 0, M V = 0, ||M||_2 <= 1}`` with
+    ``U, V`` the singular vectors of the singular values above ``1e-10``
+    times the largest (the rank rule of the docstrings)."""
+    U, s, Vt = _svd(W)
+    r = int(np.sum(s > 1e-10 * s[0])) if s.size and s[0] > 0 else 0
+    U, V = U[:, :r], Vt[:r].T
+    PU, PV = np.eye(W.shape[0]) - U @ U.T, np.eye(W.shape[1]) - V @ V.T
+    rest = PU @ A @ PV  # the part that may lie in the ball of M
+    d2 = np.sum((A - rest - radius * U @ V.T) ** 2)
+    d2 += np.sum(np.maximum(np.linalg.svd(rest, compute_uv=False) - radius, 0) ** 2)
+    return float(np.sqrt(d2))
+
+
+class Nuclear(Penalty):
+    """``alpha sum_k sigma_k(W)``."""
+
+    rank_sensitive = True  # its distance depends on a rank decision
+
+    def distance(self, W, G):
+        return nuclear_distance(W, -G, self.alpha)
+
+    def value(self, W):
+        return self.alpha * float(np.linalg.svd(W, compute_uv=False).sum())
+
+    def prox(self, V, step):
+        U, s, Vt = _svd(V)
+        return (U * np.maximum(s - step * self.alpha, 0.0)) @ Vt
+
+
+class HalfSquaredNuclear(Penalty):
+    """``alpha/2 (sum_k sigma_k(V))^2`` of the task matrix ``V`` (d*K, T) whose
+    column ``t`` stacks task ``t``'s class weights: ``V[j*K + k, t] =
+    W[j, t*K + k]``."""
+
+    rank_sensitive = True
+
+    def __init__(self, alpha, n_tasks, n_classes):
+        super().__init__(alpha)
+        self.T, self.K = n_tasks, n_classes
+
+    def distance(self, W, G):
+        V = self.to_tasks(W)
+        radius = self.alpha * float(np.linalg.svd(V, compute_uv=False).sum())
+        if radius == 0:
+            return float(np.linalg.norm(G))
+        return nuclear_distance(V, -self.to_tasks(G), radius)
+
+    def to_tasks(self, W):
+        d = W.shape[0]
+        return W.reshape(d, self.T, self.K).transpose(0, 2, 1).reshape(-1, self.T)
+
+    def from_tasks(self, V):
+        d = V.shape[0] // self.K
+        return V.reshape(d, self.K, self.T).transpose(0, 2, 1).reshape(d, -1)
+
+    def value(self, W):
+        s = np.linalg.svd(self.to_tasks(W), compute_uv=False)
+        return 0.5 * self.alpha * float(s.sum()) ** 2
+
+    def prox(self, V, step):
+        # min_sigma 1/2 ||sigma - s||^2 + a/2 (sum sigma)^2: sigma = (s - a S)_+,
+        # S = sum of the k largest s / (1 + k a) for the largest consistent k
+        U, s, Vt = _svd(self.to_tasks(V))
+        a = step * self.alpha
+        sigma = np.zeros_like(s)
+        for k in range(len(s), 0, -1):
+            S = s[:k].sum() / (1.0 + k * a)
+            if s[k - 1] - a * S > 0:
+                sigma[:k] = s[:k] - a * S
+                break
+        return self.from_tasks((U * sigma) @ Vt)
+
+
+def gradient_mapping(terms, data, W, b, step):
+    """``||(W, b) - prox(W - step G, b - step g)|| / step``: zero exactly at a
+    minimiser, and at most the distance from 0 to the subdifferential."""
+    _, GW, gb = terms.smooth(data, W, b)
+    W_new = terms.penalty.prox(W - step * GW, step)
+    return float(np.sqrt(np.sum((W - W_new) ** 2) / step**2 + np.sum(gb**2))), GW, gb
+
+
+# -- the intercepts that minimise the objective for fixed W --------------------
+def best_intercept(data, W):
+    """Exact weighted means (squared loss) or Newton's method per task."""
+    m = W.shape[1]
+    if not data.fit_intercept:
+        return np.zeros(m)
+    omega, XW = data.weights(), data.X @ W
+    b = np.zeros(m)
+    for t in range(data.n_tasks):
+        rows, cols = data.mask[:, t], data.columns(t)
+        w = omega[rows, t]
+        if data.kind == "regression":
+            b[t] = np.sum(w * (data.values[rows, t] - XW[rows, t])) / w.sum()
+            continue
+        Zt, code = XW[rows][:, cols], data.values[rows, t].astype(int)
+        Y1 = np.eye(max(data.widths[t], 2))[code]
+        if data.widths[t] == 1:
+            Y1 = Y1[:, 1:]
+        b[cols] = _newton_intercept(Zt, Y1, w)
+    return b
+
+
+def _task_loss(Zt, Y1, w, c):
+    Z = Zt + c
+    if Z.shape[1] == 1:
+        z, y = Z[:, 0], Y1[:, 0]
+        p = expit(z)[:, None]
+        return np.sum(w * (np.logaddexp(0, z) - y * z)), w[:, None] * (p - Y1), p
+    P = softmax(Z, axis=1)
+    return np.sum(w * (logsumexp(Z, axis=1) - np.sum(Y1 * Z, 1))), \
+        w[:, None] * (P - Y1), P
+
+
+def _newton_intercept(Zt, Y1, w):
+    c = np.zeros(Zt.shape[1])
+    value, D, P = _task_loss(Zt, Y1, w, c)
+    for _ in range(100):
+        g = D.sum(0)
+        if np.linalg.norm(g) <= 1e-15 * w.sum():
+            break
+        H = (w[:, None, None] * (P[:, :, None] * np.eye(P.shape[1])
+                                 - P[:, :, None] * P[:, None, :])).sum(0)
+        step = np.linalg.lstsq(H + 1e-300 * np.eye(len(c)), g, rcond=None)[0]
+        for _ in range(60):  # backtracking on the true loss
+            new = _task_loss(Zt, Y1, w, c - step)
+            if new[0] <= value:
+                break
+            step = step / 2
+        c = c - step
+        value, D, P = new
+    return c
+
+
+# -- the strength that makes W = 0, written from the dual norms -----------------
+def null_gradient(data):
+    """Gradient in W at W = 0 with the best intercepts, and the gradient norm
+    including the intercepts (the scale of the KKT criterion)."""
+    W0 = np.zeros((data.X.shape[1], data.n_columns))
+    b0 = best_intercept(data, W0)
+    value, G0, _ = data_term(data, W0, b0)
+    return G0, value
+
+
+def alpha_max(data, which):
+    G0, _ = null_gradient(data)
+    if which == "l21":
+        return float(np.linalg.norm(G0, axis=1).max())
+    if which == "trace":
+        return float(np.linalg.norm(G0, 2))
+    return float(np.abs(G0).max())  # l1
+
+
+# -- a plain reference solver ---------------------------------------------------
+def reference_solve(data, terms, n_iter=3000):
+    """FISTA with adaptive restart on ``(W, b)`` from zero, step ``1/L``."""
+    d, m = data.X.shape[1], data.n_columns
+    step = 1.0 / lipschitz(data, terms)
+    W, b = np.zeros((d, m)), np.zeros(m)
+    VW, vb, t = W.copy(), b.copy(), 1.0
+    for k in range(n_iter):
+        _, GW, gb = terms.smooth(data, VW, vb)
+        W_new = terms.penalty.prox(VW - step * GW, step)
+        b_new = vb - step * gb
+        if np.sum((VW - W_new) * (W_new - W)) + np.sum((vb - b_new) * (b_new - b)) > 0:
+            t = 1.0  # adaptive restart (O'Donoghue & Candes)
+        t_new = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
+        beta = (t - 1) / t_new
+        VW, vb = W_new + beta * (W_new - W), b_new + beta * (b_new - b)
+        W, b, t = W_new, b_new, t_new
+        if k % 50 == 49:
+            gm = gradient_mapping(terms, data, W, b, step)[0]
+            if gm <= 1e-10 * (1.0 + np.linalg.norm(W)):
+                break
+    return W, b
+
+
+# =============================================================================
+# 2. The models
+# =============================================================================
+def _laplacian(A):
+    A = 0.5 * (A + A.T)
+    np.fill_diagonal(A, 0.0)
+    return np.diag(A.sum(1)) - A
+
+
+def _mean_laplacian(T):
+    return np.eye(T) - np.full((T, T), 1.0 / T)
+
+
+@dataclass(frozen=True)
+class Model:
+    """One row of the table: estimator, strengths, penalty formula."""
+
+    name: str
+    estimator: type
+    params: object  # (draw, data) -> constructor parameters (strengths)
+    penalty: object  # (params, data) -> Penalty
+    coupling: object = None  # (params, data) -> (T, T) task coupling or None
+    strengths: tuple = ("alpha", "ridge")
+    task_matrices: tuple = ()
+    same_classes: bool = False  # the model compares tasks class by class
+    ridge_needed: bool = False  # classifier unbounded below without a ridge
+
+    @property
+    def kind(self):
+        return "regression" if "Regressor" in self.estimator.__name__ \
+            else "classification"
+
+    def terms(self, params, data):
+        C = None
+        if self.coupling is not None:
+            task_coupling = self.coupling(params, data)
+            K = data.widths[0]
+            C = np.kron(task_coupling, np.eye(K))
+        return Terms(params.get("ridge", 0.0), C, self.penalty(params, data))
+
+    def __repr__(self):
+        return self.name
+
+
+RIDGES = st.sampled_from([0.0, 0.0, 0.01, 0.1])
+
+
+def _ratio_params(which, ridge=RIDGES):
+    def params(draw, data):
+        ratio = draw(st.sampled_from([0.05, 0.2, 0.6]))
+        return {"alpha": ratio * alpha_max(data, which), "ridge": draw(ridge)}
+    return params
+
+
+def _mean_params(draw, data):
+    return {"alpha": draw(st.sampled_from([0.1, 1.0, 10.0])), "ridge": draw(RIDGES)}
+
+
+def _graph(draw, T):
+    choice = draw(st.sampled_from(["none", "dense", "sparse"]))
+    if choice == "none":
+        return None
+    seed = draw(st.integers(0, 2**16))
+    A = np.random.default_rng(seed).uniform(0, 1, (T, T))
+    A = np.triu(A * (A > 0.3), 1)
+    A = A + A.T
+    return sparse.csr_matrix(A) if choice == "sparse" else A
+
+
+def _graph_params(l1):
+    def params(draw, data):
+        out = {"graph": _graph(draw, data.n_tasks),
+               "alpha": draw(st.sampled_from([0.1, 1.0])),
+               "ridge": draw(RIDGES), "l1": 0.0}
+        if l1:
+            out["l1"] = draw(st.sampled_from([0.05, 0.3])) * alpha_max(data, "l1")
+        return out
+    return params
+
+
+def _graph_coupling(params, data):
+    g = params["graph"]
+    T = data.n_tasks
+    L = _mean_laplacian(T) if g is None else _laplacian(
+        g.toarray() if sparse.issparse(g) else np.array(g, float))
+    return params["alpha"] * L
+
+
+def _relation_params(draw, data):
+    return {"alpha": draw(st.sampled_from([0.01, 0.1, 1.0])), "ridge": draw(RIDGES)}
+
+
+def _relation_penalty(params, data):
+    if params["alpha"] == 0:
+        return NoPenalty()
+    K = data.widths[0]
+    return HalfSquaredNuclear(params["alpha"], data.n_tasks, K)
+
+
+_L21 = dict(params=_ratio_params("l21"),
+            penalty=lambda p, d: GroupL21(p["alpha"]))
+_TRACE = dict(params=_ratio_params("trace"),
+              penalty=lambda p, d: Nuclear(p["alpha"]))
+_MEAN = dict(params=_mean_params, penalty=lambda p, d: NoPenalty(),
+             coupling=lambda p, d: p["alpha"] * _mean_laplacian(d.n_tasks))
+_GRAPH_PENALTY = {"penalty": lambda p, d: Lasso(p["l1"]) if p["l1"] else NoPenalty(),
+                  "coupling": _graph_coupling,
+                  "strengths": ("alpha", "ridge", "l1")}
+_RELATION = dict(params=_relation_params, penalty=_relation_penalty,
+                 task_matrices=("task_covariance_", "task_correlation_"))
+
+MODELS = [
+    Model("L21Regressor", L21Regressor, **_L21),
+    Model("L21Classifier", L21Classifier, **_L21),
+    Model("TraceNormRegressor", TraceNormRegressor, **_TRACE),
+    Model("TraceNormClassifier", TraceNormClassifier, **_TRACE),
+    Model("MeanRegularizedRegressor", MeanRegularizedRegressor, **_MEAN),
+    Model("MeanRegularizedClassifier", MeanRegularizedClassifier, **_MEAN,
+          same_classes=True, ridge_needed=True),
+    Model("TaskGraphRegressor", TaskGraphRegressor, params=_graph_params(False),
+          **_GRAPH_PENALTY),
+    Model("TaskGraphRegressor-l1", TaskGraphRegressor, params=_graph_params(True),
+          **_GRAPH_PENALTY),
+    Model("TaskGraphClassifier", TaskGraphClassifier, params=_graph_params(False),
+          **_GRAPH_PENALTY, same_classes=True, ridge_needed=True),
+    Model("TaskGraphClassifier-l1", TaskGraphClassifier, params=_graph_params(True),
+          **_GRAPH_PENALTY, same_classes=True),
+    Model("TaskRelationRegressor", TaskRelationRegressor, **_RELATION),
+    Model("TaskRelationClassifier", TaskRelationClassifier, **_RELATION,
+          same_classes=True),
+]
+
+
+# =============================================================================
+# 3. Strategies
+# =============================================================================
+@st.composite
+def datasets(draw, model, *, sparse_ok=True):
+    """X, Y, weights and options for ``model``'s kind."""
+    classification = model.kind == "classification"
+    T = draw(st.integers(1, 4))
+    d = draw(st.integers(1, 6))
+    n = draw(st.integers(12 if classification else 8, 40))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    missing = draw(st.sampled_from([0.0, 0.3, 0.6]))
+    min_rows = 6 if classification else 3
+    mask = rng.random((n, T)) >= missing
+    for t in range(T):  # every task keeps enough rows
+        if mask[:, t].sum() < min_rows:
+            mask[rng.choice(n, min_rows, replace=False), t] = True
+    X = rng.standard_normal((n, d)) * rng.uniform(0.5, 2.0, d) + rng.normal(0, 1, d)
+    degenerate = draw(st.sampled_from(["none", "none", "constant", "duplicate"]))
+    if degenerate == "constant":  # collinear with the intercept
+        X[:, -1] = 1.5
+    elif degenerate == "duplicate" and d > 1:
+        X[:, -1] = X[:, 0]
+    x_format = draw(st.sampled_from(["dense", "csr", "csc"])) if sparse_ok else "dense"
+    if x_format != "dense":
+        X[rng.random((n, d)) < 0.4] = 0.0
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    X = X.astype(dtype)
+    X_fit = X if x_format == "dense" else sparse.csr_matrix(X).asformat(x_format)
+
+    values, classes = np.zeros((n, T)), []
+    if classification:
+        n_classes = draw(st.sampled_from([2, 3]))
+        for t in range(T):
+            K = n_classes if model.same_classes or t == 0 else draw(
+                st.sampled_from([2, 3]))
+            offset = 0 if model.same_classes else draw(st.sampled_from([0, 1, 5]))
+            scores = X.astype(float) @ rng.standard_normal((d, K)) \
+                + rng.gumbel(size=(n, K)) * draw(st.sampled_from([0.5, 2.0]))
+            code = scores.argmax(1)
+            observed = np.flatnonzero(mask[:, t])
+            for k in range(K):  # every class present (at least 2 rows each)
+                code[observed[2 * k: 2 * k + 2]] = k
+            values[:, t] = np.where(mask[:, t], code, 0)
+            classes.append(np.arange(K, dtype=float) + offset)
+        labels = np.array([[classes[t][int(values[i, t])] for t in range(T)]
+                           for i in range(n)])
+    else:
+        labels = X.astype(float) @ rng.standard_normal((d, T)) \
+            + rng.normal(0, 1, T) + rng.standard_normal((n, T))
+        values = np.where(mask, labels, 0.0)
+    y_format = draw(st.sampled_from(["dense", "csr", "csc"])) if sparse_ok \
+        else "dense"
+    if y_format == "dense":
+        Y_fit = np.where(mask, labels, np.nan)
+    else:
+        rows, cols = np.nonzero(mask)
+        Y_fit = sparse.coo_matrix((labels[rows, cols], (rows, cols)),
+                                  shape=(n, T)).asformat(y_format)
+        assert Y_fit.nnz == mask.sum()  # explicit zeros kept: they are observed
+
+    sw_kind = draw(st.sampled_from(["none", "1d", "2d", "zeros"]))
+    sample_weight = None if sw_kind == "none" else rng.uniform(
+        0.2, 3.0, n if sw_kind in ("1d", "zeros") else (n, T))
+    if sw_kind == "zeros":  # some rows without weight; kept rows keep weight
+        keep = np.zeros(n, bool)
+        for t in range(T):
+            keep[np.flatnonzero(mask[:, t])[:min_rows]] = True
+        sample_weight[(rng.random(n) < 0.3) & ~keep] = 0.0
+    task_weights = None if not draw(st.booleans()) else rng.uniform(0.3, 3.0, T)
+    return Data(model.kind, X_fit, Y_fit, X.astype(np.float64), mask, values,
+                classes, sample_weight, task_weights, draw(st.booleans()))
+
+
+@st.composite
+def cases(draw, model, *, ridge_positive=False, sparse_ok=True):
+    data = draw(datasets(model, sparse_ok=sparse_ok))
+    params = model.params(draw, data)
+    if ridge_positive or model.ridge_needed:
+        if params.get("ridge", 0.0) == 0.0:
+            params["ridge"] = draw(st.sampled_from([0.02, 0.2]))
+    return data, params
+
+
+def make(model, data, params, **extra):
+    options = dict(fit_intercept=data.fit_intercept, task_weights=data.task_weights,
+                   tol=TOL_INVARIANCE, max_iter=MAX_ITER)
+    options.update(extra)
+    return model.estimator(**params, **options)
+
+
+def fit(est, data, X=None, Y=None, sample_weight="same"):
+    """Fit; return the estimator and the convergence warnings it gave."""
+    X = data.X_fit if X is None else X
+    Y = data.Y_fit if Y is None else Y
+    sw = data.sample_weight if isinstance(sample_weight, str) else sample_weight
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        est.fit(X, Y, sample_weight=sw)
+    return est, [str(w.message) for w in caught
+                 if issubclass(w.category, ConvergenceWarning)]
+
+
+def solution(est):
+    """``(W, b)`` as (n_features, n_columns) float64."""
+    W = np.atleast_2d(est.coef_).T.astype(np.float64)
+    return W, np.atleast_1d(est.intercept_).astype(np.float64)
+
+
+def describe(model, data, params):
+    note(f"{model.name} params={params} fit_intercept={data.fit_intercept} "
+         f"X={type(data.X_fit).__name__}{getattr(data.X_fit, 'format', '')} "
+         f"{data.X_fit.dtype} {data.X_fit.shape} Y={type(data.Y_fit).__name__} "
+         f"missing={(~data.mask).sum()} widths={data.widths} "
+         f"sw={None if data.sample_weight is None else np.shape(data.sample_weight)} "
+         f"tw={data.task_weights}")
+
+
+def rounding_slack(data, W, b, L):
+    """Effect on a gradient of storing ``coef_`` in X's dtype."""
+    unit = F32 if data.X_fit.dtype == np.float32 else 2.0**-50
+    return 4 * unit * L * (np.linalg.norm(W) + np.linalg.norm(b) + 1.0) * np.sqrt(
+        W.size + b.size)
+
+
+def coefficient_radius(model, data, params, est):
+    """Certified bound on ``||W - W*||_F`` from the fitted point, recomputed here.
+
+    ``phi(W) = min_b P(W, b)`` is ``ridge``-strongly convex; with ``G`` its
+    gradient mapping at ``W`` for step ``eta <= 1/L`` (at the best intercepts,
+    computed here), ``||W - W*|| <= (eta + 2 / ridge) ||G||``.
+    """
+    terms = model.terms(params, data)
+    W, _ = solution(est)
+    b = best_intercept(data, W)
+    step = 1.0 / lipschitz(data, terms)
+    gm = gradient_mapping(terms, data, W, b, step)[0]
+    return (step + 2.0 / params["ridge"]) * gm + 1e-12 * (1 + np.linalg.norm(W))
+
+
+# =============================================================================
+# 4. Properties
+# =============================================================================
+MODEL_PARAMS = [pytest.param(m, id=m.name) for m in MODELS]
+
+
+@pytest.mark.parametrize("model", MODEL_PARAMS)
+@given(data=st.data())
+def test_optimality_and_certificates(model, data):
+    """KKT at the returned point, honest certificates, objective <= reference."""
+    problem, params = data.draw(cases(model))
+    describe(model, problem, params)
+    est, warned = fit(make(model, problem, params, tol=TOL), problem)
+    terms = model.terms(params, problem)
+    W, b = solution(est)
+    L = lipschitz(problem, terms)
+    slack = rounding_slack(problem, W, b, L)
+    gm, GW, gb = gradient_mapping(terms, problem, W, b, 1.0 / L)
+    kkt = est.kkt_violation_
+    note(f"warnings={warned} solver={est.solver_} kkt_={kkt:.3e} mine={gm:.3e}")
+    assert np.all(np.isfinite(W)) and np.all(np.isfinite(b))
+
+    # honest KKT: the gradient mapping is at most the subdifferential distance
+    assert gm <= kkt * (1 + 1e-6) + slack
+    intercept_gradient = gb if problem.kind == "classification" else 0 * gb
+    exact = not (terms.penalty.rank_sensitive and problem.X_fit.dtype == np.float32)
+    if terms.penalty.distance is not None and exact:  # closed form: the same number
+        mine = np.sqrt(terms.penalty.distance(W, GW) ** 2
+                       + np.sum(intercept_gradient**2))
+        note(f"distance={mine:.3e}")
+        assert abs(mine - kkt) <= 1e-6 * kkt + slack
+
+    # the objective is not above the reference solver's
+    W_ref, b_ref = reference_solve(problem, terms)
+    P = terms.objective(problem, W, b)
+    P_ref = terms.objective(problem, W_ref, b_ref)
+    G0, F0 = null_gradient(problem)
+    scale = 2 * F0 + abs(P_ref)
+    obj_slack = slack * (np.linalg.norm(W) + np.linalg.norm(b) + 1) + 1e-13 * scale
+    note(f"P={P!r} P_ref={P_ref!r} 2F(0)={2 * F0:.3e}")
+    assert P <= P_ref + 10 * TOL * scale + obj_slack
+
+    if hasattr(est, "dual_gap_"):  # honest gap: P - gap <= P* <= P_ref
+        note(f"dual_gap_={est.dual_gap_:.3e}")
+        assert est.dual_gap_ >= 0
+        assert P - est.dual_gap_ <= P_ref + obj_slack
+        if not warned:
+            assert est.dual_gap_ <= TOL * 2 * F0 * (1 + 1e-6) + obj_slack
+    elif not warned:  # converged on the KKT criterion, relative to W = 0
+        kkt0 = np.linalg.norm(G0)
+        assert gm <= TOL * kkt0 * (1 + 1e-6) + slack
+
+
+def _task_permutation(data, perm):
+    """The same problem with the tasks (columns of Y) in the order ``perm``."""
+    Y = data.Y_fit[:, perm] if not sparse.issparse(data.Y_fit) else \
+        sparse.csc_matrix(data.Y_fit)[:, perm].asformat(data.Y_fit.format)
+    sw = data.sample_weight
+    if sw is not None and np.ndim(sw) == 2:
+        sw = sw[:, perm]
+    tw = None if data.task_weights is None else data.task_weights[perm]
+    return Y, sw, tw
+
+
+def _column_perm(data, perm):
+    """Columns of W in the permuted problem, as indices of the original."""
+    return np.concatenate([np.arange(data.columns(t).start, data.columns(t).stop)
+                           for t in perm])
+
+
+@pytest.mark.parametrize("model", MODEL_PARAMS)
+@given(data=st.data())
+def test_permuting_rows(model, data):
+    """Reordering the rows (X, Y, sample weights together) leaves W unchanged."""
+    problem, params = data.draw(cases(model, ridge_positive=True))
+    describe(model, problem, params)
+    perm = np.random.default_rng(0).permutation(problem.X.shape[0])
+    sw = problem.sample_weight
+    est1, _ = fit(make(model, problem, params), problem)
+    est2, _ = fit(make(model, problem, params), problem, X=problem.X_fit[perm],
+                  Y=problem.Y_fit[perm], sample_weight=None if sw is None else sw[perm])
+    radius = coefficient_radius(model, problem, params, est1) + coefficient_radius(
+        model, problem, params, est2)
+    gap = np.linalg.norm(solution(est1)[0] - solution(est2)[0])
+    note(f"||W1 - W2|| = {gap:.3e} <= {radius:.3e}")
+    assert gap <= radius
+
+
+@pytest.mark.parametrize("model", MODEL_PARAMS)
+@given(data=st.data())
+def test_permuting_tasks(model, data):
+    """Permuting the tasks permutes coef_ rows and every task matrix."""
+    problem, params = data.draw(cases(model, ridge_positive=True))
+    T = problem.n_tasks
+    perm = np.random.default_rng(1).permutation(T)
+    describe(model, problem, params)
+    note(f"perm={perm}")
+    params2 = dict(params)
+    if params.get("graph") is not None:
+        g = params["graph"]
+        params2["graph"] = g[perm][:, perm]
+    Y, sw, tw = _task_permutation(problem, perm)
+    est1, _ = fit(make(model, problem, params), problem)
+    est2, _ = fit(make(model, problem, params2, task_weights=tw), problem, Y=Y,
+                  sample_weight=sw)
+    W1, W2 = solution(est1)[0], solution(est2)[0]
+    columns = _column_perm(problem, perm)
+    radius = coefficient_radius(model, problem, params, est1)
+    permuted = Data(problem.kind, problem.X_fit, Y, problem.X, problem.mask[:, perm],
+                    problem.values[:, perm], [problem.classes[t] for t in perm]
+                    if problem.classes else [], sw, tw, problem.fit_intercept)
+    radius += coefficient_radius(model, permuted, params2, est2)
+    gap = np.linalg.norm(W1[:, columns] - W2)
+    note(f"||W1[perm] - W2|| = {gap:.3e} <= {radius:.3e}")
+    assert gap <= radius
+    if problem.kind == "classification":
+        for t2, t in enumerate(perm):
+            np.testing.assert_array_equal(est2.classes_[t2], est1.classes_[t])
+    for name in model.task_matrices:
+        M1, M2 = getattr(est1, name), getattr(est2, name)
+        assert M1.shape == M2.shape == (T, T)
+        # Omega = (V^T V)^{1/2} / tr: Lipschitz-ish in V; compare loosely by the
+        # certified radius relative to ||V||
+        scale = np.linalg.norm(W1) + 1e-300
+        tol = 10 * radius / scale + 1e-6
+        np.testing.assert_allclose(M1[np.ix_(perm, perm)], M2, atol=tol)
+
+
+@pytest.mark.parametrize("model", MODEL_PARAMS)
+@given(data=st.data())
+def test_duplicated_row_equals_weight_two(model, data):
+    """Weights are normalised by their total within each task, so a row given
+    twice (with its sample weight) is the row given once with twice its sample
+    weight: the two objectives are identical, with missing entries too."""
+    problem, params = data.draw(cases(model, ridge_positive=True, sparse_ok=False))
+    describe(model, problem, params)
+    n, T = problem.mask.shape
+    i = int(np.flatnonzero(problem.mask.all(axis=1))[0]) if problem.mask.all(
+        axis=1).any() else 0
+    sw = problem.sample_weight
+    base = np.ones(n) if sw is None else np.asarray(sw, float)
+    doubled = base.copy()
+    doubled[i] = 2 * base[i]
+    rows = np.r_[np.arange(n), i]
+    est1, _ = fit(make(model, problem, params), problem, sample_weight=doubled)
+    est2, _ = fit(make(model, problem, params), problem, X=problem.X_fit[rows],
+                  Y=problem.Y_fit[rows], sample_weight=base[rows])
+    weighted = Data(problem.kind, problem.X_fit, problem.Y_fit, problem.X,
+                    problem.mask, problem.values, problem.classes, doubled,
+                    problem.task_weights, problem.fit_intercept)
+    radius = 2 * coefficient_radius(model, weighted, params, est1)
+    radius += 2 * coefficient_radius(model, weighted, params, est2)
+    gap = np.linalg.norm(solution(est1)[0] - solution(est2)[0])
+    note(f"row {i}: ||W1 - W2|| = {gap:.3e} <= {radius:.3e}")
+    assert gap <= radius
+
+
+@pytest.mark.parametrize("model", MODEL_PARAMS)
+@given(data=st.data(), c=st.sampled_from([0.25, 3.0]))
+def test_task_weight_scaling(model, data, c):
+    """``task_weights * c`` multiplies the data term by ``c``; every penalty
+    term is linear in its strength, so the objective with task weights ``c *
+    tw`` and strengths ``s`` is ``c`` times the one with ``tw`` and ``s / c``:
+    the same minimiser."""
+    problem, params = data.draw(cases(model, ridge_positive=True))
+    describe(model, problem, params)
+    tw = np.ones(problem.n_tasks) if problem.task_weights is None \
+        else problem.task_weights
+    scaled = {k: (v / c if k in model.strengths else v) for k, v in params.items()}
+    est1, _ = fit(make(model, problem, params, task_weights=c * tw), problem)
+    est2, _ = fit(make(model, problem, scaled, task_weights=tw), problem)
+    heavier = Data(problem.kind, problem.X_fit, problem.Y_fit, problem.X,
+                   problem.mask, problem.values, problem.classes,
+                   problem.sample_weight, c * tw, problem.fit_intercept)
+    lighter = Data(problem.kind, problem.X_fit, problem.Y_fit, problem.X,
+                   problem.mask, problem.values, problem.classes,
+                   problem.sample_weight, tw, problem.fit_intercept)
+    radius = coefficient_radius(model, heavier, params, est1)
+    radius += coefficient_radius(model, lighter, scaled, est2)
+    gap = np.linalg.norm(solution(est1)[0] - solution(est2)[0])
+    note(f"c={c}: ||W1 - W2|| = {gap:.3e} <= {radius:.3e}")
+    assert gap <= radius
+
+
+def _fitted_state(est):
+    return {k: v for k, v in vars(est).items() if k.endswith("_")}
+
+
+def _assert_identical(a, b):
+    sa, sb = _fitted_state(a), _fitted_state(b)
+    assert sa.keys() == sb.keys()
+    for key, value in sa.items():
+        other = sb[key]
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(value, other, err_msg=key, strict=True)
+        elif isinstance(value, list):
+            assert len(value) == len(other), key
+            for u, v in zip(value, other, strict=True):
+                np.testing.assert_array_equal(np.asarray(u), np.asarray(v),
+                                              err_msg=key)
+        else:
+            assert value == other or (value != value and other != other), key
+
+
+@pytest.mark.parametrize("model", MODEL_PARAMS)
+@given(data=st.data())
+def test_determinism(model, data):
+    """Refit, clone + refit and a pickle round trip are bit-identical."""
+    problem, params = data.draw(cases(model))
+    describe(model, problem, params)
+    est = make(model, problem, params, tol=1e-6, max_iter=2000)
+    fit(est, problem)
+    first = pickle.loads(pickle.dumps(est))
+    fit(est, problem)
+    _assert_identical(first, est)
+    other, _ = fit(clone(est), problem)
+    _assert_identical(first, other)
+    X = problem.X_fit
+    np.testing.assert_array_equal(first.predict(X), est.predict(X))
+    if problem.kind == "classification":
+        for p, q in zip(first.predict_proba(X), est.predict_proba(X), strict=True):
+            np.testing.assert_array_equal(p, q)
+
+
+def test_every_public_linear_estimator_is_covered():
+    """A model registered in skmtl._registry needs a row in MODELS."""
+    from skmtl._registry import FAMILIES
+
+    covered = {m.estimator for m in MODELS}
+    registered = {f.regressor for f in FAMILIES} | {f.classifier for f in FAMILIES}
+    missing = sorted(c.__name__ for c in registered - covered - {None})
+    assert not missing, f"add these estimators to MODELS: {missing}"
