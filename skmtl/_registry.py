@@ -111,6 +111,34 @@ FAMILIES = (
         grid={"alpha": [0.01, 0.05, 0.25]},
         quick_grid={"alpha": [0.01, 0.1]},
     ),
+    Family(
+        "Dirty",
+        "_decomposed",
+        grid={"ratio": [0.3, 0.1, 0.03], "estimator__l1": [0.03, 0.1]},
+        quick_grid={"ratio": [0.1], "estimator__l1": [0.05]},
+        relative="alpha",
+    ),
+    Family(
+        "RobustFeature",
+        "_decomposed",
+        grid={"ratio": [0.3, 0.1, 0.03], "estimator__beta": [0.1, 0.3]},
+        quick_grid={"ratio": [0.1], "estimator__beta": [0.3]},
+        relative="alpha",
+    ),
+    Family(
+        "RobustLowRank",
+        "_decomposed",
+        grid={"ratio": [0.3, 0.1, 0.03], "estimator__beta": [0.1, 0.3]},
+        quick_grid={"ratio": [0.1], "estimator__beta": [0.3]},
+        relative="alpha",
+    ),
+    Family(
+        "SparseLowRank",
+        "_decomposed",
+        grid={"ratio": [0.3, 0.1, 0.03], "estimator__l1": [0.03, 0.1]},
+        quick_grid={"ratio": [0.1], "estimator__l1": [0.05]},
+        relative="alpha",
+    ),
 )
 
 

@@ -506,7 +506,9 @@ class MultiTaskClassifierBase(
 
     def _make_datafit(self, targets, weights):
         if self._compares_tasks:
-            _check_same_classes(type(self).__name__, targets.classes, targets.task_names)
+            _check_same_classes(
+                type(self).__name__, targets.classes, targets.task_names
+            )
         return Logistic(
             targets.entry_rows,
             targets.entry_tasks,

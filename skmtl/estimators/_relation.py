@@ -148,7 +148,8 @@ class _MeanRegularized:
 
     def _set_model_attributes(self, blocks, layout):
         mean = layout.task_mean(blocks[0])
-        self.mean_coef_ = mean[0] if (mean.shape[0] == 1 and is_regressor(self)) else mean
+        single = mean.shape[0] == 1 and is_regressor(self)
+        self.mean_coef_ = mean[0] if single else mean
 
 
 _MEAN_DOC = r"""
