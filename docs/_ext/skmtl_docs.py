@@ -74,7 +74,13 @@ class RemainingModelsDirective(SphinxDirective):
             done.add(obj)
             section = nodes.section(ids=[f"model-{name.lower()}"])
             section += nodes.title(text=name)
-            section += _description(self, f"skmtl.{name}", obj, rubric=False)
+            doc = ClassDoc(obj, config={})
+            text = [".. currentmodule:: skmtl", "", *doc["Summary"], ""]
+            text += [f"Objective and parameters: :class:`{name}`.", ""]
+            body = nodes.container()
+            lines = StringList(text, source=f"docstring of skmtl.{name}")
+            self.state.nested_parse(lines, self.content_offset, body)
+            section += body
             result.append(section)
         if not result:
             paragraph = nodes.paragraph(text="(Every exported model is described above.)")

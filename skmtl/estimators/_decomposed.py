@@ -44,14 +44,16 @@ _RIDGE = """
     The ridge term of the common parameters applies to each part,
     ``ridge/2 (||P||_F^2 + ||Q||_F^2)``."""
 
-_LOSS_REGRESSOR = r""":math:`\mathcal{L}` is the data term of :class:`L21Regressor`,
+_LOSS_REGRESSOR = r"""
+    :math:`\mathcal{L}` is the data term of :class:`L21Regressor`,
 
     .. math::
 
         \mathcal{L}(W, b) = \sum_{t=1}^{T} \frac{c_t}{2 n_t}
             \sum_{i \in O_t} s_{it} (y_{it} - x_i^\top w_t - b_t)^2 ."""
 
-_LOSS_CLASSIFIER = r""":math:`\mathcal{L}` is the (logistic or multinomial)
+_LOSS_CLASSIFIER = r"""
+    :math:`\mathcal{L}` is the (logistic or multinomial)
     data term of :class:`L21Classifier`; a multiclass task owns one column
     of ``W`` per class."""
 
@@ -153,6 +155,7 @@ class DirtyRegressor(_Dirty, MultiTaskRegressorBase):
     %(dirty)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -198,6 +201,7 @@ class DirtyClassifier(_Dirty, MultiTaskClassifierBase):
     %(dirty)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -302,6 +306,7 @@ class RobustFeatureRegressor(_RobustFeature, MultiTaskRegressorBase):
     %(robust)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -344,6 +349,7 @@ class RobustFeatureClassifier(_RobustFeature, MultiTaskClassifierBase):
     %(robust)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -433,9 +439,9 @@ _ROBUST_LOW_RANK_ATTRIBUTES = """
         Indices of the tasks whose outlier weights are not zero.
     rank_ : int
         Rank of ``L``.
-    components_ : ndarray of shape (rank_, n_features)
+    components_ : ndarray of shape (rank, n_features)
         Its left singular vectors (the shared directions).
-    singular_values_ : ndarray of shape (rank_,)"""
+    singular_values_ : ndarray of shape (rank,)"""
 
 
 @fill_doc(
@@ -448,6 +454,7 @@ class RobustLowRankRegressor(_RobustLowRank, MultiTaskRegressorBase):
     %(robust)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -489,6 +496,7 @@ class RobustLowRankClassifier(_RobustLowRank, MultiTaskClassifierBase):
     %(robust)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -574,9 +582,9 @@ _SPARSE_LOW_RANK_ATTRIBUTES = """
         ``P^T``.
     rank_ : int
         Rank of ``Q``.
-    components_ : ndarray of shape (rank_, n_features)
+    components_ : ndarray of shape (rank, n_features)
         Its left singular vectors (the shared directions).
-    singular_values_ : ndarray of shape (rank_,)"""
+    singular_values_ : ndarray of shape (rank,)"""
 
 
 @fill_doc(
@@ -591,6 +599,7 @@ class SparseLowRankRegressor(_SparseLowRank, MultiTaskRegressorBase):
     %(sparse_low_rank)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -636,6 +645,7 @@ class SparseLowRankClassifier(_SparseLowRank, MultiTaskClassifierBase):
     %(sparse_low_rank)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
