@@ -1,25 +1,27 @@
-"""Time of the breadth models (issue 9) against a plain reference at equal objective.
+"""Issue 9 models against a plain accelerated proximal gradient at equal objective.
 
-Decomposed models (``W = P + Q``: Dirty, RobustFeature, RobustLowRank,
-SparseLowRank regressors), protocol (one process, one BLAS thread):
+Models: TaskGraphRegressor with ``l21`` (chain graph: temporal group lasso),
+ClusteredRegressor, SharedSubspaceRegressor, FusedTaskRegressor.
 
-* data: ``n`` rows, ``d`` unit-variance features with AR(1) correlation
-  ``rho = 0.9`` (a design on which gradient steps are slow), ``T`` tasks, ``W`` = a
-  rank-2 part + a few sparse entries + one outlier task, noise at
-  signal-to-noise ratio 3, 20 % of the targets missing;
-* strengths: ``0.1`` times each part's ``alpha_max`` (both parts active);
-* the plain reference: accelerated proximal gradient (FISTA, step ``1/L``,
-  gradient-based adaptive restart) over ``(P, Q, b)`` in plain numpy, with
-  the objective and proximal operators written here from the docstrings;
-* ``P*``: the lower of skmtl at ``tol=1e-12`` and 20000 reference steps;
-* skmtl's time: the loosest ``tol`` in 1e-4, 1e-5, ... whose objective is
-  within ``1e-6`` of ``P*`` (relative); the reference's time: its steps up to
-  the first one within ``1e-6`` of ``P*`` (counted in a first run with
-  objective evaluations, timed in a second run without them);
-* each timing is the best of ``--repeat`` runs.
+Protocol (one process, one BLAS thread):
 
-Run: ``python benchmarks/bench_models.py`` (``--quick`` for smaller shapes).
-Other models may add their own functions and rows to this script.
+* data: ``X`` (n, d) with AR(1)-correlated columns (``rho = 0.8``), ``W``
+  with a few active features whose weights vary by clusters and smoothly
+  over the tasks, ``Y = X W + 1 + noise``,
+  20 % of the targets missing;
+* ``P*``: our objective at ``tol=1e-12``;
+* ours: the loosest ``tol`` in 1e-4, 1e-5, ... whose objective is within
+  ``1e-6`` of ``P*`` (relative), timed (best of ``--repeat`` fits, ``.fit``
+  with its validation);
+* reference: FISTA with a fixed step ``1/L`` and restarts, written here in
+  plain numpy from the docstrings' objectives (intercepts as unpenalised
+  variables), timed until its objective is within ``1e-6`` of ``P*``
+  (``inf`` if not within ``--max-iter`` iterations). For the fused model
+  the reference uses skmtl's exact TV prox (``tv_prox``), so that the two
+  solvers, not two TV algorithms, are compared.
+
+Every objective is computed here, never by skmtl. Run:
+``python benchmarks/bench_models.py`` (``--quick`` for smaller shapes).
 """
 
 import argparse
@@ -34,222 +36,204 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
-import skmtl  # noqa: E402
+# the reference's TV prox is skmtl's exact taut string: a plain dual projected
+# gradient needs hundreds of iterations per row and FISTA step, which would
+# time the TV prox, not the solvers
+from skmtl import (  # noqa: E402
+    ClusteredRegressor,
+    FusedTaskRegressor,
+    SharedSubspaceRegressor,
+    TaskGraphRegressor,
+    chain_graph,
+)
+from skmtl.penalties._fused import tv_prox  # noqa: E402
 
-TARGET = 1e-6
 TOLERANCES = [10.0**-k for k in range(4, 13)]
-
-# -- decomposed models ---------------------------------------------------------------
-# name -> (penalty of P, parameter, penalty of Q, parameter, attributes of P, Q)
-DECOMPOSED = {
-    "Dirty": ("linf1", "alpha", "l1", "l1", "shared_coef_", "specific_coef_"),
-    "RobustFeature": (
-        "l21", "alpha", "columns", "beta", "shared_coef_", "outlier_coef_"
-    ),
-    "RobustLowRank": (
-        "trace", "alpha", "columns", "beta", "low_rank_coef_", "outlier_coef_"
-    ),
-    "SparseLowRank": (
-        "trace", "alpha", "l1", "l1", "low_rank_coef_", "sparse_coef_"
-    ),
-}
+TARGET = 1e-6
 
 
-def _project_l1_rows(B, radius):
-    U = -np.sort(-np.abs(B), axis=1)
-    css = np.cumsum(U, axis=1)
-    k = np.arange(1, B.shape[1] + 1)
-    count = np.sum(U * k > css - radius, axis=1)
-    theta = (css[np.arange(B.shape[0]), count - 1] - radius) / count
-    theta = np.where(np.abs(B).sum(axis=1) <= radius, 0.0, theta)
-    return np.sign(B) * np.maximum(np.abs(B) - theta[:, None], 0.0)
-
-
-def penalty_value(kind, strength, B):
-    if kind == "linf1":
-        return strength * np.abs(B).max(axis=1).sum()
-    if kind == "l1":
-        return strength * np.abs(B).sum()
-    if kind == "l21":
-        return strength * np.linalg.norm(B, axis=1).sum()
-    if kind == "columns":
-        return strength * np.linalg.norm(B, axis=0).sum()
-    return strength * np.linalg.svd(B, compute_uv=False).sum()  # trace
-
-
-def penalty_prox(kind, strength, B, step):
-    level = step * strength
-    if kind == "linf1":
-        return B - _project_l1_rows(B, level)
-    if kind == "l1":
-        return np.sign(B) * np.maximum(np.abs(B) - level, 0.0)
-    if kind in ("l21", "columns"):
-        axis = 1 if kind == "l21" else 0
-        norms = np.linalg.norm(B, axis=axis, keepdims=True)
-        return B * np.maximum(1.0 - level / np.maximum(norms, 1e-300), 0.0)
-    U, s, Vt = np.linalg.svd(B, full_matrices=False)
-    return (U * np.maximum(s - level, 0.0)) @ Vt
-
-
-def decomposed_data(n, d, T, seed=0, snr=3.0, missing=0.2, rho=0.9):
+def make_data(n, d, T, seed=0, rho=0.8):
     rng = np.random.default_rng(seed)
     E = rng.standard_normal((n, d))
-    X = np.empty((n, d))
+    X = np.empty((n, d))  # AR(1)-correlated columns: an ill-conditioned design
     X[:, 0] = E[:, 0]
-    for j in range(1, d):  # AR(1)-correlated columns, unit variance
+    for j in range(1, d):
         X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * E[:, j]
-    W = rng.standard_normal((d, 2)) @ rng.standard_normal((2, T))
-    W[rng.integers(d, size=5), rng.integers(T, size=5)] += 3.0
-    W[:, -1] = 2.0 * rng.standard_normal(d)
-    signal = X @ W
-    noise = rng.standard_normal((n, T))
-    noise *= np.linalg.norm(signal) / (snr * np.linalg.norm(noise))
-    Y = signal + noise
-    Y[rng.random((n, T)) < missing] = np.nan
+    W = np.zeros((d, T))
+    active = rng.choice(d, max(3, d // 8), replace=False)
+    clusters = rng.integers(0, 3, T)
+    centres = rng.standard_normal((active.size, 3))
+    W[active] = centres[:, clusters] + 0.2 * np.linspace(0, 1, T)
+    Y = X @ W + 1.0 + 0.5 * rng.standard_normal((n, T))
+    Y[rng.random(Y.shape) < 0.2] = np.nan
     return X, Y
 
 
-class SmoothPart:
-    """``sum_t 1/(2 n_t) ||y_t - X_t w_t - b_t||^2`` on the observed entries."""
-
-    def __init__(self, X, Y):
-        self.X = X
-        self.mask = ~np.isnan(Y)
-        self.Y0 = np.where(self.mask, Y, 0.0)
-        self.counts = self.mask.sum(axis=0)
-
-    def value_grad(self, W, b):
-        R = self.mask * (self.X @ W + b - self.Y0) / self.counts
-        value = 0.5 * np.sum(R * (self.X @ W + b - self.Y0))
-        return value, self.X.T @ R, R.sum(axis=0)
-
-    def lipschitz(self):
-        top = 0.0
-        for t in range(self.mask.shape[1]):
-            rows = self.mask[:, t]
-            A = np.column_stack([self.X[rows], self.X[rows], np.ones(rows.sum())])
-            top = max(top, np.linalg.eigvalsh(A.T @ A)[-1] / rows.sum())
-        return top
+# -- objectives and proxes, in plain numpy -----------------------------------------
 
 
-def decomposed_objective(smooth, model, strengths, P, Q, b):
-    kind_p, _, kind_q, _, _, _ = DECOMPOSED[model]
-    value = smooth.value_grad(P + Q, b)[0]
-    return value + penalty_value(kind_p, strengths[0], P) + penalty_value(
-        kind_q, strengths[1], Q
+def squared_loss(X, Y, W, b):
+    observed = ~np.isnan(Y)
+    omega = observed / observed.sum(axis=0)
+    E = np.where(observed, X @ W + b - np.nan_to_num(Y), 0.0)
+    R = omega * E
+    return 0.5 * float(np.sum(R * E)), X.T @ R, R.sum(axis=0)
+
+
+def lipschitz(X, Y):
+    observed = ~np.isnan(Y)
+    omega = observed / observed.sum(axis=0)
+    Xa = np.column_stack([X, np.ones(len(X))])
+    return max(np.linalg.eigvalsh(Xa.T @ (Xa * omega[:, [t]]))[-1]
+               for t in range(Y.shape[1]))
+
+
+def soft(V, a):
+    return np.sign(V) * np.maximum(np.abs(V) - a, 0.0)
+
+
+def group(V, a):
+    norms = np.linalg.norm(V, axis=1, keepdims=True)
+    return V * np.maximum(1 - a / np.maximum(norms, 1e-300), 0.0)
+
+
+def capped(s, eta, k):
+    if np.sum(s > 0) <= k:
+        return (s > 0).astype(float)
+    lo, hi = 0.0, (eta + 1.0) / s[s > 0].min()
+    for _ in range(64):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if np.clip(mid * s - eta, 0, 1).sum() < k else (lo, mid)
+    return np.clip(0.5 * (lo + hi) * s - eta, 0, 1)
+
+
+def structure(alpha, eta, k):
+    """Clustered / shared-subspace penalty: value and gradient (it is smooth)."""
+    c = alpha * eta * (1 + eta)
+
+    def smooth(W):
+        U, s, Vt = np.linalg.svd(W, full_matrices=False)
+        g = capped(s, eta, k)
+        return c * float(np.sum(s * s / (eta + g))), (U * (2 * c * s / (eta + g))) @ Vt
+
+    return smooth, 2 * c / eta
+
+
+def fista(X, Y, smooth, L_smooth, prox, value, target, max_iter):
+    d, T = X.shape[1], Y.shape[1]
+    L = lipschitz(X, Y) + L_smooth
+    W, b = np.zeros((d, T)), np.nanmean(Y, axis=0)
+    Wy, by, t = W.copy(), b.copy(), 1.0
+
+    def objective(W, b):
+        return squared_loss(X, Y, W, b)[0] + smooth(W)[0] + value(W)
+
+    current = objective(W, b)
+    for it in range(max_iter):
+        if current <= target:
+            return it
+        _, gW, gb = squared_loss(X, Y, Wy, by)
+        W_new = prox(Wy - (gW + smooth(Wy)[1]) / L, 1.0 / L)
+        b_new = by - gb / L
+        new = objective(W_new, b_new)
+        if new > current:
+            Wy, by, t = W.copy(), b.copy(), 1.0
+            continue
+        t_new = 0.5 * (1 + np.sqrt(1 + 4 * t * t))
+        Wy = W_new + (t - 1) / t_new * (W_new - W)
+        by = b_new + (t - 1) / t_new * (b_new - b)
+        W, b, t, current = W_new, b_new, t_new, new
+    return None
+
+
+# -- the models --------------------------------------------------------------------
+
+
+def cases(T):
+    A = chain_graph(T).toarray()
+    Lap = np.diag(A.sum(1)) - A
+    top = float(np.linalg.eigvalsh(Lap)[-1])
+
+    def graph_smooth(alpha):
+        return (lambda W: (0.5 * alpha * float(np.sum(W * (W @ Lap))), alpha * W @ Lap),
+                alpha * top)
+
+    yield (
+        "TaskGraph l21 (chain)",
+        TaskGraphRegressor(graph=A, alpha=0.3, l21=0.02, l1=0.002),
+        *graph_smooth(0.3),
+        lambda V, s: group(soft(V, s * 0.002), s * 0.02),
+        lambda W: 0.02 * np.linalg.norm(W, axis=1).sum() + 0.002 * np.abs(W).sum(),
     )
+    smooth, L = structure(0.03, 0.1, 3)
+    yield ("Clustered (k=3)", ClusteredRegressor(alpha=0.03, eta=0.1, n_clusters=3),
+           smooth, L, lambda V, s: V, lambda W: 0.0)
+    smooth, L = structure(0.03, 0.1, 2)
+    yield ("SharedSubspace (h=2)",
+           SharedSubspaceRegressor(alpha=0.03, eta=0.1, n_components=2),
+           smooth, L, lambda V, s: V, lambda W: 0.0)
+    a, l1, f = 0.02, 0.002, 0.02
+
+    def fused_prox(V, s):
+        return group(soft(np.array([tv_prox(v, s * f) for v in V]), s * l1), s * a)
+
+    yield ("FusedTask", FusedTaskRegressor(alpha=a, l1=l1, fused=f),
+           lambda W: (0.0, 0.0), 0.0, fused_prox,
+           lambda W: (a * np.linalg.norm(W, axis=1).sum() + l1 * np.abs(W).sum()
+                      + f * np.abs(np.diff(W, axis=1)).sum()))
 
 
-def decomposed_fista(smooth, model, strengths, n_steps, trace=False):
-    """FISTA with gradient-based adaptive restart; objective after each step
-    when ``trace``."""
-    kind_p, _, kind_q, _, _, _ = DECOMPOSED[model]
-    d, T = smooth.X.shape[1], smooth.mask.shape[1]
-    step = 1.0 / smooth.lipschitz()
-    P, Q, b = np.zeros((d, T)), np.zeros((d, T)), np.zeros(T)
-    yP, yQ, yb, momentum = P, Q, b, 1.0
-    values = []
-    for _ in range(n_steps):
-        _, G, gb = smooth.value_grad(yP + yQ, yb)
-        P_new = penalty_prox(kind_p, strengths[0], yP - step * G, step)
-        Q_new = penalty_prox(kind_q, strengths[1], yQ - step * G, step)
-        b_new = yb - step * gb
-        restart = (
-            np.vdot(yP - P_new, P_new - P) + np.vdot(yQ - Q_new, Q_new - Q)
-            + np.vdot(yb - b_new, b_new - b) > 0
-        )
-        if restart:
-            momentum = 1.0
-        next_momentum = 0.5 * (1 + np.sqrt(1 + 4 * momentum**2))
-        beta = (momentum - 1) / next_momentum
-        yP = P_new + beta * (P_new - P)
-        yQ = Q_new + beta * (Q_new - Q)
-        yb = b_new + beta * (b_new - b)
-        P, Q, b, momentum = P_new, Q_new, b_new, next_momentum
-        if trace:
-            values.append(decomposed_objective(smooth, model, strengths, P, Q, b))
-    return P, Q, b, values
+def ours_objective(X, Y, model, smooth, value):
+    W, b = model.coef_.T, model.intercept_
+    return squared_loss(X, Y, W, b)[0] + smooth(W)[0] + value(W)
 
 
-def _best_time(fit, repeat):
-    best = np.inf
+def best_time(fn, repeat):
+    times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        out = fit()
-        best = min(best, time.perf_counter() - start)
-    return best, out
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), out
 
 
-def _skmtl_fit(model, strengths, X, Y, tol):
-    _, name_p, _, name_q, attr_p, attr_q = DECOMPOSED[model]
-    cls = getattr(skmtl, f"{model}Regressor")
-    est = cls(**{name_p: strengths[0], name_q: strengths[1]}, tol=tol, max_iter=20000)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        est.fit(X, Y)
-    return getattr(est, attr_p).T, getattr(est, attr_q).T, est.intercept_, est
-
-
-def bench_decomposed(shape, repeat=3, reference_steps=20000, seed=0):
-    """One row per decomposed regressor on data of ``shape = (n, d, T)``."""
-    X, Y = decomposed_data(*shape, seed=seed)
-    smooth = SmoothPart(X, Y)
-    rows = []
-    for model, (_, name_p, _, name_q, _, _) in DECOMPOSED.items():
-        cls = getattr(skmtl, f"{model}Regressor")
-        strengths = tuple(
-            0.1 * skmtl.alpha_max(cls(), X, Y, param=name) for name in (name_p, name_q)
-        )
-        P, Q, b, _ = _skmtl_fit(model, strengths, X, Y, 1e-12)
-        tight = decomposed_objective(smooth, model, strengths, P, Q, b)
-        *_, values = decomposed_fista(smooth, model, strengths, reference_steps, True)
-        best = min(tight, min(values))
-        target = best + TARGET * abs(best)
-        reached = [k for k, v in enumerate(values) if v <= target]
-        steps = reached[0] + 1 if reached else None
-        ours = None
-        for tol in TOLERANCES:
-            P, Q, b, est = _skmtl_fit(model, strengths, X, Y, tol)
-            if decomposed_objective(smooth, model, strengths, P, Q, b) <= target:
-                ours = tol
-                break
-        t_ours, (_, _, _, est) = _best_time(
-            lambda: _skmtl_fit(model, strengths, X, Y, ours), repeat
-        )
-        t_ref = np.nan
-        if steps is not None:
-            t_ref, _ = _best_time(
-                lambda: decomposed_fista(smooth, model, strengths, steps), repeat
-            )
-        rows.append(
-            dict(model=model, shape=shape, tol=ours, time=t_ours, solver=est.solver_,
-                 steps=steps, reference_time=t_ref, ratio=t_ours / t_ref,
-                 tight_gap=(tight - best) / abs(best))
-        )
-    return rows
-
-
-def print_decomposed(rows):
-    print(f"{'model':<15}{'(n, d, T)':<17}{'tol':>8}{'skmtl s':>10}"
-          f"{'FISTA steps':>13}{'FISTA s':>10}{'ratio':>8}  solver")
-    for r in rows:
-        steps = r["steps"] if r["steps"] is not None else ">max"
-        print(f"{r['model']:<15}{str(r['shape']):<17}{r['tol']:>8.0e}{r['time']:>10.3f}"
-              f"{steps:>13}{r['reference_time']:>10.3f}{r['ratio']:>8.3f}"
-              f"  {r['solver']}")
+def run(n, d, T, repeat, max_iter, models=()):
+    X, Y = make_data(n, d, T)
+    for name, model, smooth, L_smooth, prox, value in cases(T):
+        if models and not any(name.startswith(m) for m in models):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            star = ours_objective(X, Y, model.set_params(tol=1e-12, max_iter=100000)
+                                  .fit(X, Y), smooth, value)
+            target = star * (1 + TARGET)
+            for tol in TOLERANCES:
+                model.set_params(tol=tol)
+                if ours_objective(X, Y, model.fit(X, Y), smooth, value) <= target:
+                    break
+            ours, _ = best_time(lambda: model.fit(X, Y), repeat)
+        reference, iters = best_time(
+            lambda: fista(X, Y, smooth, L_smooth, prox, value, target, max_iter), 1)
+        if iters is None:
+            reference = float("inf")
+        print(f"{name:24s} n={n} d={d} T={T}  ours {ours:8.4f} s (tol={tol:.0e})  "
+              f"FISTA {reference:8.3f} s ({iters} it)  ratio {ours / reference:.3f}")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--max-iter", type=int, default=20000)
+    parser.add_argument("--models", default="", help="comma-separated name prefixes")
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits
 
-    shapes = [(200, 30, 8)] if args.quick else [(500, 50, 10), (100, 150, 10)]
+    shapes = [(100, 20, 6)] if args.quick else [(200, 100, 10), (500, 200, 20)]
     with threadpool_limits(1):
-        for shape in shapes:
-            print_decomposed(bench_decomposed(shape, repeat=args.repeat))
+        for n, d, T in shapes:
+            run(n, d, T, args.repeat, args.max_iter,
+                [m for m in args.models.split(",") if m])
 
 
 if __name__ == "__main__":

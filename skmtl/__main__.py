@@ -18,14 +18,16 @@ protocol (School: 75 % / 25 % per school, R² per school; Landmine: few
 training rows per field, ROC AUC per field). A CSV file is split by K-fold
 over rows, stratified by task (and label).
 
-Tuning. Inside every training set, each multi-task model picks its
-hyper-parameters by a grid search (3 folds of
+Tuning. Inside every training set, each multi-task model is its
+cross-validated estimator (``L21RegressorCV``, ...; 3 folds of
 :class:`~skmtl.model_selection.TaskStratifiedKFold`, scored by R² or
-log-loss) on standardised features. The models and their grids are those of
-``skmtl/_registry.py``: ``alpha`` of the L2,1 and trace-norm models and
-``l1`` of the task-graph model (``graph=None``, also tuned on ``alpha``) are
-on a grid relative to their ``alpha_max`` on that training set
-(:class:`~skmtl.model_selection.RelativeAlpha`). The baselines are a
+log-loss) on standardised features: a warm-started path of 8 strengths of
+``alpha`` (5 with ``--quick``) over two decades (``eps=1e-2``) of the
+model's default grid (from ``alpha_max`` where the model has one), times the
+values of its second strength listed in ``skmtl/_registry.py`` (``ridge``
+of the mean-regularized model, ``l1`` of the task-graph model as fractions
+of its ``alpha_max``).
+The models are those of ``skmtl/_registry.py``. The baselines are a
 standardised ``RidgeCV`` or a ``LogisticRegression`` with ``C`` tuned by
 3-fold log-loss, per task
 (single-task) or on all tasks pooled. Warnings raised while fitting are not
@@ -60,6 +62,7 @@ from .model_selection import (
     TaskStratifiedKFold,
     _scoring_names,
     compare,
+    cv_class,
     task_train_test_split,
 )
 
@@ -72,6 +75,9 @@ _SYNTHETIC = dict(n_tasks=20, n_features=50, n_informative=5, noise=0.5, n_test=
 _SYNTHETIC_QUICK = dict(_SYNTHETIC, n_tasks=12, n_features=30, n_test=30)
 _TRAIN_SIZE = {"synthetic": 30, "school": 0.75, "landmine": 80}
 _QUICK_TASKS = {"school": 15}
+# strengths on the path of each CV estimator (full, --quick)
+_N_ALPHAS = {False: 8, True: 5}
+_EPS = 1e-2  # the path stops at 1e-2 alpha_max: denser solutions never won here
 
 
 # --------------------------------------------------------------------------
@@ -79,20 +85,29 @@ _QUICK_TASKS = {"school": 15}
 # --------------------------------------------------------------------------
 
 
-def _tuned(model, grid, scoring, inner_cv):
-    """Standardise, then grid-search ``model`` (wrapped if its grid is relative)."""
-    pipe = Pipeline([("scale", StandardScaler()), ("model", model)])
-    grid = {f"model__{key}": values for key, values in grid.items()}
-    return GridSearchCV(
-        pipe, grid, scoring=get_scorer(scoring), cv=inner_cv, error_score="raise"
-    )
+def _cv_model(family, classification, quick, scoring, inner_cv):
+    """The family's cross-validated estimator, standardised, its grids read
+    from the registry: the path covers the main strength (``alpha``, or the
+    ``ratio`` to ``alpha_max``) with ``_N_ALPHAS`` values; the registry's
+    values of the CV class's second strength (``ridge``, or ``l1`` as a
+    fraction of its ``alpha_max``) are searched as a list."""
+    cls = cv_class(family.cls(classification))
+    names = cls._get_param_names()
+    params = {k: v for k, v in family.params.items() if k in names}
+    second, grid = cls._second, family.grid_for(quick)
+    key = "ratio" if (second is not None and family.relative == second) else second
+    if key in grid:
+        params[second] = list(grid[key])
+    model = cls(alphas=_N_ALPHAS[quick], eps=_EPS, cv=inner_cv, scoring=scoring,
+                **params)
+    return cls.__name__, Pipeline([("scale", StandardScaler()), ("model", model)])
 
 
 def _models(classification, quick, seed, names=None):
-    """The multi-task models of the kind (all, or ``names``), tuned, then the
-    two baselines.
+    """The multi-task models of the kind (all, or ``names``), each its CV
+    estimator, then the two baselines.
 
-    Inner searches score by R² (regression) or log-loss (classification: it
+    Inner folds score by R² (regression) or log-loss (classification: it
     stays defined on folds where a task has one class, unlike ROC AUC)."""
     scoring = "neg_log_loss" if classification else "r2"
     inner_cv = TaskStratifiedKFold(
@@ -102,8 +117,8 @@ def _models(classification, quick, seed, names=None):
     models = {}
     for name in names:
         family, _ = find(name)
-        model = family.model(classification)
-        models[name] = _tuned(model, family.grid_for(quick), scoring, inner_cv)
+        label, model = _cv_model(family, classification, quick, scoring, inner_cv)
+        models[label] = model
     models.update(_baselines(classification, quick, seed))
     return models
 
@@ -361,8 +376,9 @@ def _size(text):
 
 
 _DESCRIPTION = """\
-Cross-validate every multi-task model of skmtl (each tuned by an inner grid
-search) against single-task and pooled baselines, task by task; print the
+Cross-validate every multi-task model of skmtl (each tuned by its CV
+estimator, L21RegressorCV, ...) against single-task and pooled baselines,
+task by task; print the
 wins, ties and losses of each model against the single-task baseline, the
 mean relative gain over tasks with a bootstrap interval, a paired test over
 tasks (--test) and a verdict. --output writes the per-task table as CSV.
@@ -518,6 +534,7 @@ def _check_models(text, classification):
         return None
     valid = model_names(classification)
     names = [name.strip() for name in text.split(",") if name.strip()]
+    names = [n[:-2] if n.endswith("CV") and n[:-2] in valid else n for n in names]
     unknown = [name for name in names if name not in valid]
     if unknown or not names:
         kind = "classification" if classification else "regression"
@@ -566,7 +583,7 @@ def _run(args, data, splits):
     baseline = next(name for name in models if name.startswith("SingleTask"))
     _log(
         f"{data.title}; {len(models)} models x {len(splits)} splits, each tuned by "
-        f"an inner grid search; scoring {scoring}"
+        f"its CV estimator; scoring {scoring}"
     )
     with warnings.catch_warnings(record=True) as caught:
         # The filters reach the worker processes: hide the chatter of the inner

@@ -25,6 +25,9 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 __all__ = [
     "ClassificationTargets",
     "RegressionTargets",
+    "check_numeric_columns",
+    "class_weight_factors",
+    "class_weighted_sample_weight",
     "check_sample_weight",
     "check_task_weights",
     "entry_weights",
@@ -209,6 +212,7 @@ def _as_2d_targets(Y, n_samples, numeric):
     task_names = None
     if hasattr(Y, "columns") and hasattr(Y, "to_numpy"):  # pandas DataFrame
         task_names = np.asarray([str(c) for c in Y.columns], dtype=object)
+        _check_unique_task_names(task_names)
         Y = _frame_to_numpy(Y, numeric)
     elif hasattr(Y, "to_numpy") and hasattr(Y, "name"):  # pandas Series
         if Y.name is not None:
@@ -235,6 +239,23 @@ def _as_2d_targets(Y, n_samples, numeric):
     if task_names is None:
         task_names = np.asarray([f"task_{t}" for t in range(Y.shape[1])], dtype=object)
     return Y, task_names, single_task
+
+
+def _check_unique_task_names(task_names):
+    """Task names identify the tasks (``task_names_``, tables, scorers)."""
+    names, counts = np.unique(task_names.astype(str), return_counts=True)
+    if np.any(counts > 1):
+        repeated = [str(n) for n in names[counts > 1]]
+        columns = [int(c) for c in np.flatnonzero(np.isin(task_names, repeated))]
+        raise ValueError(
+            f"The columns of Y (the task names) must be unique; {repeated} "
+            f"appear more than once (columns {columns}). Rename the columns."
+        )
+
+
+def _py(value):
+    """A numpy scalar as the Python scalar it holds, for readable messages."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _frame_to_numpy(frame, numeric):
@@ -268,7 +289,10 @@ def validate_regression_targets(Y, n_samples):
     if is_sparse_targets(Y):
         rows, tasks, data, task_names = _sparse_entries(Y, n_samples)
         if data.dtype.kind not in "fiub":
-            raise ValueError(f"A sparse Y must hold numbers, got dtype {data.dtype}.")
+            raise ValueError(
+                f"A sparse Y of a regressor must hold real numbers, got dtype "
+                f"{data.dtype}."
+            )
         values = np.asarray(data, dtype=np.float64)
         bad = ~np.isfinite(values)
         if bad.any():
@@ -281,6 +305,11 @@ def validate_regression_targets(Y, n_samples):
         _check_every_task_observed(tasks, task_names)
         return RegressionTargets(rows, tasks, values, n_samples, task_names, False)
     Y, task_names, single_task = _as_2d_targets(Y, n_samples, numeric=True)
+    if Y.dtype.kind == "c":
+        raise ValueError(
+            f"Y holds complex numbers (dtype {Y.dtype}); a regressor needs real "
+            "targets."
+        )
     if Y.dtype.kind not in "fiub":
         Y = _object_to_float(Y, task_names)
     values = np.asarray(Y, dtype=np.float64)
@@ -313,9 +342,13 @@ def _object_to_float(Y, task_names):
 
             raise ValueError(
                 f"A regressor needs numeric targets, but task {task_names[t]!r} "
-                f"(column {t}) holds {bad!r}. Use a classifier for labels."
+                f"(column {t}) holds {_py(bad)!r}. Use a classifier for labels."
             ) from None
     return out
+
+
+def _is_text(value):
+    return isinstance(value, (str, bytes, np.str_, np.bytes_))
 
 
 def _is_number(value):
@@ -379,7 +412,7 @@ def _encode_task(labels, task_name, column):
     if task_classes.size < 2:
         raise ValueError(
             f"Task {task_name!r} (column {column}) has only one class "
-            f"({task_classes[0].item()!r}) among its observed targets; a classifier "
+            f"({_py(task_classes[0])!r}) among its observed targets; a classifier "
             "needs at least two classes in every task."
         )
     return task_classes, task_codes.ravel()
@@ -409,6 +442,50 @@ def _all_int(labels):
     return all(isinstance(v, (int, np.integer)) for v in labels)
 
 
+def check_numeric_columns(X):
+    """Return ``X``; for a DataFrame, first raise naming a non-numeric column.
+
+    Without this, a string column gives numpy's "could not convert string to
+    float" with no hint of which column holds it.
+    """
+    if isinstance(X, (list, tuple, np.ndarray)):
+        _check_numeric_array(X)
+        return X
+    if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
+        return X
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    for position, (name, dtype) in enumerate(zip(X.columns, X.dtypes, strict=True)):
+        if is_numeric_dtype(dtype) or is_bool_dtype(dtype):
+            continue
+        values = X.iloc[:, position].to_numpy(dtype=object)
+        bad = next((v for v in values if _is_text(v) and not _is_number(v)), None)
+        if bad is not None:
+            raise ValueError(
+                f"X column {str(name)!r} (position {position}, dtype {dtype}) is not "
+                f"numeric: it holds {_py(bad)!r}. Encode it first, for example "
+                "with a OneHotEncoder in a sklearn.compose.ColumnTransformer."
+            )
+    return X
+
+
+def _check_numeric_array(X):
+    """Name the first non-numeric entry of an array of strings or objects."""
+    values = np.asarray(X) if not isinstance(X, np.ndarray) else X
+    if values.dtype.kind not in "USO" or values.ndim != 2:
+        return
+    try:
+        values.astype(np.float64)
+    except (TypeError, ValueError):
+        for (row, column), v in np.ndenumerate(values):
+            if _is_text(v) and not _is_number(v):
+                raise ValueError(
+                    f"X holds the non-numeric value {_py(v)!r} at row {row}, column "
+                    f"{column}; encode text features first, for example with a "
+                    "OneHotEncoder in a sklearn.compose.ColumnTransformer."
+                ) from None
+
+
 def check_sample_weight(sample_weight, n_samples, n_tasks):
     """Validate ``sample_weight``: None, a scalar, ``(n,)`` or ``(n, n_tasks)``.
 
@@ -429,10 +506,19 @@ def check_sample_weight(sample_weight, n_samples, n_tasks):
             f"or ({n_samples}, {n_tasks}) for {n_samples} samples and {n_tasks} tasks."
         )
     if not np.all(np.isfinite(sample_weight)):
-        raise ValueError("sample_weight contains NaN or infinity.")
+        row = np.argwhere(~np.isfinite(sample_weight))[0]
+        raise ValueError(
+            f"sample_weight contains NaN or infinity (first at row {int(row[0])}); "
+            "weights must be finite."
+        )
     if np.any(sample_weight < 0):
         row = np.argwhere(sample_weight < 0)[0]
-        raise ValueError(f"sample_weight has a negative value at index {tuple(row)}.")
+        where = (f"row {int(row[0])}" if row.size == 1
+                 else f"row {int(row[0])}, task column {int(row[1])}")
+        raise ValueError(
+            f"sample_weight must be non-negative; it is "
+            f"{_py(sample_weight[tuple(row)])} at {where}."
+        )
     return sample_weight
 
 
@@ -453,8 +539,8 @@ def check_task_weights(task_weights, n_tasks, task_names=None):
         t = bad[0]
         name = task_names[t] if task_names is not None else t
         raise ValueError(
-            f"task_weights must be finite and non-negative; task {name!r} "
-            f"(column {t}) has weight {weights[t]}."
+            f"task_weights must be finite and non-negative; task {_py(name)!r} "
+            f"(column {int(t)}) has weight {_py(weights[t])}."
         )
     if not np.any(weights > 0):
         raise ValueError("task_weights are all zero: no task contributes to the fit.")
@@ -478,9 +564,11 @@ def entry_weights(mask, sample_weight, task_weights, task_names):
     return weights
 
 
-def target_weights(targets, sample_weight, task_weights):
+def target_weights(targets, sample_weight, task_weights, factors=None):
     """Entry weights of :func:`entry_weights` for the observed entries of
-    ``targets``, in their order."""
+    ``targets``, in their order. ``factors`` (one per observed entry, e.g.
+    from :func:`class_weight_factors`) multiply the sample weights before the
+    per-task normalisation."""
     return _normalised_weights(
         targets.entry_rows,
         targets.entry_tasks,
@@ -488,25 +576,149 @@ def target_weights(targets, sample_weight, task_weights):
         sample_weight,
         task_weights,
         targets.task_names,
+        factors,
     )
 
 
-def _normalised_weights(rows, tasks, n_tasks, sample_weight, task_weights, names):
+def _raw_entry_weights(rows, tasks, sample_weight):
     if sample_weight is None:
-        raw = np.ones(rows.size)
-    elif sample_weight.ndim == 1:
-        raw = sample_weight[rows]
-    else:
-        raw = sample_weight[rows, tasks]
+        return np.ones(rows.size)
+    if sample_weight.ndim == 1:
+        return sample_weight[rows]
+    return sample_weight[rows, tasks]
+
+
+def _normalised_weights(
+    rows, tasks, n_tasks, sample_weight, task_weights, names, factors=None
+):
+    raw = _raw_entry_weights(rows, tasks, sample_weight)
+    if factors is not None:
+        raw = raw * factors
     totals = np.bincount(tasks, raw, minlength=n_tasks)
     empty = np.flatnonzero(totals <= 0)
     if empty.size:
         t = empty[0]
         raise ValueError(
-            f"Task {names[t]!r} (column {t}) has zero total sample_weight over "
-            "its observed rows; it cannot be fitted."
+            f"Task {_py(names[t])!r} (column {int(t)}) has zero total "
+            "sample_weight over its observed rows; it cannot be fitted (give it "
+            "positive weights, or remove the task)."
         )
     return raw * (task_weights / totals)[tasks]
+
+
+def class_weight_factors(class_weight, targets, sample_weight=None):
+    """Weight of each observed entry's class, or ``None`` for ``class_weight=None``.
+
+    ``class_weight`` is ``None``, ``"balanced"``, a dict ``{label: weight}``
+    applied to every task, a list with one such specification per task, or
+    a dict ``{task_name: specification}`` (tasks not named: ``None``).
+    ``"balanced"`` gives class ``k`` of task ``t`` the weight
+    ``S_t / (K_t S_tk)``, ``S_tk`` the total sample weight of the task's rows
+    of class ``k`` (their number without sample weights) and ``K_t`` its
+    number of classes, so that after the per-task normalisation every class
+    carries the same share ``1 / K_t`` of the task's weight. Labels missing
+    from a dict get weight 1; a label the task does not have is an error.
+    """
+    if class_weight is None:
+        return None
+    specs = _class_weight_per_task(class_weight, targets.task_names)
+    raw = _raw_entry_weights(targets.entry_rows, targets.entry_tasks, sample_weight)
+    bounds = targets.task_bounds()
+    factors = np.ones(targets.n_entries)
+    for t, spec in enumerate(specs):
+        part = slice(bounds[t], bounds[t + 1])
+        weights = _task_class_weights(
+            spec, targets.classes[t], targets.entry_codes[part], raw[part],
+            targets.task_names[t], t,
+        )
+        factors[part] = weights[targets.entry_codes[part]]
+    return factors
+
+
+def class_weighted_sample_weight(class_weight, targets, sample_weight=None):
+    """``sample_weight`` times :func:`class_weight_factors`, as an (n, n_tasks)
+    array (unchanged when ``class_weight`` is None); for dense fit flows."""
+    factors = class_weight_factors(class_weight, targets, sample_weight)
+    if factors is None:
+        return sample_weight
+    weights = np.zeros((targets.n_samples, targets.n_tasks))
+    raw = _raw_entry_weights(targets.entry_rows, targets.entry_tasks, sample_weight)
+    weights[targets.entry_rows, targets.entry_tasks] = raw * factors
+    return weights
+
+
+def _class_weight_per_task(class_weight, task_names):
+    """One specification (None, "balanced" or a dict) per task."""
+    n_tasks = len(task_names)
+    if isinstance(class_weight, str) or _is_label_dict(class_weight):
+        return [class_weight] * n_tasks
+    if isinstance(class_weight, dict):  # {task name: specification}
+        names = [str(n) for n in task_names]
+        unknown = [k for k in class_weight if str(k) not in names]
+        if unknown:
+            raise ValueError(
+                f"class_weight names task {_py(unknown[0])!r}, which is not a task "
+                f"of Y; the tasks are {names[:10]}"
+                f"{' ...' if n_tasks > 10 else ''}."
+            )
+        by_name = {str(k): v for k, v in class_weight.items()}
+        return [by_name.get(n) for n in names]
+    if isinstance(class_weight, (list, tuple)):
+        if len(class_weight) != n_tasks:
+            raise ValueError(
+                f"class_weight is a list of {len(class_weight)} entries; a list needs "
+                f"one entry (None, 'balanced' or a dict) per task, {n_tasks} here."
+            )
+        return list(class_weight)
+    raise ValueError(
+        "class_weight must be None, 'balanced', a dict {label: weight}, a list "
+        "with one of these per task, or a dict {task name: one of these}; got "
+        f"{type(class_weight).__name__}."
+    )
+
+
+def _is_label_dict(spec):
+    return isinstance(spec, dict) and all(
+        isinstance(v, Real) and not isinstance(v, bool) for v in spec.values()
+    )
+
+
+def _task_class_weights(spec, classes, codes, raw, task_name, column):
+    """Weight of each class of one task (an array indexed by class code)."""
+    where = f"class_weight of task {task_name!r} (column {column})"
+    if spec is None:
+        return np.ones(classes.size)
+    if isinstance(spec, str):
+        if spec != "balanced":
+            raise ValueError(f"{where} is {spec!r}; the only string is 'balanced'.")
+        totals = np.bincount(codes, raw, minlength=classes.size)
+        return np.divide(
+            totals.sum(), classes.size * totals, out=np.zeros(classes.size),
+            where=totals > 0,
+        )
+    if not _is_label_dict(spec):
+        raise ValueError(
+            f"{where} must be None, 'balanced' or a dict {{label: weight}} with "
+            f"numeric weights; got {spec!r}."
+        )
+    weights = np.ones(classes.size)
+    labels = [_py(c) for c in classes]
+    for label, weight in spec.items():
+        matches = [k for k, c in enumerate(labels) if c == _py(label)]
+        if not matches:
+            raise ValueError(
+                f"{where} names label {_py(label)!r}, which the task does not "
+                f"have; its classes are {labels}."
+            )
+        if not (np.isfinite(weight) and weight >= 0):
+            raise ValueError(
+                f"{where}: the weight of label {_py(label)!r} is {weight}; class "
+                "weights must be finite and non-negative."
+            )
+        weights[matches[0]] = float(weight)
+    if not np.any(weights[np.unique(codes)] > 0):
+        raise ValueError(f"{where} gives every observed class weight 0.")
+    return weights
 
 
 @dataclass(frozen=True)

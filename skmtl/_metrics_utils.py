@@ -238,6 +238,7 @@ def _to_float(values, name):
         return np.array([float(v) for v in values], dtype=np.float64)
     except (TypeError, ValueError):
         bad = next(v for v in values if not _is_number(v))
+        bad = bad.item() if isinstance(bad, np.generic) else bad
         raise ValueError(
             f"{name} holds a non-numeric value {bad!r}; regression metrics need "
             "numbers (use a classification metric for labels)."

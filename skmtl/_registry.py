@@ -139,6 +139,32 @@ FAMILIES = (
         quick_grid={"ratio": [0.1], "estimator__l1": [0.05]},
         relative="alpha",
     ),
+    Family(
+        "Clustered",
+        "_clustered",
+        grid={"alpha": [0.03, 0.1, 0.3], "n_clusters": [1, 2, 4]},
+        quick_grid={"alpha": [0.03, 0.3], "n_clusters": [2]},
+    ),
+    Family(
+        "SharedSubspace",
+        "_clustered",
+        grid={"alpha": [0.03, 0.1, 0.3], "n_components": [1, 3]},
+        quick_grid={"alpha": [0.03, 0.3], "n_components": [2]},
+    ),
+    Family(
+        "FusedTask",
+        "_fused",
+        grid={**_RATIOS["grid"], "estimator__fused": [0.01, 0.1]},
+        quick_grid=_RATIOS["quick_grid"],
+        relative="alpha",
+    ),
+    Family(
+        "MultiTaskKernelRidge",
+        "_kernel",
+        grid={"alpha": [0.1, 1.0, 10.0], "ridge": [0.003, 0.03]},
+        quick_grid={"alpha": [1.0], "ridge": [0.01]},
+        classes=("MultiTaskKernelRidge", None),
+    ),
 )
 
 

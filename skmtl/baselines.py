@@ -13,7 +13,9 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import (
+    check_numeric_columns,
     check_sample_weight,
+    target_weights,
     validate_classification_targets,
     validate_regression_targets,
 )
@@ -41,7 +43,7 @@ class _StackedMetaEstimator(MultiOutputMixin, BaseEstimator):
         allow_nan = self.estimator.__sklearn_tags__().input_tags.allow_nan
         return validate_data(
             self,
-            X,
+            X if allow_nan else check_numeric_columns(X),
             reset=reset,
             accept_sparse=["csr", "csc"],
             dtype=None if allow_nan else "numeric",
@@ -62,6 +64,8 @@ class _StackedMetaEstimator(MultiOutputMixin, BaseEstimator):
             targets = validate_regression_targets(y, X.shape[0])
             labels = targets.values
         sample_weight = check_sample_weight(sample_weight, X.shape[0], targets.n_tasks)
+        # raises, naming the task, if a task's rows have zero total weight
+        target_weights(targets, sample_weight, np.ones(targets.n_tasks))
         self.n_tasks_ = targets.n_tasks
         self.task_names_ = targets.task_names
         self._single_task = targets.single_task
@@ -69,6 +73,8 @@ class _StackedMetaEstimator(MultiOutputMixin, BaseEstimator):
             self.classes_ = (
                 targets.classes[0] if targets.single_task else list(targets.classes)
             )
+        else:
+            self.__dict__.pop("classes_", None)  # none left from a classifier fit
         return X, targets.mask, labels, sample_weight
 
     def _stack(self, columns):

@@ -65,18 +65,73 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_consistent_length
 
 from . import _stats, metrics
+from ._cv import (
+    L21ClassifierCV,
+    L21RegressorCV,
+    MeanRegularizedClassifierCV,
+    MeanRegularizedRegressorCV,
+    MultiTaskCV,
+    MultiTaskMLPClassifierCV,
+    MultiTaskMLPRegressorCV,
+    TaskGraphClassifierCV,
+    TaskGraphRegressorCV,
+    TaskRelationClassifierCV,
+    TaskRelationRegressorCV,
+    TraceNormClassifierCV,
+    TraceNormRegressorCV,
+    cv_class,
+    cv_classes,
+)
 from ._metrics_utils import read_targets
-from ._splitters import TaskStratifiedKFold, task_train_test_split
+from ._paths import (
+    alpha_grid,
+    data_scale,
+    l21_path,
+    mean_regularized_path,
+    regularization_path,
+    task_relation_path,
+    trace_norm_path,
+)
+from ._splitters import (
+    TaskStratifiedKFold,
+    _is_labels,
+    observed_entries,
+    task_train_test_split,
+)
 from .baselines import PooledBaseline, SingleTaskBaseline
 from .estimators import alpha_max
 
 __all__ = [
     "Comparison",
+    "L21ClassifierCV",
+    "L21RegressorCV",
+    "MeanRegularizedClassifierCV",
+    "MeanRegularizedRegressorCV",
+    "MultiTaskCV",
+    "MultiTaskMLPClassifierCV",
+    "MultiTaskMLPRegressorCV",
     "RelativeAlpha",
+    "TaskGraphClassifierCV",
+    "TaskGraphRegressorCV",
+    "TaskRelationClassifierCV",
+    "TaskRelationRegressorCV",
     "TaskStratifiedKFold",
+    "TraceNormClassifierCV",
+    "TraceNormRegressorCV",
+    "alpha_grid",
     "compare",
+    "cv_class",
+    "data_scale",
+    "default_models",
+    "l21_path",
+    "mean_regularized_path",
+    "regularization_path",
+    "task_relation_path",
     "task_train_test_split",
+    "trace_norm_path",
 ]
+globals().update(cv_classes())  # models registered without a named CV class
+__all__ = sorted({*__all__, *cv_classes(), "cv_classes"})
 
 _WIN, _TIE, _LOSS = "#2166ac", "#a0a0a0", "#d6604d"
 
@@ -308,6 +363,61 @@ class RelativeAlpha(MetaEstimatorMixin, BaseEstimator):
 # --------------------------------------------------------------------------
 
 
+def default_models(classification=False):
+    """The models of a tuned comparison: every multi-task model, cross-validated.
+
+    Every model of the package's list of models (``skmtl/_registry.py``) as
+    its cross-validated estimator (:func:`cv_class`, on its defaults: the
+    strengths chosen on the training rows of each split), then a
+    single-task and a pooled baseline, each tuned too: ``RidgeCV`` over
+    ``alphas = 10^-3 ... 10^3`` (13 values) for regression,
+    ``LogisticRegressionCV`` over ``C = 10^-2 ... 10^2`` (5 values, 3 folds,
+    log-loss) for classification.
+
+    Parameters
+    ----------
+    classification : bool, default=False
+
+    Returns
+    -------
+    models : dict of str to estimator
+        Keyed by class name (``"L21RegressorCV"``, ...), then
+        ``"SingleTask(RidgeCV)"`` and ``"Pooled(RidgeCV)"`` (or
+        ``LogisticRegressionCV``).
+
+    Examples
+    --------
+    >>> from skmtl.model_selection import default_models
+    >>> list(default_models())[:2]
+    ['L21RegressorCV', 'TraceNormRegressorCV']
+    """
+    from sklearn.linear_model import LogisticRegressionCV, RidgeCV
+
+    from ._registry import FAMILIES
+
+    models = {}
+    for family in FAMILIES:
+        if family.cls(classification) is None:
+            continue  # a model of the other kind only
+        cls = cv_class(family.cls(classification))
+        models[cls.__name__] = cls()
+    if classification:
+        inner = LogisticRegressionCV(Cs=np.logspace(-2, 2, 5), cv=3,
+                                     scoring="neg_log_loss", max_iter=1000)
+    else:
+        inner = RidgeCV(alphas=np.logspace(-3, 3, 13))
+    label = type(inner).__name__
+    models[f"SingleTask({label})"] = SingleTaskBaseline(inner)
+    models[f"Pooled({label})"] = PooledBaseline(clone(inner))
+    return models
+
+
+def _holds_labels(Y):
+    """Whether stacked targets are class labels (TaskStratifiedKFold's rule)."""
+    values = observed_entries(Y)[2]
+    return bool(values.size) and _is_labels(values)
+
+
 def _check_estimators(estimators):
     if not isinstance(estimators, Mapping) or not estimators:
         raise TypeError(
@@ -457,9 +567,9 @@ def _warn_undefined(scores):
 
 
 def compare(
-    estimators,
-    X,
-    Y,
+    estimators=None,
+    X=None,
+    Y=None,
     *,
     cv=5,
     scoring=None,
@@ -482,11 +592,16 @@ def compare(
 
     Parameters
     ----------
-    estimators : dict of str to estimator
+    estimators : dict of str to estimator, or None
         Multi-task models and baselines (all regressors or all classifiers),
-        e.g. tuned models (``GridSearchCV`` with a scorer of
-        :mod:`skmtl.metrics`), :class:`~skmtl.SingleTaskBaseline`,
-        :class:`~skmtl.PooledBaseline`.
+        e.g. cross-validated models (:class:`~skmtl.L21RegressorCV`, ...,
+        or ``GridSearchCV`` with a scorer of :mod:`skmtl.metrics`),
+        :class:`~skmtl.SingleTaskBaseline`, :class:`~skmtl.PooledBaseline`.
+        None: :func:`default_models`, every multi-task model tuned by its CV
+        estimator against tuned single-task and pooled baselines (for
+        classification when ``Y`` holds labels: strings, booleans, or
+        integers with at most 10 distinct values), so that a tuned
+        comparison is ``compare(None, X, Y)``.
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
     Y : array-like or sparse matrix of shape (n_samples, n_tasks)
         Stacked targets, ``NaN`` (``None`` for labels) where a task does not
@@ -581,6 +696,10 @@ default=None
     >>> print(result.verdict())  # doctest: +ELLIPSIS
     L21 beats the single-task baseline on 12 of 12 tasks (mean relative gain +...).
     """
+    if X is None or Y is None:
+        raise TypeError("compare needs the data: compare(estimators, X, Y).")
+    if estimators is None:
+        estimators = default_models(_holds_labels(Y))
     estimators, classifier = _check_estimators(estimators)
     baseline = _check_baseline(baseline, estimators)
     scorer, label = _check_scoring(scoring, classifier)

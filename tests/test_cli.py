@@ -17,8 +17,14 @@ MTL_REGRESSORS = [
     "TaskGraphRegressor",
     "TaskRelationRegressor",
 ]
+MTL_REGRESSORS = [name + "CV" for name in MTL_REGRESSORS]  # each tuned by its CV
 MTL_CLASSIFIERS = [name.replace("Regressor", "Classifier") for name in MTL_REGRESSORS]
-DATA = Path(os.environ.get("SKMTL_TEST_DATA", "/work/shared/data"))
+# the real data sets: $SKMTL_DATA (as the loaders), else ../shared/data
+DATA = Path(
+    os.environ.get("SKMTL_DATA")
+    or os.environ.get("SKMTL_TEST_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 
 
 def test_quick_synthetic_run_prints_every_model_and_writes_the_plot(tmp_path, capsys):
@@ -29,7 +35,7 @@ def test_quick_synthetic_run_prints_every_model_and_writes_the_plot(tmp_path, ca
     for name in [*MTL_REGRESSORS, "SingleTask(RidgeCV) *", "Pooled(RidgeCV)"]:
         assert name in out
     # the built-in data favour multi-task learning: L2,1 must win
-    assert "L21Regressor beats the single-task baseline" in out
+    assert "L21RegressorCV beats the single-task baseline" in out
     assert "[compare 14/14]" in err and "plot written to" in err
     assert plot.stat().st_size > 1000
 
@@ -153,8 +159,8 @@ def test_models_scoring_test_and_output(tmp_path, capsys):
     assert "Wilcoxon signed-rank test over 12 tasks" in out
     listed = [line.split()[0] for line in out.splitlines()[4:8]]
     assert listed == [
-        "TraceNormRegressor",
-        "L21Regressor",
+        "TraceNormRegressorCV",
+        "L21RegressorCV",
         "SingleTask(RidgeCV)",
         "Pooled(RidgeCV)",
     ]
@@ -166,12 +172,12 @@ def test_models_scoring_test_and_output(tmp_path, capsys):
         rows = list(csv.DictReader(file))
     assert len(rows) == 4 * 12  # 4 models x 12 tasks of the quick synthetic data
     assert {row["estimator"] for row in rows} == {
-        "TraceNormRegressor",
-        "L21Regressor",
+        "TraceNormRegressorCV",
+        "L21RegressorCV",
         "SingleTask(RidgeCV)",
         "Pooled(RidgeCV)",
     }
-    l21 = [row for row in rows if row["estimator"] == "L21Regressor"]
+    l21 = [row for row in rows if row["estimator"] == "L21RegressorCV"]
     assert all(float(row["mean"]) < 0 for row in l21)  # a negated error
 
 
@@ -190,7 +196,31 @@ def test_registry_lists_every_estimator_once():
     assert sorted(registered) == sorted(classes)
     for family in FAMILIES:
         for classification in (False, True):
+            if family.cls(classification) is None:  # a one-kind family
+                continue
             model = family.model(classification)
             keys = model.get_params()
             assert all(key in keys for key in family.grid)
             assert all(key in keys for key in family.quick_grid)
+
+
+@pytest.mark.parametrize("classification", [False, True])
+def test_models_are_the_cv_estimators_with_the_registry_grids(classification):
+    from skmtl.__main__ import _N_ALPHAS, _models
+    from skmtl._registry import FAMILIES
+    from skmtl.model_selection import TaskStratifiedKFold, cv_class
+
+    models = _models(classification, quick=True, seed=0)
+    registered = [f for f in FAMILIES if f.cls(classification) is not None]
+    for family in registered:
+        cls = cv_class(family.cls(classification))
+        model = models[cls.__name__].named_steps["model"]
+        assert type(model) is cls and model.alphas == _N_ALPHAS[True]
+        assert isinstance(model.cv, TaskStratifiedKFold)
+        grid = family.quick_grid
+        if cls._second is not None:
+            key = "ratio" if family.relative == cls._second else cls._second
+            expected = list(grid[key]) if key in grid else cls._second_default
+            assert getattr(model, cls._second) == expected
+    names = [n for n in models if not n.startswith(("SingleTask", "Pooled"))]
+    assert len(names) == len(registered)

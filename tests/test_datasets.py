@@ -1,6 +1,7 @@
 """Tests of skmtl.datasets: synthetic generators, stacking helpers, loaders."""
 
 import hashlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,10 @@ from skmtl.datasets import (
     unstack_tasks,
 )
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
+# the real data sets: $SKMTL_DATA (as the loaders), else ../shared/data
+DATA_DIR = Path(
+    os.environ.get("SKMTL_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 SCHOOL_FILE = DATA_DIR / "school.mat"
 LANDMINE_FILE = DATA_DIR / "LandmineData.mat"
 

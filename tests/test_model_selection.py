@@ -600,3 +600,53 @@ def test_sparse_targets_give_the_dense_comparison():
         models, X, Y_sparse, cv=3, random_state=0, scoring="neg_mean_squared_error"
     )
     assert_allclose(stored.scores["mean"], dense.scores["mean"])
+
+
+# ---------------------------------------------------------------------------
+# compare(None, X, Y): the cross-validated models by default
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("classification", [False, True])
+def test_default_models_are_the_cv_estimators_of_the_registry(classification):
+    from skmtl._registry import FAMILIES
+    from skmtl.model_selection import cv_class, default_models
+
+    models = default_models(classification)
+    expected = [
+        cv_class(f.cls(classification)).__name__
+        for f in FAMILIES
+        if f.cls(classification) is not None
+    ]
+    assert list(models)[: len(expected)] == expected
+    for name in expected:
+        assert type(models[name]).__name__ == name
+    baselines = list(models)[len(expected):]
+    assert [type(models[n]) for n in baselines] == [SingleTaskBaseline, PooledBaseline]
+
+
+def test_compare_without_estimators_tunes_every_model(monkeypatch):
+    import skmtl.model_selection as ms
+
+    chosen = {}
+    original = ms.default_models
+
+    def small(classification=False):
+        chosen["classification"] = classification
+        models = original(classification)
+        for name, model in models.items():
+            if name.endswith("CV"):
+                model.set_params(alphas=3, cv=2)
+        return models
+
+    monkeypatch.setattr(ms, "default_models", small)
+    X, Y = make_multitask_regression(
+        20, 5, 4, noise=0.5, shared_rows=False, random_state=0
+    )
+    result = compare(None, X, Y, cv=2, random_state=0)
+    assert chosen["classification"] is False
+    assert result.baseline == "SingleTask(RidgeCV)"
+    assert "L21RegressorCV" in result.scores
+    assert all(np.all(np.isfinite(s)) for s in result.scores.values())
+    labels = np.where(np.isnan(Y), np.nan, (Y > 0).astype(float))
+    assert ms._holds_labels(labels) and not ms._holds_labels(Y)

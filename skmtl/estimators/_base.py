@@ -35,13 +35,15 @@ from sklearn.base import (
     clone,
 )
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._data import (
     ColumnLayout,
+    check_numeric_columns,
     check_sample_weight,
     check_task_weights,
+    class_weight_factors,
     target_weights,
     validate_classification_targets,
     validate_regression_targets,
@@ -50,6 +52,8 @@ from ..datafits import Logistic, Quadratic
 from ..penalties import NoPenalty
 from ..solvers import Problem, minimize
 from ..solvers._threads import blas_threads_for
+from ._defaults import resolve_strengths
+from ._signature import PublicSignatureMixin
 
 _X_OPTIONS = dict(accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32])
 
@@ -69,9 +73,14 @@ class Parameter:
 
 
 def strength(default, *, sparsity=False, positive=False):
-    """A non-negative (``positive``: > 0) real strength."""
+    """A non-negative (``positive``: > 0) real strength; a sparsity strength
+    may also be ``"auto"`` (a fraction of its ``alpha_max``, see
+    :mod:`skmtl.estimators._defaults`)."""
     closed = "neither" if positive else "left"
-    return Parameter(default, (Interval(Real, 0, None, closed=closed),), sparsity)
+    constraints = (Interval(Real, 0, None, closed=closed),)
+    if sparsity:
+        constraints += (StrOptions({"auto"}),)
+    return Parameter(default, constraints, sparsity)
 
 
 #: Parameters of every model, in signature order after the model's own.
@@ -187,7 +196,7 @@ def penalty_or_none(penalty_class, value):
 
 
 # -- the estimator ------------------------------------------------------------------
-class _MultiTaskLinearModel(BaseEstimator):
+class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
     """Base class: generated ``__init__``, validation and the ``fit`` flow.
 
     A model sets ``_parameters`` (its own parameters, in signature order;
@@ -200,6 +209,8 @@ class _MultiTaskLinearModel(BaseEstimator):
 
     _parameters: dict = {}
     _defaults: dict = {}
+    #: parameters of one side (the classifiers' class_weight), after the shared
+    _side_parameters: dict = {}
     _compares_tasks = False
 
     def __init_subclass__(cls, **kwargs):
@@ -208,7 +219,7 @@ class _MultiTaskLinearModel(BaseEstimator):
         if not own:  # an abstract side base
             return
         parameters = {**own, **{k: v for k, v in SHARED_PARAMETERS.items()
-                                if k not in own}}
+                                if k not in own}, **cls._side_parameters}
         defaults = {name: p.default for name, p in parameters.items()}
         defaults.update(cls._defaults)
         cls._parameter_constraints = {
@@ -238,18 +249,23 @@ class _MultiTaskLinearModel(BaseEstimator):
             raise ValueError(
                 f"{name} requires y to be passed, but the target y is None."
             )
-        X = validate_data(self, X, reset=True, **_X_OPTIONS)
+        X = validate_data(self, check_numeric_columns(X), reset=True, **_X_OPTIONS)
         targets = self._validate_targets(Y, X.shape[0])
         sample_weight = check_sample_weight(sample_weight, X.shape[0], targets.n_tasks)
         task_weights = check_task_weights(
             self.task_weights, targets.n_tasks, targets.task_names
         )
-        weights = target_weights(targets, sample_weight, task_weights)
+        weights = self._target_weights(targets, sample_weight, task_weights)
         return X, targets, self._make_datafit(targets, weights)
+
+    def _target_weights(self, targets, sample_weight, task_weights):
+        """Weight of each observed entry in the data term (see ``skmtl._data``)."""
+        return target_weights(targets, sample_weight, task_weights)
 
     def _build_problem(self, X, datafit):
         """``(problem, regularizer)`` of this estimator on these data."""
-        regularizer = self._regularizer(datafit.layout)
+        model = resolve_strengths(self, X, datafit)  # "auto" -> fraction of alpha_max
+        regularizer = model._regularizer(datafit.layout)
         return regularizer.problem(X, datafit, self.fit_intercept), regularizer
 
     def _fit(self, X, y, sample_weight):
@@ -308,7 +324,7 @@ class _MultiTaskLinearModel(BaseEstimator):
 
     def _linear_predictor(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, **_X_OPTIONS)
+        X = validate_data(self, check_numeric_columns(X), reset=False, **_X_OPTIONS)
         coef = np.atleast_2d(self.coef_)
         return np.asarray(X @ coef.T.astype(X.dtype, copy=False)) + self.intercept_
 
@@ -503,6 +519,17 @@ class MultiTaskClassifierBase(
     MultiTaskClassifierMixin, MultiOutputMixin, ClassifierMixin, _MultiTaskLinearModel
 ):
     """The classifier side: logistic / multinomial data term."""
+
+    _side_parameters = {
+        "class_weight": Parameter(
+            None, (StrOptions({"balanced"}), dict, list, None)
+        ),
+    }
+
+    def _target_weights(self, targets, sample_weight, task_weights):
+        """Entry weights with ``class_weight`` multiplying the sample weights."""
+        factors = class_weight_factors(self.class_weight, targets, sample_weight)
+        return target_weights(targets, sample_weight, task_weights, factors)
 
     def _make_datafit(self, targets, weights):
         if self._compares_tasks:

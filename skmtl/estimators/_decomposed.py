@@ -20,6 +20,7 @@ from ._base import (
     strength,
 )
 from ._docs import fill_doc
+from ._selection import FeatureSupportMixin
 from ._trace import set_low_rank_attributes
 
 _SHARED_NOTES = """
@@ -90,7 +91,7 @@ def _outlier_tasks(estimator, outlier_block, layout):
 
 
 # -- dirty model ------------------------------------------------------------------
-class _Dirty:
+class _Dirty(FeatureSupportMixin):
     """``alpha * sum_j max_t |P_jt| + l1 * sum |Q_jt|``."""
 
     _parameters = {

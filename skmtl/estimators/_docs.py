@@ -8,16 +8,24 @@ puts the fragment ``name`` there, indented like the marker. The fragments
 import re
 import textwrap
 
+from ._selection import CLASS_WEIGHT_DOC
+
 COMMON_PARAMETERS = """
 ridge : float, default=0.0
-    Strength of the squared Frobenius norm term ``ridge/2 ||W||_F^2``.
+    Strength of the squared Frobenius norm term ``ridge/2 ||W||_F^2``. 0 by
+    default, so that the model's own penalty is the only one; a small ridge
+    (say 1e-3) keeps the weights of a classifier finite when a task's
+    classes are separable.
 fit_intercept : bool, default=True
-    Fit one unpenalised intercept per task (per class of a multiclass task).
+    Fit one unpenalised intercept per task (per class of a multiclass task);
+    on by default because targets are rarely centred per task.
 task_weights : array-like of shape (n_tasks,) or float, default=None
     Weight of each task's average loss in the data term (all ones if
-    None). A small weight lets an auxiliary task help a main task.
+    None: every task counts the same, whatever its number of rows). A
+    small weight lets an auxiliary task help a main task.
 tol : float, default=1e-4
-    Tolerance of the stopping criterion (see Notes).
+    Tolerance of the stopping criterion (see Notes); scikit-learn's
+    default, relative to a data scale, so it means the same on any data.
 max_iter : int, default=1000
     Maximum number of iterations of the solver chosen by
     :func:`skmtl.solvers.minimize`: coordinate-descent epochs (summed over
@@ -61,6 +69,7 @@ def fill_doc(cls=None, **fragments):
     fragments = {
         "common_parameters": COMMON_PARAMETERS,
         "common_attributes": COMMON_ATTRIBUTES,
+        "class_weight": CLASS_WEIGHT_DOC,
         **fragments,
     }
 

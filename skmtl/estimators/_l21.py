@@ -9,13 +9,36 @@ from ._base import (
     penalty_or_none,
     strength,
 )
+from ._defaults import AUTO_FRACTION
 from ._docs import fill_doc
+from ._selection import FeatureSupportMixin
+
+_AUTO_ALPHA = f"""
+alpha : float or "auto", default="auto"
+    Strength of the L2,1 penalty. All coefficients are zero from
+    ``alpha_max = max_j ||X_j^T Theta_0||_2`` on, ``Theta_0`` the
+    weighted residuals (gradient of the data term) at zero coefficients.
+    ``"auto"`` (the default) is ``{AUTO_FRACTION} * alpha_max`` of the
+    training data: ``alpha_max`` grows with the number of tasks and the
+    strength of the signal, so no fixed number suits every data set
+    (``alpha=1`` zeroes every coefficient of one standardised task), while
+    a tenth of it keeps the features whose joint correlation with the
+    residuals is at least a tenth of the strongest one. The value used is
+    ``alpha_``; :func:`skmtl.alpha_max` gives ``alpha_max``.
+"""
+
+_SUPPORT_ATTRIBUTES = """
+alpha_ : float
+    The strength used (``alpha``, or its value for ``"auto"``).
+n_features_selected_ : int
+    Number of features with a nonzero coefficient (see ``get_support``).
+"""
 
 
-class _L21:
+class _L21(FeatureSupportMixin):
     """The model: ``alpha * sum_j ||W_j,:||_2`` plus the ridge."""
 
-    _parameters = {"alpha": strength(1.0, sparsity=True)}
+    _parameters = {"alpha": strength("auto", sparsity=True)}
 
     def _regularizer(self, layout):
         return Regularizer(
@@ -23,7 +46,7 @@ class _L21:
         )
 
 
-@fill_doc
+@fill_doc(auto_alpha=_AUTO_ALPHA, support_attributes=_SUPPORT_ATTRIBUTES)
 class L21Regressor(_L21, MultiTaskRegressorBase):
     r"""Multi-task linear regression with joint feature selection (L2,1 norm).
 
@@ -50,10 +73,7 @@ class L21Regressor(_L21, MultiTaskRegressorBase):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength of the L2,1 penalty. All coefficients are zero from
-        ``alpha_max = max_j ||X_j^T Theta_0||_2`` on, ``Theta_0`` the
-        weighted residuals at zero coefficients.
+    %(auto_alpha)s
     %(common_parameters)s
 
     Attributes
@@ -62,6 +82,7 @@ class L21Regressor(_L21, MultiTaskRegressorBase):
     intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
     dual_gap_ : float
         Duality gap at the solution.
+    %(support_attributes)s
     %(common_attributes)s
 
     Notes
@@ -78,6 +99,10 @@ class L21Regressor(_L21, MultiTaskRegressorBase):
     ``sum_{i,t} w_it (y_it - ybar_t)^2`` (``||Y - Ybar||_F^2 / n`` without
     weights), the scaling of scikit-learn's coordinate descent.
 
+    ``get_support()`` marks the features with a nonzero coefficient row;
+    ``SelectFromModel(model, threshold=model.nonzero_threshold)`` selects
+    the same features (its default "mean" threshold drops active ones).
+
     Examples
     --------
     >>> import numpy as np
@@ -93,7 +118,7 @@ class L21Regressor(_L21, MultiTaskRegressorBase):
     True
     """
 
-@fill_doc
+@fill_doc(auto_alpha=_AUTO_ALPHA, support_attributes=_SUPPORT_ATTRIBUTES)
 class L21Classifier(_L21, MultiTaskClassifierBase):
     r"""Multi-task logistic regression with joint feature selection (L2,1 norm).
 
@@ -118,12 +143,9 @@ class L21Classifier(_L21, MultiTaskClassifierBase):
 
     Parameters
     ----------
-    alpha : float, default=0.01
-        Strength of the L2,1 penalty. The default differs from the
-        regressor's because the gradient of an averaged logistic loss is
-        small (at most about ``max|x| / 2`` per task), so ``alpha=1`` would
-        zero every coefficient on standardised features.
+    %(auto_alpha)s
     %(common_parameters)s
+    %(class_weight)s
 
     Attributes
     ----------
@@ -136,6 +158,7 @@ class L21Classifier(_L21, MultiTaskClassifierBase):
     intercept_ : ndarray of shape (n_coef_rows,)
     task_slices_ : list of slice
         Rows of ``coef_`` and entries of ``intercept_`` of each task.
+    %(support_attributes)s
     %(common_attributes)s
 
     Notes
@@ -164,4 +187,3 @@ class L21Classifier(_L21, MultiTaskClassifierBase):
     (3, 2)
     """
 
-    _defaults = {"alpha": 0.01}

@@ -5,6 +5,7 @@ from scipy import linalg, sparse
 from sklearn.base import is_regressor
 
 from ..penalties import L1, NoPenalty, SquaredTraceNorm, TaskMatrixView
+from ..penalties._sparse_group import row_sparse_penalty
 from ..solvers._closed_form import quadratic_solver, solve_quadratic
 from ._base import (
     SHARED_PARAMETERS,
@@ -17,6 +18,7 @@ from ._base import (
     strength,
 )
 from ._docs import fill_doc
+from ._selection import FeatureSupportMixin
 
 _SAME_LABELS = """
     The penalty compares the weights of different tasks class by class, so
@@ -129,12 +131,11 @@ def task_laplacian(graph, n_tasks):
     return graph_laplacian(check_graph(graph, n_tasks))
 
 
-def graph_regularizer(layout, alpha, ridge, graph=None, l1=0.0):
-    """Task-graph coupling (per class), ridge and the entrywise L1 term."""
+def graph_regularizer(layout, alpha, ridge, graph=None, l1=0.0, l21=0.0):
+    """Task-graph coupling (per class), ridge and the L1 (+ L2,1) terms."""
     coupling = alpha * layout.expand(task_laplacian(graph, layout.n_tasks))
-    return Regularizer(
-        (Term(penalty_or_none(L1, l1), "l1"),), ridge=ridge, coupling=coupling
-    )
+    penalty = row_sparse_penalty(l21, l1) if l21 > 0 else penalty_or_none(L1, l1)
+    return Regularizer((Term(penalty, "l1"),), ridge=ridge, coupling=coupling)
 
 
 class _MeanRegularized:
@@ -152,6 +153,16 @@ class _MeanRegularized:
         self.mean_coef_ = mean[0] if single else mean
 
 
+_MEAN_ALPHA = """
+    alpha : float, default=1.0
+        Strength of the pull towards the mean task. The default makes the
+        coupling as curved as the data term of standardised features (whose
+        ``X^T X / n`` has a unit diagonal): each task's deviation from the
+        mean task is roughly halved, a middle ground between
+        independent tasks (``alpha=0``) and one shared model (large
+        ``alpha``). The model has no ``alpha_max`` (the penalty never zeroes
+        the weights), so the default is a number."""
+
 _MEAN_DOC = r"""
     .. math::
 
@@ -162,7 +173,7 @@ _MEAN_DOC = r"""
     where ``w_t`` is task ``t``'s weight vector."""
 
 
-@fill_doc(mean_objective=_MEAN_DOC)
+@fill_doc(mean_objective=_MEAN_DOC, mean_alpha=_MEAN_ALPHA)
 class MeanRegularizedRegressor(_MeanRegularized, MultiTaskRegressorBase):
     r"""Multi-task regression pulling every task towards the mean task.
 
@@ -184,8 +195,7 @@ class MeanRegularizedRegressor(_MeanRegularized, MultiTaskRegressorBase):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength of the pull towards the mean task.
+    %(mean_alpha)s
     %(common_parameters)s
 
     Attributes
@@ -220,7 +230,7 @@ class MeanRegularizedRegressor(_MeanRegularized, MultiTaskRegressorBase):
     """
 
 
-@fill_doc(mean_objective=_MEAN_DOC, same_labels=_SAME_LABELS)
+@fill_doc(mean_objective=_MEAN_DOC, same_labels=_SAME_LABELS, mean_alpha=_MEAN_ALPHA)
 class MeanRegularizedClassifier(_MeanRegularized, MultiTaskClassifierBase):
     r"""Multi-task logistic regression pulling every task towards the mean task.
 
@@ -236,9 +246,9 @@ class MeanRegularizedClassifier(_MeanRegularized, MultiTaskClassifierBase):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength of the pull towards the mean task.
+    %(mean_alpha)s
     %(common_parameters)s
+    %(class_weight)s
 
     Attributes
     ----------
@@ -277,23 +287,38 @@ _GRAPH_DOC = r"""
 
         \mathcal{L}(W, b) + \frac{\alpha}{2} \sum_{s < t} A_{st}
             \lVert w_s - w_t \rVert_2^2 + \frac{\rho}{2} \lVert W \rVert_F^2
+            + \lambda_{21} \sum_j \lVert W_{j,:} \rVert_2
             + \lambda_1 \sum_{j,t} |W_{jt}|,
 
     where ``A`` is the task-similarity matrix ``graph`` (``None``: every pair
     with weight ``1/T``, which is :class:`MeanRegularizedRegressor`'s
-    penalty) and :math:`\lambda_1` is ``l1``."""
+    penalty), :math:`\lambda_{21}` is ``l21`` and :math:`\lambda_1` is
+    ``l1``. With :func:`skmtl.chain_graph` this is the temporal group lasso
+    of disease progression (Zhou et al., 2011; MALSAR ``Least_TGL``): see
+    the recipe in :func:`skmtl.chain_graph`."""
 
 _GRAPH_PARAMETERS = """
     graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
         Symmetric non-negative task similarities ``A``; the diagonal is
         ignored. ``None``: all pairs with weight ``1/n_tasks``.
     alpha : float, default=1.0
-        Strength of the graph penalty.
-    l1 : float, default=0.0
-        Strength of the entrywise L1 penalty (sparse weights)."""
+        Strength of the graph penalty. With the default graph (all pairs,
+        weight ``1/n_tasks``) this is :class:`MeanRegularizedRegressor`'s
+        ``alpha``, whose default makes the coupling as curved as the data
+        term of standardised features; the graph has no ``alpha_max``.
+    l1 : float or "auto", default=0.0
+        Strength of the entrywise L1 penalty (sparse weights). The default
+        adds no sparsity, so that the model is the plain graph model;
+        ``"auto"`` is ``0.1 * alpha_max`` (``alpha_max`` from
+        :func:`skmtl.alpha_max`; the value used is ``l1_``).
+        ``get_support()`` gives the features with a nonzero weight.
+    l21 : float, default=0.0
+        Strength of the row-group (L2,1) penalty: a feature is used by all
+        tasks or by none. ``alpha_max(model, X, y)`` is the smallest ``l1``
+        that zeroes ``W`` at this ``l21``."""
 
 
-class _TaskGraph:
+class _TaskGraph(FeatureSupportMixin):
     """The model: :func:`graph_regularizer` with the given graph and ``l1``."""
 
     _parameters = {
@@ -301,11 +326,14 @@ class _TaskGraph:
         "alpha": strength(1.0),
         "ridge": SHARED_PARAMETERS["ridge"],
         "l1": strength(0.0, sparsity=True),
+        "l21": strength(0.0),  # not a sparsity parameter: alpha_max is on l1
     }
     _compares_tasks = True
 
     def _regularizer(self, layout):
-        return graph_regularizer(layout, self.alpha, self.ridge, self.graph, self.l1)
+        return graph_regularizer(
+            layout, self.alpha, self.ridge, self.graph, self.l1, self.l21
+        )
 
 
 @fill_doc(graph_objective=_GRAPH_DOC, graph_parameters=_GRAPH_PARAMETERS)
@@ -328,13 +356,18 @@ class TaskGraphRegressor(_TaskGraph, MultiTaskRegressorBase):
     ----------
     coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
     intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
+    l1_ : float
+        The L1 strength used (``l1``, or its value for ``"auto"``).
+    n_features_selected_ : int
+        Number of features with a nonzero weight (see ``get_support``).
     %(common_attributes)s
 
     Notes
     -----
-    With ``l1 = 0`` the problem is a linear system, solved as for
-    :class:`MeanRegularizedRegressor`. With ``l1 > 0``: working sets and
-    coordinate descent as for :class:`L21Regressor` (the graph term, which
+    With ``l1 = l21 = 0`` the problem is a linear system, solved as for
+    :class:`MeanRegularizedRegressor`. With ``l1 > 0`` or ``l21 > 0``:
+    working sets and coordinate descent as for :class:`L21Regressor` (the
+    graph term, which
     couples the tasks of a feature, bounded by its largest eigenvalue in
     each row update), until the KKT violation is at most ``tol`` times its
     value at zero coefficients.
@@ -373,6 +406,7 @@ class TaskGraphClassifier(_TaskGraph, MultiTaskClassifierBase):
     ----------
     %(graph_parameters)s
     %(common_parameters)s
+    %(class_weight)s
 
     Attributes
     ----------
@@ -381,6 +415,10 @@ class TaskGraphClassifier(_TaskGraph, MultiTaskClassifierBase):
         ``K' = 1`` for binary tasks, else the number of classes.
     intercept_ : ndarray of shape (n_tasks * K',)
     task_slices_ : list of slice
+    l1_ : float
+        The L1 strength used (``l1``, or its value for ``"auto"``).
+    n_features_selected_ : int
+        Number of features with a nonzero weight (see ``get_support``).
     %(common_attributes)s
 
     Notes
@@ -404,6 +442,21 @@ class TaskGraphClassifier(_TaskGraph, MultiTaskClassifierBase):
     """
 
 
+_RELATION_ALPHA = """
+    alpha : float, default=0.1
+        Strength of the task-relationship penalty. The penalty
+        ``alpha/2 ||W||_*^2`` acts like a ridge of strength between ``alpha``
+        (identical tasks) and ``alpha * n_tasks`` (unrelated tasks) on
+        standardised features, so the default is ten times weaker than the
+        unit curvature of their data term. On 10 standardised synthetic
+        problems (1 to 10 tasks, 30 to 200 rows each) the mean held-out R²
+        was 0.27, 0.16 and 0.00 for ``alpha`` = 0.1, 1 and 10 with as much
+        noise as signal (0.62, 0.33, 0.04 with half as much), and the
+        classifier's accuracy above the majority class 0.12, 0.06 and
+        -0.02. The model has no ``alpha_max`` (the penalty never zeroes the
+        weights)."""
+
+
 _RELATION_DOC = r"""
     .. math::
 
@@ -421,7 +474,7 @@ _RELATION_DOC = r"""
 class _TaskRelation:
     """The model: ``alpha / 2 ||W||_*^2`` on the task matrix, plus the ridge."""
 
-    _parameters = {"alpha": strength(1.0)}
+    _parameters = {"alpha": strength(0.1)}
     _compares_tasks = True
 
     def _regularizer(self, layout):
@@ -479,6 +532,7 @@ _RELATION_NOTES = """
     relation_objective=_RELATION_DOC,
     relation_attributes=_RELATION_ATTRIBUTES,
     relation_notes=_RELATION_NOTES,
+    relation_alpha=_RELATION_ALPHA,
 )
 class TaskRelationRegressor(_TaskRelation, MultiTaskRegressorBase):
     r"""Multi-task regression that learns the task covariance (MTRL).
@@ -491,8 +545,7 @@ class TaskRelationRegressor(_TaskRelation, MultiTaskRegressorBase):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength of the task-relationship penalty.
+    %(relation_alpha)s
     %(common_parameters)s
 
     Attributes
@@ -522,6 +575,7 @@ class TaskRelationRegressor(_TaskRelation, MultiTaskRegressorBase):
     relation_objective=_RELATION_DOC,
     relation_attributes=_RELATION_ATTRIBUTES,
     relation_notes=_RELATION_NOTES,
+    relation_alpha=_RELATION_ALPHA,
     same_labels=_SAME_LABELS,
 )
 class TaskRelationClassifier(_TaskRelation, MultiTaskClassifierBase):
@@ -539,9 +593,9 @@ class TaskRelationClassifier(_TaskRelation, MultiTaskClassifierBase):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength of the task-relationship penalty.
+    %(relation_alpha)s
     %(common_parameters)s
+    %(class_weight)s
 
     Attributes
     ----------

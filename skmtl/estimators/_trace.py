@@ -12,7 +12,26 @@ from ._base import (
     penalty_or_none,
     strength,
 )
+from ._defaults import AUTO_FRACTION
 from ._docs import fill_doc
+
+_AUTO_ALPHA = f"""
+alpha : float or "auto", default="auto"
+    Strength of the trace norm. ``W`` is zero from ``alpha_max``, the
+    spectral norm of the gradient of the data term at zero coefficients, on.
+    ``"auto"`` (the default) is ``{AUTO_FRACTION} * alpha_max`` of the
+    training data (the value used is ``alpha_``): ``alpha_max`` grows with
+    the number of tasks and the signal, so a fixed number zeroes the model
+    on one data set (``alpha=1`` on standardised binary tasks, whose
+    ``alpha_max`` is about 0.6) and barely regularises another; a tenth of
+    it keeps the shared directions whose singular value of that gradient is
+    at least a tenth of the largest.
+"""
+
+_AUTO_ATTRIBUTE = """
+alpha_ : float
+    The strength used (``alpha``, or its value for ``"auto"``).
+"""
 
 _TRACE_OBJECTIVE = r"""
 .. math::
@@ -59,7 +78,7 @@ def set_low_rank_attributes(estimator, W):
 class _TraceNorm:
     """The model: ``alpha * ||W||_*`` plus the ridge."""
 
-    _parameters = {"alpha": strength(1.0, sparsity=True)}
+    _parameters = {"alpha": strength("auto", sparsity=True)}
 
     def _regularizer(self, layout):
         return Regularizer(
@@ -74,6 +93,8 @@ class _TraceNorm:
     trace_objective=_TRACE_OBJECTIVE,
     trace_attributes=_TRACE_ATTRIBUTES,
     trace_notes=_TRACE_NOTES,
+    auto_alpha=_AUTO_ALPHA,
+    auto_attribute=_AUTO_ATTRIBUTE,
 )
 class TraceNormRegressor(_TraceNorm, MultiTaskRegressorBase):
     r"""Multi-task regression with a shared low-rank representation (trace norm).
@@ -86,9 +107,7 @@ class TraceNormRegressor(_TraceNorm, MultiTaskRegressorBase):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength of the trace norm. ``W`` is zero from the spectral norm of
-        the gradient at zero on.
+    %(auto_alpha)s
     %(common_parameters)s
 
     Attributes
@@ -96,6 +115,7 @@ class TraceNormRegressor(_TraceNorm, MultiTaskRegressorBase):
     coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
     intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
     %(trace_attributes)s
+    %(auto_attribute)s
     dual_gap_ : float
         Duality gap at the solution (when ``alpha > 0``).
     %(common_attributes)s
@@ -119,6 +139,8 @@ class TraceNormRegressor(_TraceNorm, MultiTaskRegressorBase):
     trace_objective=_TRACE_OBJECTIVE,
     trace_attributes=_TRACE_ATTRIBUTES,
     trace_notes=_TRACE_NOTES,
+    auto_alpha=_AUTO_ALPHA,
+    auto_attribute=_AUTO_ATTRIBUTE,
 )
 class TraceNormClassifier(_TraceNorm, MultiTaskClassifierBase):
     r"""Multi-task logistic regression with a shared low-rank representation.
@@ -134,9 +156,9 @@ class TraceNormClassifier(_TraceNorm, MultiTaskClassifierBase):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Strength of the trace norm.
+    %(auto_alpha)s
     %(common_parameters)s
+    %(class_weight)s
 
     Attributes
     ----------
@@ -147,6 +169,7 @@ class TraceNormClassifier(_TraceNorm, MultiTaskClassifierBase):
     intercept_ : ndarray of shape (n_coef_rows,)
     task_slices_ : list of slice
     %(trace_attributes)s
+    %(auto_attribute)s
     %(common_attributes)s
 
     %(trace_notes)s

@@ -1,0 +1,447 @@
+r"""Regularization paths: warm-started solutions along a descending grid.
+
+A path fits one model for a decreasing sequence of strengths of its main
+parameter (``alpha``), each fit starting from the previous solution, on
+data validated and turned into one optimisation problem **once**. For the
+linear models the fold's quadratic model (Gram moments, and for the
+quadratic models its eigendecompositions) is built once and reused by every
+strength.
+
+The grid (:func:`alpha_grid`) descends geometrically from ``alpha_max``
+(:func:`skmtl.alpha_max`, the smallest strength that zeroes every
+coefficient) to ``eps * alpha_max``, as in scikit-learn's ``lasso_path``.
+Models whose main penalty never zeroes the coefficients (mean-regularized,
+task graph, task relation, networks) have no ``alpha_max``; their grid
+descends from ``top * s`` where
+
+.. math::
+
+    s = \frac{1}{T} \sum_{t=1}^{T} \frac{1}{d} \sum_{j=1}^{d}
+        \operatorname{Var}_{i \in O_t}(x_{ij})
+
+is the mean variance of the features within each task's observed rows (1 on
+standardised features): the curvature of one task's averaged squared loss
+per feature, the scale against which a quadratic penalty ``alpha / 2 ...``
+is strong (``alpha >> s``) or weak (``alpha << s``).
+"""
+
+import copy
+import numbers
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import clone, is_regressor
+from sklearn.exceptions import ConvergenceWarning
+
+from ._splitters import observed_entries
+from .estimators import alpha_max
+from .estimators._base import _MultiTaskLinearModel
+from .solvers import minimize
+from .solvers._closed_form import CoupledSolver, conjugate_gradient, solve_quadratic
+from .solvers._minimize import tolerance_scales
+
+__all__ = [
+    "alpha_grid",
+    "data_scale",
+    "l21_path",
+    "mean_regularized_path",
+    "regularization_path",
+    "task_relation_path",
+    "trace_norm_path",
+]
+
+#: top of the grid, in units of :func:`data_scale`, for models without alpha_max
+DEFAULT_TOP = 10.0
+
+
+def data_scale(X, Y):
+    """Mean variance of the features within each task's observed rows.
+
+    ``s = mean_t mean_j Var_{i in O_t}(x_ij)``: 1 on standardised features.
+    The scale of the grids of models without ``alpha_max`` (see the module
+    docstring). Returns 1.0 when it is zero (constant features).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.model_selection import data_scale
+    >>> X = np.array([[0.0], [2.0], [0.0], [4.0]])
+    >>> Y = np.array([[1.0, np.nan], [2.0, np.nan], [np.nan, 1.0], [np.nan, 0.0]])
+    >>> data_scale(X, Y)  # task 0: Var(0, 2) = 1, task 1: Var(0, 4) = 4
+    2.5
+    """
+    rows, tasks, _, n_samples, _ = observed_entries(Y)
+    if sp.issparse(X):
+        X = X.tocsr()
+    variances = []
+    for t in np.unique(tasks):
+        block = X[rows[tasks == t]]
+        if sp.issparse(block):
+            mean = np.asarray(block.mean(axis=0)).ravel()
+            square = np.asarray(block.multiply(block).mean(axis=0)).ravel()
+            variances.append(float(np.mean(np.maximum(square - mean**2, 0.0))))
+        else:
+            variances.append(float(np.mean(np.var(np.asarray(block, float), axis=0))))
+    scale = float(np.mean(variances)) if variances else 0.0
+    return scale if scale > 0 and np.isfinite(scale) else 1.0
+
+
+def has_alpha_max(estimator, parameter="alpha"):
+    """Whether ``parameter`` of ``estimator`` is a strength that zeroes its
+    coefficients (one of its ``_sparsity_parameters``), so that its grid is
+    relative to ``alpha_max``."""
+    return parameter in getattr(estimator, "_sparsity_parameters", ())
+
+
+def alpha_grid(estimator, X, Y, *, eps=1e-3, n_alphas=100, sample_weight=None,
+               top=DEFAULT_TOP, parameter="alpha"):
+    """The default grid of ``parameter``: ``n_alphas`` values, descending.
+
+    From ``alpha_max`` to ``eps * alpha_max`` on a log scale when the
+    parameter is a sparsity strength of the estimator (``_sparsity_parameters``),
+    else from ``top * data_scale(X, Y)`` to ``eps`` times that.
+
+    Examples
+    --------
+    >>> from skmtl import L21Regressor, alpha_max
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.model_selection import alpha_grid
+    >>> X, Y = make_multitask_regression(30, 8, 3, random_state=0)
+    >>> grid = alpha_grid(L21Regressor(), X, Y, n_alphas=4)
+    >>> bool(grid[0] == alpha_max(L21Regressor(), X, Y)), grid.size
+    (True, 4)
+    """
+    if not (isinstance(eps, numbers.Real) and 0 < eps < 1):
+        raise ValueError(f"eps must be a number in (0, 1); got {eps!r}.")
+    if not isinstance(n_alphas, numbers.Integral) or n_alphas < 1:
+        raise ValueError(f"n_alphas must be a positive integer; got {n_alphas!r}.")
+    if has_alpha_max(estimator, parameter):
+        highest = alpha_max(estimator, X, Y, sample_weight=sample_weight,
+                            param=parameter)
+    else:
+        highest = top * data_scale(X, Y)
+    if not highest > 0:  # e.g. constant targets: every strength gives zero
+        return np.full(int(n_alphas), np.finfo(float).resolution)
+    if n_alphas == 1:
+        return np.array([float(highest)])
+    return np.geomspace(highest, highest * eps, int(n_alphas))
+
+
+def check_alphas(alphas, name="alphas"):
+    """A user's grid: finite, non-negative, sorted in decreasing order."""
+    values = np.asarray(alphas, dtype=float).ravel()
+    if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(
+            f"{name} must be a non-empty array of finite non-negative numbers; got "
+            f"{alphas!r}."
+        )
+    return np.sort(values)[::-1]
+
+
+# --------------------------------------------------------------------------
+# The path of a linear model: one problem, warm starts, one quadratic model
+# --------------------------------------------------------------------------
+
+
+class EigenCoupledSolver(CoupledSolver):
+    """Conjugate gradients for any task penalty ``Q`` from one set of
+    per-column eigendecompositions ``H_t = U_t diag(lambda_t) U_t^T``.
+
+    The block preconditioner ``(H_t + Q_tt I)^{-1}`` is applied as
+    ``U_t diag(1 / (lambda_t + Q_tt)) U_t^T``, so that a path over the
+    strength of ``Q`` decomposes the Grams once (the plain solver inverts
+    the blocks again for every ``Q``).
+    """
+
+    def solve(self, Q, W0=None):
+        model = self.model
+        values, vectors = model.eigen()  # (T, s), (T, s, s), cached by the model
+        shift = values + np.diag(Q)[:, None]
+        inverse = 1.0 / np.maximum(shift, 1e-12 * max(float(shift.max()), 1e-300))
+
+        def apply(W):
+            return model.hessian_product(W) + W @ Q
+
+        def precondition(R):
+            projected = np.einsum("tkj,kt->tj", vectors, R) * inverse
+            return np.einsum("tjk,tk->jt", vectors, projected)
+
+        x0 = np.zeros_like(model.C) if W0 is None else np.array(W0, dtype=float)
+        return conjugate_gradient(apply, precondition, model.C, x0, self.tol,
+                                  self.max_iter)
+
+
+def _quadratic_solver(problem, tol, max_iter):
+    """A solver for every strength of a quadratic path, or None (too big)."""
+    from .solvers._closed_form import SharedDesignSolver
+
+    if not problem.gram_affordable(problem.n_features):
+        return None
+    model = problem.gram(np.arange(problem.n_features))
+    if model.shared:
+        return SharedDesignSolver(model)  # eigen() of G is cached by the model
+    kkt_threshold = tol * tolerance_scales(problem)[1]
+    return EigenCoupledSolver(model, 1e-3 * kkt_threshold, max_iter)
+
+
+class _LinearPath:
+    """Solutions of a ``_MultiTaskLinearModel`` for descending strengths.
+
+    The first strength is fitted by the estimator itself (the fitted
+    template that gives every later point its fitted attributes); the others
+    solve the same problem (same datafit and quadratic model) with the next
+    regularizer, from the previous solution.
+    """
+
+    def __init__(self, estimator, X, Y, sample_weight, parameter):
+        self.estimator, self.parameter = estimator, parameter
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.unconverged = []
+
+    def __iter__(self):
+        return self._points(clone(self.estimator))
+
+    def _points(self, est):
+        self.unconverged = []
+        template = state = None
+        for alpha in self.alphas:
+            est.set_params(**{self.parameter: float(alpha)})
+            if template is None:
+                template, state = self._first_fit(est)
+                yield template, template.n_iter_
+                continue
+            problem, regularizer = self._next_problem(est, state)
+            result = self._solve(problem, state, est)
+            state["W"], state["b"], state["problem"] = result.W, result.b, problem
+            if not result.converged:
+                self.unconverged.append(float(alpha))
+            yield _view(template, regularizer, state, result.W, result.b), int(
+                result.n_iter)
+
+    def _first_fit(self, est):
+        kwargs = {} if self.sample_weight is None else {
+            "sample_weight": self.sample_weight}
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            est.fit(self.X, self.Y, **kwargs)
+        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+            self.unconverged.append(float(getattr(est, self.parameter)))
+        template = copy.deepcopy(est)
+        X, targets, datafit = est._prepare(self.X, self.Y, self.sample_weight)
+        problem, regularizer = est._build_problem(X, datafit)
+        start = copy.copy(template)
+        start.warm_start = True  # the template's solution as the next start
+        W, b = start._warm_start_point(problem, regularizer, datafit.layout)
+        state = dict(X=X, datafit=datafit, layout=datafit.layout, W=W, b=b,
+                     problem=None, solver=None, single=targets.single_task,
+                     regression=is_regressor(est), dtype=X.dtype)
+        return template, state
+
+    @staticmethod
+    def _next_problem(est, state):
+        problem, regularizer = est._build_problem(state["X"], state["datafit"])
+        previous = state["problem"]
+        if previous is not None:
+            problem._gram = previous._gram  # the fold's quadratic model, built once
+        elif state["datafit"].profiled_intercept and problem.gram_affordable(
+                problem.n_features):
+            problem.gram(np.arange(problem.n_features))  # built once for the path
+        if _is_quadratic(problem) and state["solver"] is None:
+            state["solver"] = _quadratic_solver(problem, est.tol, est.max_iter)
+        return problem, regularizer
+
+    @staticmethod
+    def _solve(problem, state, est):
+        options = dict(tol=est.tol, max_iter=est.max_iter)
+        if _is_quadratic(problem) and state["solver"] is not None:
+            return solve_quadratic(problem, state["W"], solver=state["solver"],
+                                   **options)
+        return minimize(problem, state["W"], state["b"], **options)
+
+
+def _is_quadratic(problem):
+    """Squared loss and only quadratic terms: a linear system per strength."""
+    return problem.datafit.profiled_intercept and getattr(
+        problem.penalty, "alpha", None) == 0
+
+
+def _view(template, regularizer, state, W, b):
+    """A copy of the fitted ``template`` with the solution ``W``, ``b``."""
+    view = copy.copy(template)
+    layout, single, regression = state["layout"], state["single"], state["regression"]
+    dtype = state["dtype"]
+    blocks = regularizer.blocks(W)
+    for term, block in zip(regularizer.terms, blocks, strict=True):
+        if term.attribute is not None:
+            setattr(view, term.attribute,
+                    layout.to_coef(block, single, regression).astype(dtype))
+    view.coef_ = layout.to_coef(sum(blocks), single, regression).astype(dtype)
+    intercept = b.astype(dtype)
+    view.intercept_ = float(intercept[0]) if (single and regression) else intercept
+    return view
+
+
+class _RefitPath:
+    """Any estimator: warm-started fits of a clone, one per strength."""
+
+    def __init__(self, estimator, X, Y, sample_weight, parameter):
+        self.estimator, self.parameter = estimator, parameter
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.unconverged = []
+
+    def __iter__(self):
+        est = clone(self.estimator)
+        if "warm_start" in est.get_params():
+            est.set_params(warm_start=True)
+        kwargs = {} if self.sample_weight is None else {
+            "sample_weight": self.sample_weight}
+        self.unconverged = []
+        for alpha in self.alphas:
+            est.set_params(**{self.parameter: float(alpha)})
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", ConvergenceWarning)
+                est.fit(self.X, self.Y, **kwargs)
+            if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+                self.unconverged.append(float(alpha))
+            yield est, int(np.max(getattr(est, "n_iter_", 0)))
+
+
+def path_points(estimator, X, Y, alphas, *, sample_weight=None, parameter="alpha"):
+    """Iterator of ``(fitted model, n_iter)`` along ``alphas`` (in order).
+
+    A yielded model is valid until the next one is produced (the refit path
+    reuses one estimator). After the loop, ``.unconverged`` lists the
+    strengths whose fit did not converge.
+    """
+    kind = _LinearPath if isinstance(estimator, _MultiTaskLinearModel) else _RefitPath
+    path = kind(estimator, X, Y, sample_weight, parameter)
+    path.alphas = np.asarray(alphas, dtype=float)
+    return path
+
+
+def convergence_message(estimator, unconverged, where=""):
+    name = type(estimator).__name__
+    shown = ", ".join(f"{a:.3g}" for a in unconverged[:5])
+    more = "" if len(unconverged) <= 5 else f" and {len(unconverged) - 5} more"
+    return (
+        f"{name} did not converge{where} at alpha = {shown}{more} (tol="
+        f"{estimator.get_params().get('tol')}, max_iter="
+        f"{estimator.get_params().get('max_iter')}). Increase max_iter, raise tol, "
+        "or use a larger eps (the smallest strengths are the slowest)."
+    )
+
+
+def regularization_path(estimator, X, Y, *, alphas=None, eps=1e-3, n_alphas=100,
+                        sample_weight=None, return_n_iter=False):
+    """Coefficients of ``estimator`` along a descending grid of ``alpha``.
+
+    Warm-started from one strength to the next, on data validated once; the
+    linear models reuse one quadratic model (and the quadratic models one
+    set of eigendecompositions) for the whole path. Every other parameter
+    is the estimator's.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A linear multi-task model of skmtl (or any estimator with ``alpha``,
+        ``coef_`` and ``intercept_``; fitted once per strength).
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    Y : array-like or sparse matrix of shape (n_samples, n_tasks)
+        Stacked targets (``NaN`` where missing).
+    alphas : array-like, default=None
+        The strengths (sorted in decreasing order). None: :func:`alpha_grid`
+        with ``eps`` and ``n_alphas`` (from ``alpha_max`` when the model has
+        one, else from ``10 * data_scale(X, Y)``).
+    eps : float, default=1e-3
+        Length of the default grid: its smallest value over its largest.
+    n_alphas : int, default=100
+        Number of strengths of the default grid.
+    sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks)
+    return_n_iter : bool, default=False
+        Also return the iterations of each fit.
+
+    Returns
+    -------
+    alphas : ndarray of shape (n_alphas,)
+    coefs : ndarray of shape (n_alphas, *coef_.shape)
+    intercepts : ndarray of shape (n_alphas, *intercept_.shape)
+    n_iters : ndarray of shape (n_alphas,)
+        Only when ``return_n_iter``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import L21Regressor
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.model_selection import regularization_path
+    >>> X, Y = make_multitask_regression(40, 10, 3, random_state=0)
+    >>> alphas, coefs, intercepts = regularization_path(
+    ...     L21Regressor(), X, Y, n_alphas=5)
+    >>> coefs.shape  # (n_alphas, n_tasks, n_features)
+    (5, 3, 10)
+    >>> bool(np.all(coefs[0] == 0))  # alphas[0] is alpha_max
+    True
+    """
+    if alphas is None:
+        alphas = alpha_grid(estimator, X, Y, eps=eps, n_alphas=n_alphas,
+                            sample_weight=sample_weight)
+    alphas = check_alphas(alphas)
+    path = path_points(estimator, X, Y, alphas, sample_weight=sample_weight)
+    coefs, intercepts, n_iters = [], [], []
+    for model, n_iter in path:
+        coefs.append(np.array(model.coef_, copy=True))
+        intercepts.append(np.array(model.intercept_, copy=True))
+        n_iters.append(n_iter)
+    if path.unconverged:
+        warnings.warn(convergence_message(estimator, path.unconverged),
+                      ConvergenceWarning, stacklevel=2)
+    out = alphas, np.array(coefs), np.array(intercepts)
+    return (*out, np.array(n_iters)) if return_n_iter else out
+
+
+def _named_path(regressor, classifier, name):
+    def path(X, Y, *, classification=False, alphas=None, eps=1e-3, n_alphas=100,
+             sample_weight=None, return_n_iter=False, **params):
+        estimator = (classifier if classification else regressor)(**params)
+        return regularization_path(
+            estimator, X, Y, alphas=alphas, eps=eps, n_alphas=n_alphas,
+            sample_weight=sample_weight, return_n_iter=return_n_iter,
+        )
+
+    path.__name__ = path.__qualname__ = name
+    path.__doc__ = f"""Path of :class:`~skmtl.{regressor.__name__}` (or, with
+    ``classification=True``, :class:`~skmtl.{classifier.__name__}`) over ``alpha``.
+
+    :func:`regularization_path` of ``{regressor.__name__}(**params)``; see it
+    for ``alphas``, ``eps``, ``n_alphas``, ``sample_weight``,
+    ``return_n_iter`` and the returned arrays.
+    """
+    return path
+
+
+def _make_named_paths():
+    from .estimators import (
+        L21Classifier,
+        L21Regressor,
+        MeanRegularizedClassifier,
+        MeanRegularizedRegressor,
+        TaskRelationClassifier,
+        TaskRelationRegressor,
+        TraceNormClassifier,
+        TraceNormRegressor,
+    )
+
+    return (
+        _named_path(L21Regressor, L21Classifier, "l21_path"),
+        _named_path(TraceNormRegressor, TraceNormClassifier, "trace_norm_path"),
+        _named_path(MeanRegularizedRegressor, MeanRegularizedClassifier,
+                    "mean_regularized_path"),
+        _named_path(TaskRelationRegressor, TaskRelationClassifier,
+                    "task_relation_path"),
+    )
+
+
+l21_path, trace_norm_path, mean_regularized_path, task_relation_path = (
+    _make_named_paths()
+)

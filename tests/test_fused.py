@@ -1,0 +1,161 @@
+"""Fused group lasso over ordered tasks.
+
+References in tests/_models_reference.py import nothing from skmtl: the TV
+prox from its dual (a box-constrained least-squares solve), accelerated
+proximal gradient, and the subdifferential distance as a bounded
+least-squares problem.
+"""
+
+import numpy as np
+import pytest
+from _models_reference import (
+    fista,
+    fused_subgradient_distance,
+    fused_value,
+    group_shrink,
+    lipschitz,
+    logistic_loss,
+    missing,
+    soft,
+    squared_loss,
+    tv_prox_dual,
+)
+from numpy.testing import assert_allclose
+from sklearn.base import is_classifier
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmtl import FusedTaskClassifier, FusedTaskRegressor, alpha_max
+from skmtl.penalties._fused import FusedGroupLasso, tv_prox
+
+TIGHT = dict(tol=1e-13, max_iter=100000)
+
+
+def _data(seed=0, n=40, d=6, T=5, classification=False):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    W = np.zeros((d, T))
+    W[0] = [1, 1, 1, 2, 2][:T]
+    W[1] = [0, 0, -1, -1, -1][:T]
+    W[2] = 0.5
+    Z = X @ W + 0.3 + 0.4 * rng.standard_normal((n, T))
+    Y = (Z > 0.3).astype(float) if classification else Z
+    return X, missing(Y, 0.2, rng)
+
+
+def _reference_prox(V, step, alpha, l1, fused):
+    rows = [soft(tv_prox_dual(v, step * fused), step * l1) for v in V]
+    return group_shrink(np.array(rows), step * alpha)
+
+
+def _reference(X, Y, alpha, l1, fused, loss, curvature, n_iter=400):
+    d, T = X.shape[1], Y.shape[1]
+    return fista(
+        lambda W, b: loss(X, Y, W, b), lambda W: (0.0, 0.0),
+        lambda V, step: _reference_prox(V, step, alpha, l1, fused),
+        lambda W: fused_value(W, alpha, l1, fused),
+        np.zeros((d, T)), np.zeros(T), lipschitz(X, Y, curvature), n_iter,
+    )
+
+
+def test_tv_prox_matches_its_dual():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        T = int(rng.integers(1, 10))
+        y = np.round(rng.standard_normal(T) * 3, int(rng.integers(0, 3)))
+        lam = float(rng.choice([0.01, 0.3, 1.0, 10.0]))
+        assert_allclose(tv_prox(y, lam), tv_prox_dual(y, lam), atol=1e-10)
+
+
+def test_composed_prox_is_the_prox():
+    """``v - prox(v)`` lies in ``step`` times the subdifferential at the prox."""
+    rng = np.random.default_rng(1)
+    for alpha, l1, fused in [(0.3, 0.2, 0.4), (1.0, 0.0, 0.5), (0.1, 0.5, 2.0)]:
+        penalty = FusedGroupLasso(alpha, l1, fused)
+        for _ in range(20):
+            v, step = rng.standard_normal(6) * 2, float(rng.uniform(0.2, 2))
+            p = penalty.prox(v[None], step)[0]
+            dist = fused_subgradient_distance(p, (v - p) / step, alpha, l1, fused)
+            assert dist <= 1e-9
+
+
+@pytest.mark.parametrize("l1", [0.0, 0.02])
+def test_regression_objective_matches_reference(l1):
+    X, Y = _data()
+    alpha, fused = 0.05, 0.05
+    model = FusedTaskRegressor(alpha=alpha, l1=l1, fused=fused, **TIGHT).fit(X, Y)
+    W, b = model.coef_.T, model.intercept_
+    ours = squared_loss(X, Y, W, b)[0] + fused_value(W, alpha, l1, fused)
+    *_, reference = _reference(X, Y, alpha, l1, fused, squared_loss, 1.0)
+    assert abs(ours - reference) <= 1e-6 * abs(reference)
+    assert 0 <= model.dual_gap_ <= 1e-10
+
+
+def test_classifier_objective_matches_reference():
+    X, Y = _data(1, classification=True)
+    alpha, l1, fused = 0.02, 0.005, 0.02
+    model = FusedTaskClassifier(alpha=alpha, l1=l1, fused=fused, tol=1e-10,
+                                max_iter=10000).fit(X, Y)
+    W, b = model.coef_.T, model.intercept_
+    ours = logistic_loss(X, Y, W, b)[0] + fused_value(W, alpha, l1, fused)
+    *_, reference = _reference(X, Y, alpha, l1, fused, logistic_loss, 0.25)
+    assert abs(ours - reference) <= 1e-6 * abs(reference)
+
+
+def test_optimality_conditions_and_structure():
+    X, Y = _data(2)
+    alpha, l1, fused = 0.08, 0.01, 0.05
+    model = FusedTaskRegressor(alpha=alpha, l1=l1, fused=fused, **TIGHT).fit(X, Y)
+    W, b = model.coef_.T, model.intercept_
+    _, G, gb = squared_loss(X, Y, W, b)
+    assert_allclose(gb, 0.0, atol=1e-10)
+    for w, g in zip(W, G, strict=True):
+        assert fused_subgradient_distance(w, -g, alpha, l1, fused) <= 1e-6
+    assert np.any(np.all(W == 0, axis=1))  # whole features removed
+    assert np.any(np.diff(W[0]) == 0)  # fused neighbours
+    assert model.kkt_violation_ <= 1e-6
+
+
+def test_alpha_max():
+    X, Y = _data(3)
+    model = FusedTaskRegressor(l1=0.01, fused=0.05, **TIGHT)
+    top = alpha_max(model, X, Y)
+    assert not np.any(model.set_params(alpha=1.001 * top).fit(X, Y).coef_)
+    assert np.any(model.set_params(alpha=0.99 * top).fit(X, Y).coef_)
+
+
+def test_reversing_tasks_reverses_coef():
+    X, Y = _data(4)
+    params = dict(alpha=0.05, l1=0.01, fused=0.05, **TIGHT)
+    W = FusedTaskRegressor(**params).fit(X, Y).coef_
+    Wr = FusedTaskRegressor(**params).fit(X, Y[:, ::-1]).coef_
+    assert_allclose(Wr, W[::-1], atol=1e-8)
+
+
+def test_alpha_zero_and_errors():
+    X, Y = _data(5)
+    model = FusedTaskRegressor(alpha=0.0, l1=0.03, fused=0.05, **TIGHT).fit(X, Y)
+    W, b = model.coef_.T, model.intercept_
+    _, G, _ = squared_loss(X, Y, W, b)
+    for w, g in zip(W, G, strict=True):
+        assert fused_subgradient_distance(w, -g, 0.0, 0.03, 0.05) <= 1e-6
+    with pytest.raises(ValueError, match="only the fused"):
+        FusedTaskRegressor(alpha=0.0, l1=0.0, fused=0.1).fit(X, Y)
+
+
+def test_warm_start():
+    X, Y = _data(6)
+    model = FusedTaskRegressor(alpha=0.05, fused=0.05, tol=1e-10, warm_start=True)
+    first = model.fit(X, Y).n_iter_
+    assert model.fit(X, Y).n_iter_ <= max(first // 2, 1)
+
+
+def _expected_failed(estimator):
+    if is_classifier(estimator):
+        return {"check_classifier_multioutput": "predict_proba is a list per task"}
+    return {}
+
+
+@parametrize_with_checks([FusedTaskRegressor(), FusedTaskClassifier()],
+                         expected_failed_checks=_expected_failed)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)

@@ -1,0 +1,174 @@
+"""The ``l21`` term of the task-graph models and the graph builders.
+
+References (tests/_models_reference.py) import nothing from skmtl: a long
+accelerated proximal-gradient run on the objective written from its
+definition, and optimality conditions written here.
+"""
+
+import numpy as np
+import pytest
+from _models_reference import (
+    fista,
+    group_shrink,
+    laplacian_penalty,
+    lipschitz,
+    logistic_loss,
+    missing,
+    soft,
+    squared_loss,
+)
+from numpy.testing import assert_allclose
+from scipy import sparse
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmtl import (
+    TaskGraphClassifier,
+    TaskGraphRegressor,
+    alpha_max,
+    chain_graph,
+    grid_graph,
+)
+
+TIGHT = dict(tol=1e-13, max_iter=100000)
+
+
+def _problem(seed=0, n=40, d=7, T=4, classification=False):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    W = rng.standard_normal((d, T)) * (rng.random(d) < 0.5)[:, None]
+    W[0] = 1.0
+    Z = X @ W + 0.5 + 0.3 * rng.standard_normal((n, T))
+    Y = (Z > 0.5).astype(float) if classification else Z
+    return X, missing(Y, 0.2, rng)
+
+
+def _penalty(W, l21, l1, ridge):
+    return (
+        l21 * np.linalg.norm(W, axis=1).sum()
+        + l1 * np.abs(W).sum()
+        + 0.5 * ridge * np.sum(W * W)
+    )
+
+
+def _reference(X, Y, A, alpha, l21, l1, ridge, loss, curvature):
+    graph = laplacian_penalty(A)
+
+    def smooth(W):
+        value, grad = graph(W)
+        return alpha * value + 0.5 * ridge * np.sum(W * W), alpha * grad + ridge * W
+
+    top = np.linalg.eigvalsh(np.diag(A.sum(1)) - A)[-1]
+    L = lipschitz(X, Y, curvature) + alpha * top + ridge
+    d, T = X.shape[1], Y.shape[1]
+    return fista(
+        lambda W, b: loss(X, Y, W, b),
+        smooth,
+        lambda V, step: group_shrink(soft(V, step * l1), step * l21),
+        lambda W: l21 * np.linalg.norm(W, axis=1).sum() + l1 * np.abs(W).sum(),
+        np.zeros((d, T)),
+        np.zeros(T),
+        L,
+        5000,
+    )
+
+
+@pytest.mark.parametrize("l1", [0.0, 0.02])
+def test_regressor_objective_matches_reference(l1):
+    X, Y = _problem()
+    A = chain_graph(4).toarray()
+    alpha, l21, ridge = 0.3, 0.12, 0.01
+    model = TaskGraphRegressor(graph=A, alpha=alpha, l21=l21, l1=l1, ridge=ridge,
+                               **TIGHT)
+    model.fit(X, Y)
+    W, b = model.coef_.T, model.intercept_
+    ours = squared_loss(X, Y, W, b)[0] + alpha * laplacian_penalty(A)(W)[0]
+    ours += _penalty(W, l21, l1, ridge)
+    *_, reference = _reference(X, Y, A, alpha, l21, l1, ridge, squared_loss, 1.0)
+    assert abs(ours - reference) <= 1e-6 * abs(reference)
+    assert ours <= reference + 1e-9 * abs(reference)
+    # the l21 term removes whole features (rows of W)
+    assert np.any(np.all(W == 0, axis=1))
+
+
+def test_classifier_objective_matches_reference():
+    X, Y = _problem(1, classification=True)
+    A = grid_graph((2, 2)).toarray()
+    alpha, l21, l1, ridge = 0.2, 0.02, 0.005, 0.01
+    model = TaskGraphClassifier(graph=A, alpha=alpha, l21=l21, l1=l1, ridge=ridge,
+                                tol=1e-10, max_iter=10000)
+    model.fit(X, Y)
+    W, b = model.coef_.T, model.intercept_
+    ours = logistic_loss(X, Y, W, b)[0] + alpha * laplacian_penalty(A)(W)[0]
+    ours += _penalty(W, l21, l1, ridge)
+    *_, reference = _reference(X, Y, A, alpha, l21, l1, ridge, logistic_loss, 0.25)
+    assert abs(ours - reference) <= 1e-6 * abs(reference)
+
+
+def test_optimality_conditions():
+    """``-grad`` lies in the subdifferential of ``l21 ||.||_2,1 + l1 ||.||_1``."""
+    X, Y = _problem(2)
+    A = chain_graph(4, weight=2.0).toarray()
+    alpha, l21, l1 = 0.5, 0.04, 0.01
+    model = TaskGraphRegressor(graph=A, alpha=alpha, l21=l21, l1=l1, **TIGHT).fit(X, Y)
+    W, b = model.coef_.T, model.intercept_
+    _, G, gb = squared_loss(X, Y, W, b)
+    G = G + alpha * laplacian_penalty(A)(W)[1]
+    assert_allclose(gb, 0.0, atol=1e-10)
+    for j in range(W.shape[0]):
+        w, g = W[j], G[j]
+        if not np.any(w):
+            # -g in l21 * ball + l1 * box  <=>  ||soft(g, l1)|| <= l21
+            assert np.linalg.norm(soft(g, l1)) <= l21 + 1e-9
+            continue
+        s = -g - l21 * w / np.linalg.norm(w)
+        on = w != 0
+        assert_allclose(s[on], l1 * np.sign(w[on]), atol=1e-8)
+        assert np.all(np.abs(s[~on]) <= l1 + 1e-9)
+
+
+def test_alpha_max_zeroes_exactly_at_l21():
+    X, Y = _problem(3)
+    model = TaskGraphRegressor(graph=chain_graph(4), alpha=0.2, l21=0.05, **TIGHT)
+    l1_max = alpha_max(model, X, Y)
+    assert l1_max > 0
+    assert not np.any(model.set_params(l1=1.001 * l1_max).fit(X, Y).coef_)
+    assert np.any(model.set_params(l1=0.99 * l1_max).fit(X, Y).coef_)
+
+
+def test_permuting_tasks_permutes_coef():
+    X, Y = _problem(4)
+    A = np.array([[0, 1, 0.5, 0], [1, 0, 0, 2], [0.5, 0, 0, 1], [0, 2, 1, 0]])
+    perm = np.array([2, 0, 3, 1])
+    params = dict(alpha=0.3, l21=0.03, l1=0.01, **TIGHT)
+    W = TaskGraphRegressor(graph=A, **params).fit(X, Y).coef_
+    permuted = TaskGraphRegressor(graph=A[np.ix_(perm, perm)], **params)
+    Wp = permuted.fit(X, Y[:, perm]).coef_
+    assert_allclose(Wp, W[perm], atol=1e-8)
+
+
+def test_graph_builders():
+    chain = chain_graph(5, weight=0.5)
+    assert sparse.issparse(chain)
+    dense = chain.toarray()
+    assert_allclose(dense, dense.T)
+    assert_allclose(np.diag(dense, 1), 0.5)
+    assert dense.sum() == 0.5 * 2 * 4
+    grid = grid_graph((3, 4)).toarray()
+    for a in range(12):
+        for c in range(12):
+            (i, j), (k, m) = divmod(a, 4), divmod(c, 4)
+            assert grid[a, c] == float(abs(i - k) + abs(j - m) == 1)
+    assert_allclose(grid_graph(5).toarray(), chain_graph(5).toarray())
+    with pytest.raises(ValueError, match="n_tasks"):
+        chain_graph(0)
+    with pytest.raises(ValueError, match=r"shape\[1\]"):
+        grid_graph((2, -1))
+    with pytest.raises(ValueError, match="weight"):
+        chain_graph(3, weight=-1.0)
+
+
+@parametrize_with_checks(
+    [TaskGraphRegressor(alpha=0.1, l21=0.01, l1=0.001, tol=1e-9)],
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
