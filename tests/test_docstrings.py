@@ -50,6 +50,11 @@ KNOWN_WITHOUT_EXAMPLES = {
     "skmtl.solvers.kkt_distance",
     "skmtl.solvers.minimize",
     "skmtl.solvers.tolerance_scales",
+    "skmtl.model_selection.MultiTaskCV",
+    "skmtl.model_selection.l21_path",
+    "skmtl.model_selection.mean_regularized_path",
+    "skmtl.model_selection.task_relation_path",
+    "skmtl.model_selection.trace_norm_path",
 }
 SECTION = re.compile(r"^(?P<title>[A-Z][A-Za-z ]+)\n-{3,}$", re.MULTILINE)
 
