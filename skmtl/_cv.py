@@ -475,6 +475,9 @@ def _make_doc(cls):
 
     {_grid_text(cls)}
 
+    The other parameters are those of :class:`~skmtl.{name}` (same meaning
+    and defaults).
+
     Parameters
     ----------
     alphas : int, array-like or None, default=None
@@ -497,9 +500,6 @@ def _make_doc(cls):
         Folds (and ``{cls._second or 'second-strength'}`` values) fitted in
         parallel through joblib, so that ``joblib.parallel_backend("dask")``
         runs them on a cluster.
-
-    The other parameters are those of :class:`~skmtl.{name}` (same meaning
-    and defaults).
 
     Attributes
     ----------

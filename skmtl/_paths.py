@@ -364,8 +364,10 @@ def regularization_path(estimator, X, Y, *, alphas=None, eps=1e-3, n_alphas=100,
     Returns
     -------
     alphas : ndarray of shape (n_alphas,)
-    coefs : ndarray of shape (n_alphas, *coef_.shape)
-    intercepts : ndarray of shape (n_alphas, *intercept_.shape)
+    coefs : ndarray of shape (n_alphas, ...)
+        ``coefs[k]`` is the fitted ``coef_`` at ``alphas[k]`` (same shape).
+    intercepts : ndarray of shape (n_alphas, ...)
+        ``intercepts[k]`` is the fitted ``intercept_`` at ``alphas[k]``.
     n_iters : ndarray of shape (n_alphas,)
         Only when ``return_n_iter``.
 

@@ -667,16 +667,18 @@ default=None
         Random sign patterns (permutation test beyond 20 tasks) and bootstrap
         resamples.
 
+    Returns
+    -------
+    comparison : Comparison
+        Per-split, per-task scores and everything derived from them.
+
+    Notes
+    -----
     With ``scoring="explained_variance_mtl"`` (one pooled statistic for all
     tasks) the table reports the pooled value per split, and the per-task
     comparison uses each task's share ``1 - SSE_t / (n_t V)`` of it, with
     ``V`` the pooled variance of the test targets: the row-weighted mean of
     the task shares is the pooled value.
-
-    Returns
-    -------
-    comparison : Comparison
-        Per-split, per-task scores and everything derived from them.
 
     Examples
     --------

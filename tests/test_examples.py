@@ -17,9 +17,9 @@ SCHOOL_DATA = Path(
 )
 
 
-def run_example(name, *args, timeout=120):
+def run_example(name, *args, timeout=120, **environment):
     """Run ``examples/<name>`` with ``args``; return its stdout."""
-    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1")
+    env = dict(os.environ, MPLBACKEND="Agg", OMP_NUM_THREADS="1", **environment)
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / name), *map(str, args)],
         capture_output=True,
@@ -168,3 +168,40 @@ def test_mlp_shared_representation():
             "done in",
         ],
     )
+
+
+# --- the gallery: examples/plot_*.py (run by the docs build, docs/build.sh) ---
+GALLERY = sorted(path.name for path in EXAMPLES.glob("plot_*.py"))
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+
+
+def test_gallery_is_not_empty():
+    assert len(GALLERY) >= 8, GALLERY
+
+
+@pytest.mark.parametrize("name", GALLERY)
+def test_gallery_example_has_a_title(name):
+    # sphinx-gallery takes the title from the docstring: a line underlined by "="
+    import ast
+
+    doc = ast.get_docstring(ast.parse((EXAMPLES / name).read_text()))
+    assert doc, f"{name} has no docstring"
+    title, underline = doc.splitlines()[:2]
+    assert title.strip() and set(underline.strip()) == {"="}, (title, underline)
+    assert len(underline.strip()) >= len(title.strip()), f"{name}: short underline"
+
+
+@pytest.mark.skipif(
+    not HAS_MATPLOTLIB,
+    reason="the gallery examples draw with matplotlib (not in the test extra); "
+    "the docs build (bash docs/build.sh, run by .ci/run) executes them",
+)
+@pytest.mark.parametrize("name", GALLERY)
+def test_gallery_example_runs(name):
+    # with MPLBACKEND=Agg, plt.show() does nothing: the script runs to the end;
+    # School and Landmine are read from SKMTL_DATA when the data are there
+    data = {"SKMTL_DATA": str(SCHOOL_DATA)} if SCHOOL_DATA.is_dir() else {}
+    out = run_example(name, timeout=300, **data)
+    assert out.strip(), f"{name} printed nothing"
+    if data and name in ("plot_school.py", "plot_landmine.py"):
+        assert "not available" not in out, out

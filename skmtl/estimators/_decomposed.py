@@ -45,14 +45,16 @@ _RIDGE = """
     The ridge term of the common parameters applies to each part,
     ``ridge/2 (||P||_F^2 + ||Q||_F^2)``."""
 
-_LOSS_REGRESSOR = r""":math:`\mathcal{L}` is the data term of :class:`L21Regressor`,
+_LOSS_REGRESSOR = r"""
+    :math:`\mathcal{L}` is the data term of :class:`L21Regressor`,
 
     .. math::
 
         \mathcal{L}(W, b) = \sum_{t=1}^{T} \frac{c_t}{2 n_t}
             \sum_{i \in O_t} s_{it} (y_{it} - x_i^\top w_t - b_t)^2 ."""
 
-_LOSS_CLASSIFIER = r""":math:`\mathcal{L}` is the (logistic or multinomial)
+_LOSS_CLASSIFIER = r"""
+    :math:`\mathcal{L}` is the (logistic or multinomial)
     data term of :class:`L21Classifier`; a multiclass task owns one column
     of ``W`` per class."""
 
@@ -154,6 +156,7 @@ class DirtyRegressor(_Dirty, MultiTaskRegressorBase):
     %(dirty)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -199,6 +202,7 @@ class DirtyClassifier(_Dirty, MultiTaskClassifierBase):
     %(dirty)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -303,6 +307,7 @@ class RobustFeatureRegressor(_RobustFeature, MultiTaskRegressorBase):
     %(robust)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -345,6 +350,7 @@ class RobustFeatureClassifier(_RobustFeature, MultiTaskClassifierBase):
     %(robust)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -434,9 +440,9 @@ _ROBUST_LOW_RANK_ATTRIBUTES = """
         Indices of the tasks whose outlier weights are not zero.
     rank_ : int
         Rank of ``L``.
-    components_ : ndarray of shape (rank_, n_features)
+    components_ : ndarray of shape (rank, n_features)
         Its left singular vectors (the shared directions).
-    singular_values_ : ndarray of shape (rank_,)"""
+    singular_values_ : ndarray of shape (rank,)"""
 
 
 @fill_doc(
@@ -449,6 +455,7 @@ class RobustLowRankRegressor(_RobustLowRank, MultiTaskRegressorBase):
     %(robust)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -490,6 +497,7 @@ class RobustLowRankClassifier(_RobustLowRank, MultiTaskClassifierBase):
     %(robust)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -575,9 +583,9 @@ _SPARSE_LOW_RANK_ATTRIBUTES = """
         ``P^T``.
     rank_ : int
         Rank of ``Q``.
-    components_ : ndarray of shape (rank_, n_features)
+    components_ : ndarray of shape (rank, n_features)
         Its left singular vectors (the shared directions).
-    singular_values_ : ndarray of shape (rank_,)"""
+    singular_values_ : ndarray of shape (rank,)"""
 
 
 @fill_doc(
@@ -592,6 +600,7 @@ class SparseLowRankRegressor(_SparseLowRank, MultiTaskRegressorBase):
     %(sparse_low_rank)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters
@@ -637,6 +646,7 @@ class SparseLowRankClassifier(_SparseLowRank, MultiTaskClassifierBase):
     %(sparse_low_rank)s
 
     %(loss)s
+
     %(ridge_note)s
 
     Parameters

@@ -170,8 +170,7 @@ _MEAN_DOC = r"""
             \lVert w_t - \bar w \rVert_2^2 + \frac{\rho}{2} \lVert W \rVert_F^2,
         \qquad \bar w = \frac{1}{T} \sum_t w_t,
 
-    where ``w_t`` is task ``t``'s weight vector and :math:`\mathcal{L}` the
-    data term"""
+    where ``w_t`` is task ``t``'s weight vector."""
 
 
 @fill_doc(mean_objective=_MEAN_DOC, mean_alpha=_MEAN_ALPHA)
@@ -183,7 +182,7 @@ class MeanRegularizedRegressor(_MeanRegularized, MultiTaskRegressorBase):
 
     %(mean_objective)s
 
-    of :class:`L21Regressor`,
+    :math:`\mathcal{L}` is the data term of :class:`L21Regressor`,
 
     .. math::
 
@@ -243,9 +242,9 @@ class MeanRegularizedClassifier(_MeanRegularized, MultiTaskClassifierBase):
 
     %(mean_objective)s
 
-    of :class:`L21Classifier` (logistic loss for binary tasks, multinomial
-    for ``K > 2`` classes). With ``K > 2`` classes the penalty applies to
-    each class's weights separately.
+    :math:`\mathcal{L}` is the data term of :class:`L21Classifier` (logistic
+    loss for binary tasks, multinomial for ``K > 2`` classes). With ``K > 2``
+    classes the penalty applies to each class's weights separately.
 
     %(same_labels)s
 
@@ -300,7 +299,7 @@ _GRAPH_DOC = r"""
     penalty), :math:`\lambda_{21}` is ``l21`` and :math:`\lambda_1` is
     ``l1``. With :func:`skmtl.chain_graph` this is the temporal group lasso
     of disease progression (Zhou et al., 2011; MALSAR ``Least_TGL``): see
-    the recipe in :func:`skmtl.chain_graph`"""
+    the recipe in :func:`skmtl.chain_graph`."""
 
 _GRAPH_PARAMETERS = """
     graph : array-like or sparse matrix of shape (n_tasks, n_tasks), default=None
@@ -349,8 +348,8 @@ class TaskGraphRegressor(_TaskGraph, MultiTaskRegressorBase):
 
     %(graph_objective)s
 
-    with the data term of :class:`L21Regressor`. Related tasks (large
-    ``A_st``) get similar weights.
+    :math:`\mathcal{L}` is the data term of :class:`L21Regressor`. Related
+    tasks (large ``A_st``) get similar weights.
 
     Parameters
     ----------
@@ -402,8 +401,8 @@ class TaskGraphClassifier(_TaskGraph, MultiTaskClassifierBase):
 
     %(graph_objective)s
 
-    with the data term of :class:`L21Classifier`; with ``K > 2`` classes the
-    graph penalty applies to each class's weights.
+    :math:`\mathcal{L}` is the data term of :class:`L21Classifier`; with
+    ``K > 2`` classes the graph penalty applies to each class's weights.
 
     %(same_labels)s
 

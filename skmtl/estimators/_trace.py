@@ -45,11 +45,11 @@ weight vectors lie in a low-dimensional subspace of feature space shared by
 all tasks (Argyriou, Evgeniou & Pontil, 2008)."""
 
 _TRACE_ATTRIBUTES = """
-components_ : ndarray of shape (rank_, n_features)
+components_ : ndarray of shape (rank, n_features)
     Orthonormal shared feature directions (left singular vectors of ``W``),
     by decreasing singular value.
-singular_values_ : ndarray of shape (rank_,)
-    The non-zero singular values of ``W``.
+singular_values_ : ndarray of shape (rank,)
+    The non-zero singular values of ``W`` (``rank`` is ``rank_``).
 rank_ : int
     Rank of ``W``: the number of shared directions used."""
 
