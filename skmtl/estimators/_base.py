@@ -291,9 +291,12 @@ class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
         self.solver_ = result.solver
         self.n_tasks_ = targets.n_tasks
         self.task_names_ = targets.task_names
-        blocks = regularizer.blocks(result.W)
         single = targets.single_task
         regression = isinstance(self, RegressorMixin)
+        W_fit, b_fit = result.W, result.b
+        if not regression:
+            W_fit, b_fit = _centre_over_classes(W_fit, b_fit, layout, regularizer)
+        blocks = regularizer.blocks(W_fit)
         dtype = X.dtype
         for term, block in zip(regularizer.terms, blocks, strict=True):
             if term.attribute is not None:
@@ -301,7 +304,7 @@ class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
                 setattr(self, term.attribute, coef)
         W = sum(blocks)
         self.coef_ = layout.to_coef(W, single, regression).astype(dtype)
-        intercept = result.b.astype(dtype)
+        intercept = b_fit.astype(dtype)
         self.intercept_ = float(intercept[0]) if (single and regression) else intercept
         self._set_model_attributes(blocks, layout)
         return targets, layout
@@ -333,6 +336,39 @@ class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
         tags.input_tags.sparse = True
         tags.target_tags.required = True
         return tags
+
+
+# penalties that never increase when each multiclass task's weights are
+# centred over its classes (an orthogonal projection of every row's task
+# block: row norms, singular values and W^T W can only shrink)
+_CLASS_CENTRING_SAFE = {"L21", "NoPenalty", "TraceNorm", "SquaredTraceNorm",
+                        "ClusterPenalty"}
+
+
+def _centre_over_classes(W, b, layout, regularizer):
+    """The canonical solution of a multinomial task: zero mean over its classes.
+
+    The softmax loss of a task does not change when the same vector is added
+    to all its classes' weights (or the same number to their intercepts), so
+    without a penalty that pins them (ridge = 0 with a graph, for example)
+    the minimisers form a line and two solvers may return different points
+    of it. Intercepts are unpenalised, so centring them is always exact; the
+    weights are centred when the penalty and the coupling cannot increase by
+    it, which makes the returned point unique wherever the loss is strictly
+    convex in the centred weights.
+    """
+    penalty = regularizer.penalty
+    inner = getattr(penalty, "penalty", penalty)  # a TaskMatrixView's penalty
+    centre_W = (not regularizer.decomposed
+                and type(inner).__name__ in _CLASS_CENTRING_SAFE)
+    W, b = W.copy(), b.copy()
+    for columns in layout.slices():
+        if columns.stop - columns.start < 2:
+            continue
+        b[columns] -= b[columns].mean()
+        if centre_W:
+            W[:, columns] -= W[:, columns].mean(axis=1, keepdims=True)
+    return W, b
 
 
 def _convergence_message(estimator, result):
