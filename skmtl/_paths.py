@@ -43,6 +43,7 @@ from .solvers._minimize import tolerance_scales
 
 __all__ = [
     "alpha_grid",
+    "conditional_alpha_max",
     "data_scale",
     "l21_path",
     "mean_regularized_path",
@@ -94,13 +95,47 @@ def has_alpha_max(estimator, parameter="alpha"):
     return parameter in getattr(estimator, "_sparsity_parameters", ())
 
 
+def conditional_alpha_max(estimator, X, Y, *, sample_weight=None, parameter="alpha"):
+    """Smallest ``parameter`` that zeroes its part, the other strengths as set.
+
+    For a model with one sparsity strength this is :func:`skmtl.alpha_max`.
+    A decomposed model (``W = P + Q``, each part with its own strength)
+    zeroes the part of ``parameter`` from a lower value when the other part
+    is active: with that part at zero, the other part's solution ``Q*``
+    stays optimal for every strength at least the dual norm of the gradient
+    at ``(0, Q*)`` on the part's block, so the solution does not change
+    above it (``DirtyRegressor``: at most ``T * l1``). That value is
+    computed from one fit at ``alpha_max``, whose part is zero.
+    """
+    top = alpha_max(estimator, X, Y, sample_weight=sample_weight, param=parameter)
+    params = estimator.get_params()
+    others = [p for p in getattr(estimator, "_sparsity_parameters", ())
+              if p != parameter and params.get(p) != 0]
+    if not others or not isinstance(estimator, _MultiTaskLinearModel) or not top > 0:
+        return top
+    est = clone(estimator).set_params(**{parameter: top})
+    kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+    with warnings.catch_warnings():  # an estimate: the path's own fits report
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, Y, **kwargs)
+    X, _, datafit = est._prepare(X, Y, sample_weight)
+    problem, regularizer = est._build_problem(X, datafit)
+    start = copy.copy(est)
+    start.warm_start = True
+    W, b = start._warm_start_point(problem, regularizer, datafit.layout)
+    G = problem.full_gradient(W, b)[3]
+    return min(top, regularizer.alpha_max(G, parameter))
+
+
 def alpha_grid(estimator, X, Y, *, eps=1e-3, n_alphas=100, sample_weight=None,
                top=DEFAULT_TOP, parameter="alpha"):
     """The default grid of ``parameter``: ``n_alphas`` values, descending.
 
     From ``alpha_max`` to ``eps * alpha_max`` on a log scale when the
     parameter is a sparsity strength of the estimator (``_sparsity_parameters``),
-    else from ``top * data_scale(X, Y)`` to ``eps`` times that.
+    else from ``top * data_scale(X, Y)`` to ``eps`` times that. For a
+    decomposed model whose other part is active, ``alpha_max`` is
+    :func:`conditional_alpha_max` (above it the solution does not change).
 
     Examples
     --------
@@ -117,8 +152,8 @@ def alpha_grid(estimator, X, Y, *, eps=1e-3, n_alphas=100, sample_weight=None,
     if not isinstance(n_alphas, numbers.Integral) or n_alphas < 1:
         raise ValueError(f"n_alphas must be a positive integer; got {n_alphas!r}.")
     if has_alpha_max(estimator, parameter):
-        highest = alpha_max(estimator, X, Y, sample_weight=sample_weight,
-                            param=parameter)
+        highest = conditional_alpha_max(estimator, X, Y, sample_weight=sample_weight,
+                                        parameter=parameter)
     else:
         highest = top * data_scale(X, Y)
     if not highest > 0:  # e.g. constant targets: every strength gives zero
@@ -243,7 +278,7 @@ class _LinearPath:
         problem, regularizer = est._build_problem(state["X"], state["datafit"])
         previous = state["problem"]
         if previous is not None:
-            problem._gram = previous._gram  # the fold's quadratic model, built once
+            problem.share_gram(previous)  # the fold's quadratic model, built once
         elif state["datafit"].profiled_intercept and problem.gram_affordable(
                 problem.n_features):
             problem.gram(np.arange(problem.n_features))  # built once for the path

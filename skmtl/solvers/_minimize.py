@@ -261,8 +261,11 @@ def _full_gram_pays(problem):
     Its cost, ``m d^2`` for a shared design of ``m`` rows, against a product
     with the design, ``m d T``, per outer iteration: the full Gram pays when
     ``d`` is at most a few times ``T`` (or small), else the working sets get
-    their own Grams and the global gradient comes from the design.
+    their own Grams and the global gradient comes from the design. When it
+    is already built (a path shares it between strengths) it costs nothing.
     """
+    if problem.has_gram:
+        return True
     if not problem.gram_affordable(problem.n_features):
         return False
     if problem.task_scale is None:  # per-column Grams: kept as before

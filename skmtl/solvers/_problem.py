@@ -181,6 +181,28 @@ class Problem:
             budget = max(budget, self.X.shape[0] * self.X.shape[1])
         return gram_entries(n_grams, n_features) <= budget
 
+    def share_gram(self, other):
+        """Take the quadratic model of all features that ``other`` has built.
+
+        For a path: ``other`` is the problem of the previous strength, with
+        the same datafit and the same design (the model depends on nothing
+        else; the caller vouches for the design's values, which are not
+        compared), so every strength reuses one Gram. Does nothing when
+        ``other`` has none.
+        """
+        if other.datafit is not self.datafit or other.X.shape != self.X.shape:
+            raise ValueError(
+                "share_gram: the other problem must have the same datafit and a "
+                "design of the same shape (the quadratic model depends on both)."
+            )
+        if other._gram is not None:
+            self._gram = other._gram
+
+    @property
+    def has_gram(self):
+        """Whether the quadratic model of all features is built (and kept)."""
+        return self._gram is not None
+
     def gram(self, features):
         """Quadratic model on ``features``, from the full one when it is kept."""
         features = np.asarray(features, dtype=np.intp)
