@@ -21,9 +21,9 @@ over rows, stratified by task (and label).
 Tuning. Inside every training set, each multi-task model is its
 cross-validated estimator (``L21RegressorCV``, ...; 3 folds of
 :class:`~skmtl.model_selection.TaskStratifiedKFold`, scored by R² or
-log-loss) on standardised features: a warm-started path of 8 strengths of
-``alpha`` (5 with ``--quick``) over two decades (``eps=1e-2``) of the
-model's default grid (from ``alpha_max`` where the model has one), times the
+log-loss) on standardised features: a warm-started path of 10 strengths of
+``alpha`` (8 with ``--quick``) over two decades (``eps=1e-2``, or the CV
+class's own ``eps`` when larger) of the model's default grid (from ``alpha_max`` where the model has one), times the
 values of its second strength listed in ``skmtl/_registry.py`` (``ridge``
 of the mean-regularized model, ``l1`` of the task-graph model as fractions
 of its ``alpha_max``).
@@ -75,8 +75,14 @@ _SYNTHETIC = dict(n_tasks=20, n_features=50, n_informative=5, noise=0.5, n_test=
 _SYNTHETIC_QUICK = dict(_SYNTHETIC, n_tasks=12, n_features=30, n_test=30)
 _TRAIN_SIZE = {"synthetic": 30, "school": 0.75, "landmine": 80}
 _QUICK_TASKS = {"school": 15}
-# strengths on the path of each CV estimator (full, --quick)
-_N_ALPHAS = {False: 8, True: 5}
+# The path of each CV estimator stops at _EPS alpha_max, or at the CV class's
+# own eps when larger (DirtyRegressorCV: one decade); strengths on it (full,
+# --quick): steps of 1.7x
+# (1.9x). Coarser steps miss the optimum where it lies near alpha_max: on
+# Landmine the log-loss of L21ClassifierCV is best at 0.3-0.6 alpha_max, and
+# with 5 strengths (steps of 3.2x) the quick run chose alpha_max itself, the
+# all-zero model (ROC AUC 0.5), on one split of two.
+_N_ALPHAS = {False: 10, True: 8}
 _EPS = 1e-2  # the path stops at 1e-2 alpha_max: denser solutions never won here
 
 
@@ -98,8 +104,8 @@ def _cv_model(family, classification, quick, scoring, inner_cv):
     key = "ratio" if (second is not None and family.relative == second) else second
     if key in grid:
         params[second] = list(grid[key])
-    model = cls(alphas=_N_ALPHAS[quick], eps=_EPS, cv=inner_cv, scoring=scoring,
-                **params)
+    model = cls(alphas=_N_ALPHAS[quick], eps=max(_EPS, cls._eps), cv=inner_cv,
+                scoring=scoring, **params)
     return cls.__name__, Pipeline([("scale", StandardScaler()), ("model", model)])
 
 

@@ -106,6 +106,17 @@ def conditional_alpha_max(estimator, X, Y, *, sample_weight=None, parameter="alp
     at ``(0, Q*)`` on the part's block, so the solution does not change
     above it (``DirtyRegressor``: at most ``T * l1``). That value is
     computed from one fit at ``alpha_max``, whose part is zero.
+
+    Examples
+    --------
+    >>> from skmtl import DirtyRegressor, alpha_max
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.model_selection import conditional_alpha_max
+    >>> X, Y = make_multitask_regression(40, 6, 4, random_state=0)
+    >>> model = DirtyRegressor(l1=0.05)
+    >>> top = conditional_alpha_max(model, X, Y)  # T * l1 = 0.2 here
+    >>> round(top, 3), bool(top < alpha_max(model, X, Y, param="alpha"))
+    (0.2, True)
     """
     top = alpha_max(estimator, X, Y, sample_weight=sample_weight, param=parameter)
     params = estimator.get_params()
@@ -355,15 +366,25 @@ def path_points(estimator, X, Y, alphas, *, sample_weight=None, parameter="alpha
     return path
 
 
-def convergence_message(estimator, unconverged, where=""):
+def convergence_message(estimator, unconverged, where="", alphas=None):
+    """The warning for strengths of a path (or of folds' paths) that did not
+    converge; its advice depends on where they are on the grid ``alphas``:
+    a larger ``eps`` only helps when every one of them is in the lower half
+    (log scale) of the grid."""
     name = type(estimator).__name__
     shown = ", ".join(f"{a:.3g}" for a in unconverged[:5])
     more = "" if len(unconverged) <= 5 else f" and {len(unconverged) - 5} more"
+    advice = "Increase max_iter or raise tol"
+    grid = None if alphas is None else np.asarray(alphas, dtype=float).ravel()
+    if grid is not None and grid.size > 1 and grid.min() > 0:
+        middle = np.sqrt(grid.max() * grid.min())
+        if max(unconverged) < middle:
+            advice += (", or use a larger eps (only strengths in the lower half of "
+                       "the grid did not converge)")
     return (
         f"{name} did not converge{where} at alpha = {shown}{more} (tol="
         f"{estimator.get_params().get('tol')}, max_iter="
-        f"{estimator.get_params().get('max_iter')}). Increase max_iter, raise tol, "
-        "or use a larger eps (the smallest strengths are the slowest)."
+        f"{estimator.get_params().get('max_iter')}). {advice}."
     )
 
 
@@ -431,7 +452,7 @@ def regularization_path(estimator, X, Y, *, alphas=None, eps=1e-3, n_alphas=100,
         intercepts.append(np.array(model.intercept_, copy=True))
         n_iters.append(n_iter)
     if path.unconverged:
-        warnings.warn(convergence_message(estimator, path.unconverged),
+        warnings.warn(convergence_message(estimator, path.unconverged, alphas=alphas),
                       ConvergenceWarning, stacklevel=2)
     out = alphas, np.array(coefs), np.array(intercepts)
     return (*out, np.array(n_iters)) if return_n_iter else out

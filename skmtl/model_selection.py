@@ -85,6 +85,7 @@ from ._cv import (
 from ._metrics_utils import read_targets
 from ._paths import (
     alpha_grid,
+    conditional_alpha_max,
     data_scale,
     l21_path,
     mean_regularized_path,
@@ -120,6 +121,7 @@ __all__ = [
     "TraceNormRegressorCV",
     "alpha_grid",
     "compare",
+    "conditional_alpha_max",
     "cv_class",
     "data_scale",
     "default_models",

@@ -140,6 +140,96 @@ def test_quadratic_path_decomposes_once(monkeypatch, missing):
         assert_allclose(coefs[k], cold.coef_, rtol=1e-6, atol=1e-8)
 
 
+def test_wide_path_builds_one_gram_and_satisfies_kkt(monkeypatch):
+    """d = 240 > 8 T: a single fit would take its working sets' Grams from
+    the design; along a path the full Gram is built once per path and every
+    strength uses it (and the KKT conditions, written here, hold)."""
+    from skmtl.solvers import _gram
+
+    rng = np.random.default_rng(11)
+    X = rng.standard_normal((50, 240))
+    Y = X[:, :4] @ rng.standard_normal((4, 3)) + 0.1 * rng.standard_normal((50, 3))
+    calls = {"moments": 0}
+    moments = _gram._centred_moments
+
+    def counting(*args, **kwargs):
+        calls["moments"] += 1
+        return moments(*args, **kwargs)
+
+    monkeypatch.setattr(_gram, "_centred_moments", counting)
+    alphas, coefs, intercepts = regularization_path(
+        L21Regressor(tol=1e-10), X, Y, n_alphas=6, eps=0.05)
+    monkeypatch.undo()
+    # the first strength is the estimator's own fit (its own Grams), the
+    # other five share one
+    first = {"moments": 0}
+
+    def counting_first(*args, **kwargs):
+        first["moments"] += 1
+        return moments(*args, **kwargs)
+
+    monkeypatch.setattr(_gram, "_centred_moments", counting_first)
+    L21Regressor(alpha=alphas[0], tol=1e-10).fit(X, Y)
+    monkeypatch.undo()
+    assert calls["moments"] <= first["moments"] + 1
+    top = alphas[0]
+    for alpha, coef, intercept in zip(alphas, coefs, intercepts, strict=True):
+        assert l21_kkt(X, Y, coef.T, intercept, alpha) < 1e-5 * top
+
+
+def test_share_gram_refuses_another_datafit():
+    X, Y = regression_data(seed=12)
+    est = L21Regressor(alpha=0.1)
+    X1, _, datafit = est._prepare(X, Y, None)
+    problem, _ = est._build_problem(X1, datafit)
+    problem.gram(np.arange(X.shape[1]))
+    other, _ = est._build_problem(X1, datafit)
+    assert not other.has_gram
+    other.share_gram(problem)
+    assert other.has_gram and other.gram(np.arange(X.shape[1])) is problem.gram(
+        np.arange(X.shape[1]))
+    _, _, datafit2 = est._prepare(X, Y + 1.0, None)
+    third, _ = est._build_problem(X1, datafit2)
+    with pytest.raises(ValueError, match="same datafit"):
+        third.share_gram(problem)
+
+
+def test_conditional_alpha_max_of_a_decomposed_model():
+    """DirtyRegressor: above the conditional top the shared part stays zero
+    (the solution no longer changes), just below it becomes non-zero; the
+    top is at most T * l1 (|gradient| <= l1 entrywise at the lasso solution)
+    and a model with one sparsity strength keeps alpha_max."""
+    from skmtl import DirtyRegressor
+    from skmtl.model_selection import conditional_alpha_max
+
+    X, Y = regression_data(n=80, d=6, T=4, seed=13)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    model = DirtyRegressor(l1=0.02, tol=1e-10, max_iter=20000)
+    top = conditional_alpha_max(model, X, Y)
+    assert top <= 4 * 0.02 * (1 + 1e-8)
+    assert top < alpha_max(model, X, Y, param="alpha")
+    above = clone(model).set_params(alpha=1.05 * top).fit(X, Y)
+    below = clone(model).set_params(alpha=0.9 * top).fit(X, Y)
+    far = clone(model).set_params(alpha=alpha_max(model, X, Y)).fit(X, Y)
+    assert np.all(above.shared_coef_ == 0)
+    assert np.any(below.shared_coef_ != 0)
+    assert_allclose(above.coef_, far.coef_, atol=1e-6)
+    grid = alpha_grid(model, X, Y, n_alphas=3)
+    assert_allclose(grid[0], top)
+    assert conditional_alpha_max(L21Regressor(), X, Y) == alpha_max(
+        L21Regressor(), X, Y)
+
+
+def test_convergence_advice_depends_on_where_on_the_grid():
+    from skmtl._paths import convergence_message
+
+    grid = np.geomspace(1.0, 1e-3, 10)
+    low = convergence_message(L21Regressor(), [grid[-1], grid[-2]], alphas=grid)
+    high = convergence_message(L21Regressor(), [grid[0]], alphas=grid)
+    assert "larger eps" in low and "max_iter" in low
+    assert "larger eps" not in high and "Increase max_iter" in high
+
+
 def test_grid_without_alpha_max_is_on_the_data_scale():
     X, Y = regression_data(missing=0.2, seed=4)
     X = X * np.arange(1, 9)
@@ -341,29 +431,87 @@ def _expected_failed(estimator):
     return failed
 
 
-# The slowest checks (every sparse format; weighted against repeated rows)
-# exercise code that the CV base shares for every model (run in full for
-# L21ClassifierCV and every regressor) and that the base classifiers pass in
-# test_estimator_checks.py: skipped for the other proximal-Newton classifiers
-# to keep this file within its time budget.
-_SHARED_SLOW = {
-    "check_estimator_sparse_array",
-    "check_estimator_sparse_matrix",
-    "check_sample_weight_equivalence_on_dense_data",
-    "check_sample_weight_equivalence_on_sparse_data",
+# The full scikit-learn checks run on one CV class per kind of path: the
+# linear-model path (L21RegressorCV), the quadratic path decomposed once
+# (MeanRegularizedRegressorCV), the ADMM path (TraceNormRegressorCV), the
+# proximal-Newton classifier path (L21ClassifierCV) and the refit path of the
+# networks (MultiTaskMLPRegressorCV). Every other CV class is the same base
+# (MultiTaskCV) around another estimator, which passes the full checks itself
+# in test_estimator_checks.py: it runs only the cheap checks that catch a
+# mistake of the base for that estimator (construction, clone and
+# get_params/set_params, tags, fit and predict shapes, unfitted errors, refit
+# idempotence, pickling).
+_FULL_CHECKS = {
+    "L21RegressorCV",
+    "MeanRegularizedRegressorCV",
+    "TraceNormRegressorCV",
+    "L21ClassifierCV",
+    "MultiTaskMLPRegressorCV",
 }
-_SLOW_CLASSIFIERS = tuple(  # every classifier CV but L21ClassifierCV
-    name for name in skmtl.__all__
-    if name.endswith("ClassifierCV") and name != "L21ClassifierCV"
-)
+_CHEAP_CHECKS = {
+    "check_estimator_cloneable",
+    "check_estimator_repr",
+    "check_estimator_tags_renamed",
+    "check_valid_tag_types",
+    "check_mixin_order",
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_do_not_raise_errors_in_init_or_set_params",
+    "check_estimators_unfitted",
+    "check_requires_y_none",
+    "check_fit_check_is_fitted",
+    "check_n_features_in",
+    "check_regressor_multioutput",
+    "check_fit_idempotent",
+    "check_estimators_pickle",
+}
 
 
-@parametrize_with_checks(
-    [_check_instance(cls) for cls in CV_CLASSES],
-    expected_failed_checks=_expected_failed,
+def _check_name(item):
+    check = item.values[1] if hasattr(item, "values") else item[1]
+    return getattr(check, "func", check).__name__
+
+
+def _selected_checks():
+    """Parameters of ``test_sklearn_compatible``: every check for the
+    classes of ``_FULL_CHECKS``, the cheap ones for the others."""
+    selected = []
+    for cls in CV_CLASSES:
+        decorator = parametrize_with_checks(
+            [_check_instance(cls)], expected_failed_checks=_expected_failed
+        )
+        items = decorator.args[1]  # pytest.mark.parametrize(names, values, ids=)
+        if cls.__name__ not in _FULL_CHECKS:
+            items = [item for item in items if _check_name(item) in _CHEAP_CHECKS]
+        selected.extend(items)
+    return selected
+
+
+def test_check_selection_covers_every_class():
+    names = {}
+    for item in _selected_checks():
+        estimator = item.values[0] if hasattr(item, "values") else item[0]
+        names.setdefault(type(estimator).__name__, set()).add(_check_name(item))
+    assert set(names) == {cls.__name__ for cls in CV_CLASSES}
+    for name, checks in names.items():
+        if name in _FULL_CHECKS:
+            assert len(checks) > len(_CHEAP_CHECKS)
+        else:  # every cheap check that applies to the kind runs
+            assert {"check_fit_idempotent", "check_estimators_pickle",
+                    "check_get_params_invariance", "check_n_features_in"} <= checks
+
+
+def _check_id(check):
+    name = getattr(check, "func", check).__name__
+    keywords = getattr(check, "keywords", {})
+    return name + "".join(f"({k}={v})" for k, v in keywords.items())
+
+
+@pytest.mark.parametrize(
+    "estimator, check", _selected_checks(),
+    ids=lambda p: type(p).__name__ if hasattr(p, "fit") else _check_id(p),
 )
 def test_sklearn_compatible(estimator, check):
-    name = getattr(check, "func", check).__name__
-    if name in _SHARED_SLOW and type(estimator).__name__ in _SLOW_CLASSIFIERS:
-        pytest.skip(f"{name}: shared code, run for L21ClassifierCV")
     check(estimator)
