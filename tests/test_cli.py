@@ -228,3 +228,19 @@ def test_models_are_the_cv_estimators_with_the_registry_grids(classification):
             assert getattr(model, cls._second) == expected
     names = [n for n in models if not n.startswith(("SingleTask", "Pooled"))]
     assert len(names) == len(registered)
+
+
+@pytest.mark.parametrize(
+    "classification, scoring, expected",
+    [(False, None, "r2"), (True, None, "roc_auc"),
+     (True, "accuracy", "accuracy"), (False, "explained_variance_mtl",
+                                      "explained_variance_mtl")],
+)
+def test_inner_folds_tune_by_the_comparison_scoring(classification, scoring,
+                                                    expected):
+    from skmtl.__main__ import _models
+
+    models = _models(classification, quick=True, seed=0, scoring=scoring)
+    tuned = [m.named_steps["model"] for name, m in models.items()
+             if not name.startswith(("SingleTask", "Pooled"))]
+    assert tuned and all(model.scoring == expected for model in tuned)
