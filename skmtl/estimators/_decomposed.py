@@ -102,8 +102,10 @@ _DIRTY_DOC = r"""
             + \lambda_1 \sum_{j,t} |Q_{jt}|
             + \frac{\rho}{2}\left(\lVert P\rVert_F^2 + \lVert Q\rVert_F^2\right)
 
-    (Jalali, Ravikumar, Sanghavi & Ruan, 2010; MALSAR ``Least_Dirty`` with
-    rho1 = ``alpha``, rho2 = ``l1``, up to the scaling of the loss).
+    (Jalali, Ravikumar, Sanghavi & Ruan, 2010; MALSAR ``Least_Dirty``, which
+    sums the tasks' squared losses without the factor 1/2: with every task
+    on ``n`` rows its ``lambda1`` and ``lambda2`` are ``2 n alpha`` and
+    ``2 n l1``; see the migration guide).
     ``P`` holds the features shared by the tasks (a feature's row is zero
     or used by every task up to a common magnitude), ``Q`` task-specific
     sparse corrections; :math:`\lambda_1` is ``l1`` and :math:`\rho`
@@ -249,8 +251,9 @@ _ROBUST_FEATURE_DOC = r"""
             + \beta \sum_{t=1}^{T} \lVert Q_{:,C_t}\rVert_F
             + \frac{\rho}{2}\left(\lVert P\rVert_F^2 + \lVert Q\rVert_F^2\right)
 
-    (Gong, Ye & Zhang, 2012; MALSAR ``Least_rMTFL`` with rho1 = ``alpha``,
-    rho2 = ``beta``, up to the scaling of the loss). ``P`` selects the
+    (Gong, Ye & Zhang, 2012; MALSAR ``Least_rMTFL``, which sums the tasks'
+    squared losses without the factor 1/2: with every task on ``n`` rows its
+    ``lambda1`` and ``lambda2`` are ``2 n alpha`` and ``2 n beta``). ``P`` selects the
     features shared by the tasks (L2,1 over the rows); ``Q`` is zero except
     for outlier tasks, whose whole weight vector (``C_t``: the task's
     columns, one for a regression or binary task) it may change;
@@ -396,8 +399,9 @@ _ROBUST_LOW_RANK_DOC = r"""
             + \beta \sum_{t=1}^{T} \lVert S_{:,C_t}\rVert_F
             + \frac{\rho}{2}\left(\lVert L\rVert_F^2 + \lVert S\rVert_F^2\right)
 
-    (Chen, Zhou & Ye, 2011; MALSAR ``Least_RMTL`` with rho1 = ``alpha``,
-    rho2 = ``beta``, up to the scaling of the loss). ``L`` has low rank (the
+    (Chen, Zhou & Ye, 2011; MALSAR ``Least_RMTL``, which sums the tasks'
+    squared losses without the factor 1/2: with every task on ``n`` rows its
+    ``rho1`` and ``rho2`` are ``2 n alpha`` and ``2 n beta``). ``L`` has low rank (the
     tasks share a few feature directions); ``S`` is zero except for the
     outlier tasks (``C_t``: the task's columns); :math:`\rho` is ``ridge``."""
 
