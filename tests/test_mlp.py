@@ -576,7 +576,9 @@ def _standardised_problem(classification, seed=0):
 
     from skmtl.datasets import make_multitask_classification, make_multitask_regression
 
-    make = make_multitask_classification if classification else make_multitask_regression
+    make = make_multitask_regression
+    if classification:
+        make = make_multitask_classification
     X, Y = make(n_samples=200, n_tasks=3, n_features=8, random_state=seed)[:2]
     X = StandardScaler().fit_transform(X)
     if not classification:

@@ -903,7 +903,8 @@ def _structure_params(count):
     return params
 
 
-_CLUSTERED = dict(params=_structure_params("n_clusters"), penalty=lambda p, d: NoPenalty(),
+_CLUSTERED = dict(params=_structure_params("n_clusters"),
+                  penalty=lambda p, d: NoPenalty(),
                   extra=lambda p, d: Structure(p["alpha"], p["eta"], p["n_clusters"],
                                                d.n_tasks, d.widths[0]),
                   task_matrices=("task_similarity_",), task_labels=("task_clusters_",),
@@ -924,25 +925,27 @@ _KERNEL = dict(params=_kernel_params, penalty=lambda p, d: NoPenalty(),
                coupling=_graph_coupling, fixed=(("kernel", "linear"),),
                iterative=False)
 
+_SLOW = dict(small=True)  # multinomial tasks take many proximal Newton steps
+
 MODELS += [
     Model("TaskGraphRegressor-l21", TaskGraphRegressor, **_GRAPH_L21),
     Model("TaskGraphClassifier-l21", TaskGraphClassifier, **_GRAPH_L21,
           same_classes=True),
     Model("FusedTaskRegressor", FusedTaskRegressor, **_FUSED),
-    Model("FusedTaskClassifier", FusedTaskClassifier, **_FUSED, small=True),
+    Model("FusedTaskClassifier", FusedTaskClassifier, **_FUSED, **_SLOW),
     Model("ClusteredRegressor", ClusteredRegressor, **_CLUSTERED),
     Model("ClusteredClassifier", ClusteredClassifier, **_CLUSTERED),
     Model("SharedSubspaceRegressor", SharedSubspaceRegressor, **_SUBSPACE),
-    Model("SharedSubspaceClassifier", SharedSubspaceClassifier, **_SUBSPACE, small=True),
+    Model("SharedSubspaceClassifier", SharedSubspaceClassifier, **_SUBSPACE, **_SLOW),
     Model("MultiTaskKernelRidge", MultiTaskKernelRidge, **_KERNEL),
     Model("DirtyRegressor", DirtyRegressor, **_DIRTY),
-    Model("DirtyClassifier", DirtyClassifier, **_DIRTY, small=True),
+    Model("DirtyClassifier", DirtyClassifier, **_DIRTY, **_SLOW),
     Model("RobustFeatureRegressor", RobustFeatureRegressor, **_ROBUST_FEATURE),
-    Model("RobustFeatureClassifier", RobustFeatureClassifier, **_ROBUST_FEATURE, small=True),
+    Model("RobustFeatureClassifier", RobustFeatureClassifier, **_ROBUST_FEATURE, **_SLOW),
     Model("RobustLowRankRegressor", RobustLowRankRegressor, **_ROBUST_LOW_RANK),
-    Model("RobustLowRankClassifier", RobustLowRankClassifier, **_ROBUST_LOW_RANK, small=True),
+    Model("RobustLowRankClassifier", RobustLowRankClassifier, **_ROBUST_LOW_RANK, **_SLOW),
     Model("SparseLowRankRegressor", SparseLowRankRegressor, **_SPARSE_LOW_RANK),
-    Model("SparseLowRankClassifier", SparseLowRankClassifier, **_SPARSE_LOW_RANK, small=True),
+    Model("SparseLowRankClassifier", SparseLowRankClassifier, **_SPARSE_LOW_RANK, **_SLOW),
 ]
 
 
