@@ -941,11 +941,14 @@ MODELS += [
     Model("DirtyRegressor", DirtyRegressor, **_DIRTY),
     Model("DirtyClassifier", DirtyClassifier, **_DIRTY, **_SLOW),
     Model("RobustFeatureRegressor", RobustFeatureRegressor, **_ROBUST_FEATURE),
-    Model("RobustFeatureClassifier", RobustFeatureClassifier, **_ROBUST_FEATURE, **_SLOW),
+    Model("RobustFeatureClassifier", RobustFeatureClassifier, **_ROBUST_FEATURE,
+          **_SLOW),
     Model("RobustLowRankRegressor", RobustLowRankRegressor, **_ROBUST_LOW_RANK),
-    Model("RobustLowRankClassifier", RobustLowRankClassifier, **_ROBUST_LOW_RANK, **_SLOW),
+    Model("RobustLowRankClassifier", RobustLowRankClassifier, **_ROBUST_LOW_RANK,
+          **_SLOW),
     Model("SparseLowRankRegressor", SparseLowRankRegressor, **_SPARSE_LOW_RANK),
-    Model("SparseLowRankClassifier", SparseLowRankClassifier, **_SPARSE_LOW_RANK, **_SLOW),
+    Model("SparseLowRankClassifier", SparseLowRankClassifier, **_SPARSE_LOW_RANK,
+          **_SLOW),
 ]
 
 
