@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
-from hypothesis import given, note
+from hypothesis import given, note, settings
 from hypothesis import strategies as st
 from scipy import sparse
 from scipy.special import expit, logsumexp, softmax
@@ -1095,8 +1095,34 @@ def coefficient_radius(model, data, params, est):
 MODEL_PARAMS = [pytest.param(m, id=m.name) for m in MODELS]
 
 
+def per_model(**strategies):
+    """``@given(data=st.data(), **strategies)`` per model, with the profile's
+    number of examples, three quarters of it (at least 3) for the models
+    marked ``small`` (slow to fit), so that the CI profile stays within its
+    time budget."""
+
+    def decorate(test):
+        def run(model):
+            examples = settings().max_examples
+            if model.small:
+                examples = max(3, 3 * examples // 4)
+
+            def inner(data, **drawn):
+                test(model, data, **drawn)
+
+            # a name of its own: derandomized seeds differ between the tests
+            inner.__name__ = inner.__qualname__ = test.__name__
+            settings(max_examples=examples)(given(data=st.data(), **strategies)(
+                inner))()
+
+        run.__name__, run.__doc__ = test.__name__, test.__doc__
+        return run
+
+    return decorate
+
+
 @pytest.mark.parametrize("model", MODEL_PARAMS)
-@given(data=st.data())
+@per_model()
 def test_optimality_and_certificates(model, data):
     """KKT at the returned point, honest certificates, objective <= reference."""
     problem, params = data.draw(cases(model))
@@ -1165,7 +1191,7 @@ def _column_perm(data, perm):
 
 
 @pytest.mark.parametrize("model", MODEL_PARAMS)
-@given(data=st.data())
+@per_model()
 def test_permuting_rows(model, data):
     """Reordering the rows (X, Y, sample weights together) leaves W unchanged."""
     problem, params = data.draw(cases(model, ridge_positive=True))
@@ -1183,7 +1209,7 @@ def test_permuting_rows(model, data):
 
 
 @pytest.mark.parametrize("model", MODEL_PARAMS)
-@given(data=st.data())
+@per_model()
 def test_permuting_tasks(model, data):
     """Permuting the tasks permutes coef_ rows and every task matrix."""
     problem, params = data.draw(cases(model, ridge_positive=True))
@@ -1233,7 +1259,7 @@ def test_permuting_tasks(model, data):
 
 
 @pytest.mark.parametrize("model", MODEL_PARAMS)
-@given(data=st.data())
+@per_model()
 def test_duplicated_row_equals_weight_two(model, data):
     """Weights are normalised by their total within each task, so a row given
     twice (with its sample weight) is the row given once with twice its sample
@@ -1262,7 +1288,7 @@ def test_duplicated_row_equals_weight_two(model, data):
 
 
 @pytest.mark.parametrize("model", MODEL_PARAMS)
-@given(data=st.data(), c=st.sampled_from([0.25, 3.0]))
+@per_model(c=st.sampled_from([0.25, 3.0]))
 def test_task_weight_scaling(model, data, c):
     """``task_weights * c`` multiplies the data term by ``c``; every penalty
     term is linear in its strength, so the objective with task weights ``c *
@@ -1313,7 +1339,7 @@ def _assert_identical(a, b):
 
 
 @pytest.mark.parametrize("model", MODEL_PARAMS)
-@given(data=st.data())
+@per_model()
 def test_determinism(model, data):
     """Refit, clone + refit and a pickle round trip are bit-identical."""
     problem, params = data.draw(cases(model))
