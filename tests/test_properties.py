@@ -1137,7 +1137,13 @@ def test_optimality_and_certificates(model, data):
     G0, F0 = null_gradient(view)
     assert np.all(np.isfinite(W)) and np.all(np.isfinite(b))
     if not hasattr(est, "kkt_violation_"):  # a direct solve: optimal to rounding
-        note(f"gradient={gm:.3e} at zero={np.linalg.norm(G0):.3e}")
+        if problem.X_fit.dtype == np.float32:
+            # the kernel is formed in float32: its rounding reaches the
+            # gradient through the dual coefficients, which grow like 1/ridge
+            # where the kernel is singular, not only through W
+            dual = np.linalg.norm(est.dual_coef_) * np.linalg.norm(problem.X, 2)
+            slack *= max(1.0, dual / (np.linalg.norm(W) + np.linalg.norm(b) + 1.0))
+        note(f"gradient={gm:.3e} at zero={np.linalg.norm(G0):.3e} slack={slack:.3e}")
         assert gm <= 1e-9 * np.linalg.norm(G0) + slack
         return
     kkt = est.kkt_violation_
@@ -1352,7 +1358,9 @@ def test_determinism(model, data):
     _assert_identical(first, est)
     other, _ = fit(clone(est), problem)
     _assert_identical(first, other)
-    X = problem.X_fit
+    # a copy: predicting on the very array a kernel model stores lets numpy
+    # take X X^T as a symmetric product (syrk), rounded unlike X Y^T
+    X = problem.X_fit.copy()
     np.testing.assert_array_equal(first.predict(X), est.predict(X))
     if problem.kind == "classification":
         for p, q in zip(first.predict_proba(X), est.predict_proba(X), strict=True):
