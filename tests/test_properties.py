@@ -24,7 +24,13 @@ form, the distance to its subdifferential), a ``coupling`` function returning
 the smooth ``T x T`` task coupling (or None), the names of the strengths that
 multiply the penalty terms (``strengths``: divided by ``c`` when all task
 weights are multiplied by ``c``) and the fitted ``T x T`` task matrices
-(``task_matrices``). Every property then runs on it.
+(``task_matrices``). Every property then runs on it. A model with a smooth
+structure penalty (clustered tasks, shared subspace) gives it as ``extra``
+(value, gradient, Lipschitz constant); a decomposed model ``W = P + Q`` names
+the attributes of its two parts (``blocks``) and is checked in the stacked
+variable ``[P; Q]`` with the design ``[X, X]`` and a separable penalty, so
+its KKT is that of each block given the other; ``task_order="reverse"``
+marks a model whose penalty depends on the order of the tasks (fused).
 """
 
 import itertools
