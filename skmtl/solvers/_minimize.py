@@ -114,7 +114,10 @@ def _dispatch(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     if not problem.gram_affordable(_MIN_WORKING_SET):
         return _design_working_sets(problem, W0, b0, **options)
     if penalty.row_separable:
-        return _working_sets(problem, W0, b0, **options)
+        from ._coupled import applies, coupled_descent  # models helper's solver
+
+        inner = coupled_descent if applies(problem) else coordinate_descent
+        return _working_sets(problem, W0, b0, inner=inner, **options)
     return _spectral(problem, W0, b0, **options)
 
 
@@ -270,7 +273,8 @@ def _full_gram_pays(problem):
     return problem.n_features <= max(_FULL_GRAM_FEATURES, 8 * problem.n_columns)
 
 
-def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
+def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
+                  inner=coordinate_descent):
     """Working sets, each solved by coordinate descent on the quadratic model.
 
     When the model of all features pays (:func:`_full_gram_pays`) it is built
@@ -300,7 +304,7 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
             min(_INNER_FRACTION * measure, 0.5 * inner_tol), 0.3 * threshold
         )
         sub = Certificate(problem, state.restrict(rows), criterion)
-        WS, _, epochs, status = coordinate_descent(
+        WS, _, epochs, status = inner(
             sub.model, problem, W[rows], sub, tol=inner_tol,
             max_iter=max_iter - n_iter,
         )
