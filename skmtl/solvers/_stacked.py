@@ -79,15 +79,30 @@ def stacked_design(problem, n_blocks):
     return True
 
 
+def _own_penalty(penalty):
+    """The models helper's spectral penalties, solved here by the same ADMM
+    with one block (its products by BLAS, not ``einsum``)."""
+    from ..penalties._clustered import ClusterPenalty
+    from ..penalties._fused import FusedGroupLasso
+
+    return isinstance(penalty, (ClusterPenalty, FusedGroupLasso))
+
+
 def stacked_model(problem):
-    """:class:`StackedModel` of a decomposed squared-loss problem, or None."""
+    """:class:`StackedModel` of a decomposed squared-loss problem (or of a
+    one-block problem with a penalty of :func:`_own_penalty`), or None."""
     from ..penalties._decomposed import BlockPenalty
 
     penalty = problem.penalty
-    if not isinstance(penalty, BlockPenalty) or problem.coupling is not None:
+    if problem.coupling is not None:
         return None
-    B = len(penalty.penalties)
-    if not stacked_design(problem, B):
+    if isinstance(penalty, BlockPenalty):
+        B = len(penalty.penalties)
+        if not stacked_design(problem, B):
+            return None
+    elif _own_penalty(penalty):
+        B = 1
+    else:
         return None
     d = problem.n_features // B
     if not problem.gram_affordable(d):
