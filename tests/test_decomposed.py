@@ -403,3 +403,23 @@ def test_sklearn_compatible(estimator, check):
 )
 def test_sklearn_api(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("classification", [False, True])
+@pytest.mark.parametrize("factor", [0.5, 1.5])
+def test_dirty_with_a_zero_part_matches_the_reference(classification, factor):
+    """alpha <= l1 or alpha >= T * l1: one part is zero and the solver solves
+    the one-part problem; objective and certificate are those of the dirty
+    model (against the independent FISTA over (P, Q, b))."""
+    X, Y = data(classification, seed=8)
+    T, l1 = Y.shape[1], 0.03
+    alpha = factor * (l1 if factor < 1 else T * l1)
+    strengths = (alpha, l1)
+    est = fitted("Dirty", classification, strengths, X, Y, max_iter=5000)
+    P, Q = parts(est, "Dirty")
+    assert not np.any(P if factor > 1 else Q)
+    mine = objective(X, Y, P, Q, est.intercept_, "Dirty", strengths, classification)
+    *_, best = reference(X, Y, "Dirty", strengths, classification)
+    assert abs(mine - best) <= 1e-6 * abs(best), (mine, best)
+    if not classification:
+        assert est.dual_gap_ <= 1e-6 * abs(best)

@@ -156,13 +156,15 @@ def admm(model, problem, W, certificate, *, tol, max_iter, check_every=4):
     (as :func:`._inner.admm`); returns ``V, HV, n_iter, status``."""
     penalty, ridge = problem.penalty, problem.ridge
     V = np.array(W, dtype=np.float64)
-    U = np.zeros_like(V)
     values = model.base.eigen()[0]
     scale = model.scale.max() if model.shared else 1.0
     top = model.n_blocks * float(values.max(initial=0.0)) * scale
     positive = values[values > 1e-10 * max(top, 1e-300)]
     small = model.n_blocks * float(np.median(positive)) * scale if positive.size else top
     tau = max(np.sqrt(max(top, 1e-12) * max(small, 1e-12)), 1e-12)
+    # the scaled dual variable at a solution is -grad / tau: from a warm start
+    # ADMM then starts at its fixed point instead of moving away from it
+    U = -certificate.gradient(V, model.hessian_product(V)) / tau
     progress = _Progress()
     for n_iter in range(max_iter):
         if n_iter % check_every == 0:
@@ -170,7 +172,10 @@ def admm(model, problem, W, certificate, *, tol, max_iter, check_every=4):
             measure = certificate.measure(V, HV)
             if measure <= tol:
                 return V, HV, n_iter, "converged"
-            if progress.stalled(certificate.objective(V, HV), measure, _STALL):
+            # ADMM is not monotone: no stall before it has moved on (the
+            # start may be better than the first iterates)
+            if n_iter and progress.stalled(certificate.objective(V, HV), measure,
+                                           _STALL):
                 return V, HV, n_iter, "stalled"
         W = _structured_solve(model, model.C + tau * (V - U), ridge + tau)
         V_old = V
@@ -188,3 +193,54 @@ def admm(model, problem, W, certificate, *, tol, max_iter, check_every=4):
 
 
 __all__ = ["StackedModel", "admm", "decomposed_admm", "stacked_model"]
+
+
+def zero_block(problem):
+    """The block that is zero at a solution, known from the strengths alone
+    (dirty model without ridge), or None.
+
+    For ``alpha L_inf,1 (P) + l1 L1 (Q)`` with ``c`` columns the dual balls
+    are ``||v_j||_1 <= alpha`` and ``|v_jt| <= l1``; from ``alpha >= c l1``
+    on the second implies the first, so the infimal convolution of the two
+    penalties is ``l1 L1`` and ``P = 0`` is optimal; for ``alpha <= l1`` the
+    first implies the second and ``Q = 0`` is optimal.
+    """
+    from ..penalties import L1
+    from ..penalties._decomposed import BlockPenalty, LInf1
+
+    penalty = problem.penalty
+    if not isinstance(penalty, BlockPenalty) or problem.ridge or problem.coupling is not None:
+        return None
+    kinds = [type(p) for p in penalty.penalties]
+    if kinds != [LInf1, L1]:
+        return None
+    alpha, l1 = (p.alpha for p in penalty.penalties)
+    if alpha >= problem.n_columns * l1:
+        return 0
+    if alpha <= l1:
+        return 1
+    return None
+
+
+def reduced_solve(problem, W0, b0, **options):
+    """Solve a decomposed problem with a :func:`zero_block` as the one-block
+    problem of the other block (row-separable: working sets and coordinate
+    descent); certificates of the stacked problem. None when not reducible."""
+    from ._minimize import final_result, minimize
+    from ._problem import Problem
+
+    zero = zero_block(problem)
+    if zero is None or not stacked_design(problem, 2):
+        return None
+    d = problem.n_features // 2
+    kept = 1 - zero
+    sub = Problem(problem.X[:, :d], problem.datafit, problem.penalty.penalties[kept],
+                  fit_intercept=problem.fit_intercept, ridge=0.0)
+    start = None if W0 is None else W0[:d] + W0[d:]
+    result = minimize(sub, start, b0, **options)
+    W = np.zeros((problem.n_features, problem.n_columns))
+    W[kept * d:(kept + 1) * d] = result.W
+    status = result.status
+    problem.gap_scale = sub.gap_scale
+    return final_result(problem, W, result.b, result.n_iter, status, result.criterion,
+                        result.threshold, result.solver)
