@@ -333,8 +333,10 @@ def test_warm_start_restarts_from_both_parts(model):
     warm = fitted(model, False, (2 * strengths[0], strengths[1]), X, Y, warm_start=True)
     warm.set_params(**{name_p: strengths[0]}).fit(X, Y)
     np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-5)
-    again = warm.fit(X, Y)  # from the solution itself: no work left
-    assert again.n_iter_ <= 1
+    again = warm.fit(X, Y)  # from the solution itself: no work left, except
+    # for coordinate descent (dirty model) one Anderson window (5 epochs): its
+    # gap was certified by an extrapolated dual point, rebuilt after a restart
+    assert again.n_iter_ <= (5 if model == "Dirty" else 1)
 
 
 def test_permuting_tasks_permutes_the_parts():
@@ -423,3 +425,31 @@ def test_dirty_with_a_zero_part_matches_the_reference(classification, factor):
     assert abs(mine - best) <= 1e-6 * abs(best), (mine, best)
     if not classification:
         assert est.dual_gap_ <= 1e-6 * abs(best)
+
+
+def test_compiled_linf1_row_minimizer_matches_the_penalty():
+    """The row minimiser of the dirty model's coordinate descent (numba) and
+    the penalty's own agree; the penalty's satisfies its optimality
+    condition (written here): h u - a in -alpha * subdifferential of max|.|."""
+    from skmtl.penalties._decomposed import LInf1
+    from skmtl.solvers import _stacked
+
+    _stacked._dirty_kernel()
+    rng = np.random.default_rng(3)
+    alpha = 0.7
+    for _ in range(50):
+        T = int(rng.integers(1, 7))
+        a, h = rng.standard_normal(T) * 2, rng.uniform(0.2, 2.0, T)
+        expected = LInf1(alpha).row_minimizer(a.copy(), h)
+        u = np.empty(T)
+        _stacked._linf1(alpha, a.copy(), h, u, np.empty(T, dtype=np.int64))
+        np.testing.assert_allclose(u, expected, rtol=1e-12, atol=1e-14)
+        r = a - h * u  # must lie in alpha * subdifferential of max|.| at u
+        if not np.any(u):
+            assert np.abs(r).sum() <= alpha + 1e-12
+        else:
+            top = np.abs(u).max()
+            on = np.abs(u) >= top * (1 - 1e-12)
+            assert np.allclose(r[~on], 0.0, atol=1e-12)
+            assert np.all(r[on] * np.sign(u[on]) >= -1e-12)
+            assert abs(np.abs(r[on]).sum() - alpha) <= 1e-10

@@ -118,13 +118,15 @@ def decomposed_admm(problem, model, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     scales = tolerance_scales(problem)
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
     certificate = Certificate(problem, model, criterion)
-    W, HW, n_iter, status = admm(
+    solve = dirty_descent if dirty_applies(problem) else admm
+    W, HW, n_iter, status = solve(
         model, problem, W, certificate, tol=0.5 * threshold, max_iter=max_iter)
+    name = "coordinate descent" if solve is dirty_descent else "ADMM"
     if verbose:
-        print(f"[skmtl] ADMM (stacked model): {n_iter} iterations, {status}")
+        print(f"[skmtl] {name} (stacked model): {n_iter} iterations, {status}")
     return final_result(
         problem, W, model.intercept(W), n_iter, status, criterion, threshold,
-        "ADMM", certificate.best_dual,
+        name, certificate.best_dual,
     )
 
 
@@ -244,3 +246,138 @@ def reduced_solve(problem, W0, b0, **options):
     problem.gap_scale = sub.gap_scale
     return final_result(problem, W, result.b, result.n_iter, status, result.criterion,
                         result.threshold, result.solver)
+
+
+# -- the dirty model: coordinate descent over the rows of P and Q ------------------
+def _linf1_minimizer(alpha, a, h, u, order_buffer):
+    """Into ``u``: ``argmin 1/2 sum h u^2 - a.u + alpha max|u|`` (as
+    :meth:`LInf1.row_minimizer`, the same formulas)."""
+    T = a.shape[0]
+    total = 0.0
+    for t in range(T):
+        if h[t] <= 0:
+            a[t] = 0.0
+        total += abs(a[t])
+    if total <= alpha:
+        for t in range(T):
+            u[t] = 0.0
+        return
+    ratio = np.zeros(T)
+    for t in range(T):
+        if h[t] > 0:
+            ratio[t] = abs(a[t]) / h[t]
+    order = np.argsort(-ratio)
+    sum_a, sum_h, tau = 0.0, 0.0, 0.0
+    for k in range(T):
+        i = order[k]
+        if h[i] <= 0:
+            break
+        sum_a += abs(a[i])
+        sum_h += h[i]
+        level = (sum_a - alpha) / sum_h
+        nxt = ratio[order[k + 1]] if k + 1 < T else 0.0
+        if level >= nxt and level <= ratio[i]:
+            tau = max(level, 0.0)
+            break
+    for t in range(T):
+        u[t] = np.sign(a[t]) * min(ratio[t], tau)
+
+
+def _dirty_sweep(W, HS, gram, scale, H, C, hdiag, ridge, alpha, l1):
+    """One epoch over the rows of ``P`` then of ``Q`` (``W = [P; Q]``),
+    ``HS = (H_t s_t)_t`` of ``S = P + Q`` kept up to date."""
+    d, T = HS.shape
+    shared = gram.shape[0] > 0
+    a, u, h, delta = np.empty(T), np.empty(T), np.empty(T), np.empty(T)
+    buffer = np.empty(T, dtype=np.int64)
+    for block in range(2):
+        for j in range(d):
+            row = block * d + j
+            for t in range(T):
+                h[t] = hdiag[j, t] + ridge
+                g = HS[j, t] - C[j, t] + ridge * W[row, t]
+                a[t] = h[t] * W[row, t] - g
+            if block == 0:
+                _linf1(alpha, a, h, u, buffer)
+            else:
+                for t in range(T):
+                    m = abs(a[t]) - l1
+                    u[t] = np.sign(a[t]) * m / h[t] if (m > 0 and h[t] > 0) else 0.0
+            moved = False
+            for t in range(T):
+                delta[t] = u[t] - W[row, t]
+                moved = moved or delta[t] != 0.0
+                W[row, t] = u[t]
+            if not moved:
+                continue
+            if shared:
+                for t in range(T):
+                    delta[t] *= scale[t]
+                for i in range(d):
+                    gij = gram[j, i]
+                    for t in range(T):
+                        HS[i, t] += gij * delta[t]
+            else:
+                for i in range(d):
+                    for t in range(T):
+                        HS[i, t] += H[i, j, t] * delta[t]
+
+
+_linf1 = _linf1_minimizer
+_dirty_compiled = {}
+
+
+def _dirty_kernel():
+    if not _dirty_compiled:
+        import numba
+
+        jit = numba.njit(cache=True, nogil=True)
+        globals()["_linf1"] = jit(_linf1_minimizer)
+        _dirty_compiled["sweep"] = jit(_dirty_sweep)
+    return _dirty_compiled["sweep"]
+
+
+def dirty_applies(problem):
+    """The dirty model (``L_inf,1`` on ``P``, ``L1`` on ``Q``) and numba."""
+    from ..penalties import L1
+    from ..penalties._decomposed import BlockPenalty, LInf1
+    from ._kernels import AVAILABLE
+
+    penalty = problem.penalty
+    return (AVAILABLE and isinstance(penalty, BlockPenalty)
+            and [type(p) for p in penalty.penalties] == [LInf1, L1])
+
+
+def dirty_descent(model, problem, W, certificate, *, tol, max_iter):
+    """Coordinate descent over the rows of ``P`` and ``Q`` with Anderson
+    extrapolation (as :func:`._inner.coordinate_descent`); returns ``W, HW,
+    n_epochs, status``."""
+    from ._inner import _ANDERSON, _try_extrapolation
+
+    sweep = _dirty_kernel()
+    base = model.base
+    alpha, l1 = (p.alpha for p in problem.penalty.penalties)
+    C = np.ascontiguousarray(base.C, dtype=np.float64)
+    hdiag = np.ascontiguousarray(base.diagonal(), dtype=np.float64)
+    if base.shared:
+        gram, scale, H = np.ascontiguousarray(base.gram), base.scale, np.zeros((0, 0, 0))
+    else:
+        gram, scale = np.zeros((0, 0)), np.zeros(0)
+        H = np.ascontiguousarray(base.H)
+    W = np.array(W, dtype=np.float64)
+    d = base.n_features
+    HW = model.hessian_product(W)
+    progress, history = _Progress(), [W.copy()]
+    for epoch in range(max_iter):
+        measure = certificate.measure(W, HW)
+        if measure <= tol:
+            return W, HW, epoch, "converged"
+        if progress.stalled(certificate.objective(W, HW), measure, _STALL):
+            return W, HW, epoch, "stalled"
+        HS = np.ascontiguousarray(HW[:d])  # updated in place by the sweep
+        sweep(W, HS, gram, scale, H, C, hdiag, float(problem.ridge), alpha, l1)
+        HW = np.vstack([HS, HS])
+        history = (history + [W.copy()])[-(_ANDERSON + 1):]
+        if len(history) == _ANDERSON + 1 and epoch % _ANDERSON == _ANDERSON - 1:
+            W, HW = _try_extrapolation(model, certificate, W, HW, history)
+    return W, HW, max_iter, "max_iter"
