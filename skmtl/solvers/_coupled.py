@@ -27,16 +27,14 @@ and the Newton polish on the support, is :mod:`._inner`'s.
 """
 
 import numpy as np
+from scipy import linalg
 
 from ..penalties import L1, L21, NoPenalty
 from ..penalties._sparse_group import SparseGroupL21
 from ._gram import FactorModel
-from scipy import linalg
-
 from ._inner import (
     _ANDERSON,
     _NEWTON_HALVINGS,
-    _NEWTON_UNKNOWNS,
     _STALL,
     _Progress,
     _support_hessian,
@@ -47,7 +45,9 @@ from ._kernels import AVAILABLE
 _L21, _L1, _NONE, _SGL = 0, 1, 2, 3
 _INNER_MAX = 3  # proximal-gradient steps per row, at most (measured: 3 beats 1, 5, 30)
 _INNER_TOL = 1e-6  # relative move of the row that ends its steps
-NEWTON_UNKNOWNS = 300  # Newton polish up to this many unknowns (dense supports: CD is cheaper)
+# Newton polish up to this many unknowns (on dense supports the Cholesky of
+# the support's Hessian costs more than coordinate descent: measured)
+NEWTON_UNKNOWNS = 300
 
 _compiled = {}
 
@@ -250,7 +250,8 @@ def support_newton(model, problem, W, HW, certificate, order, l21, l1):
         U = WA / norms[:, None]
         grad = grad + l21 * U
         a = active.size
-        blocks = (l21 / norms)[:, None, None] * (np.eye(T) - U[:, :, None] * U[:, None, :])
+        projector = np.eye(T) - U[:, :, None] * U[:, None, :]
+        blocks = (l21 / norms)[:, None, None] * projector
         index = np.arange(a)
         M.reshape(T, a, T, a)[:, index, :, index] += blocks
     keep = mask.T.ravel()

@@ -162,7 +162,9 @@ def admm(model, problem, W, certificate, *, tol, max_iter, check_every=4):
     scale = model.scale.max() if model.shared else 1.0
     top = model.n_blocks * float(values.max(initial=0.0)) * scale
     positive = values[values > 1e-10 * max(top, 1e-300)]
-    small = model.n_blocks * float(np.median(positive)) * scale if positive.size else top
+    small = top
+    if positive.size:
+        small = model.n_blocks * float(np.median(positive)) * scale
     tau = max(np.sqrt(max(top, 1e-12) * max(small, 1e-12)), 1e-12)
     # the scaled dual variable at a solution is -grad / tau: from a warm start
     # ADMM then starts at its fixed point instead of moving away from it
@@ -211,7 +213,9 @@ def zero_block(problem):
     from ..penalties._decomposed import BlockPenalty, LInf1
 
     penalty = problem.penalty
-    if not isinstance(penalty, BlockPenalty) or problem.ridge or problem.coupling is not None:
+    if not isinstance(penalty, BlockPenalty) or problem.ridge:
+        return None
+    if problem.coupling is not None:
         return None
     kinds = [type(p) for p in penalty.penalties]
     if kinds != [LInf1, L1]:
@@ -360,7 +364,8 @@ def dirty_descent(model, problem, W, certificate, *, tol, max_iter):
     C = np.ascontiguousarray(base.C, dtype=np.float64)
     hdiag = np.ascontiguousarray(base.diagonal(), dtype=np.float64)
     if base.shared:
-        gram, scale, H = np.ascontiguousarray(base.gram), base.scale, np.zeros((0, 0, 0))
+        gram, scale = np.ascontiguousarray(base.gram), base.scale
+        H = np.zeros((0, 0, 0))
     else:
         gram, scale = np.zeros((0, 0)), np.zeros(0)
         H = np.ascontiguousarray(base.H)
