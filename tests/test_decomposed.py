@@ -431,6 +431,7 @@ def test_compiled_linf1_row_minimizer_matches_the_penalty():
     """The row minimiser of the dirty model's coordinate descent (numba) and
     the penalty's own agree; the penalty's satisfies its optimality
     condition (written here): h u - a in -alpha * subdifferential of max|.|."""
+    pytest.importorskip("numba")
     from skmtl.penalties._decomposed import LInf1
     from skmtl.solvers import _stacked
 

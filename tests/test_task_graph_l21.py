@@ -180,6 +180,7 @@ def test_coupled_row_step_solves_the_row_problem(l21, l1):
     """The compiled row step, run to convergence, satisfies the optimality
     conditions (written here) of min g.(u-w) + 1/2 (u-w)^T M (u-w) + l21||u||
     + l1|u|_1 with M = diag(h) + C non-diagonal."""
+    pytest.importorskip("numba")
     from skmtl.solvers import _coupled
 
     _coupled._kernels()
