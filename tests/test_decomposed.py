@@ -454,3 +454,32 @@ def test_compiled_linf1_row_minimizer_matches_the_penalty():
             assert np.allclose(r[~on], 0.0, atol=1e-12)
             assert np.all(r[on] * np.sign(u[on]) >= -1e-12)
             assert abs(np.abs(r[on]).sum() - alpha) <= 1e-10
+
+
+# the part that is zero by the strengths alone (no ridge): one dual ball in
+# the other, with the constants written here for d = 6 features, T = 3 tasks
+_ZERO_BY_STRENGTHS = {  # model: (first zero if s1 >= k1 s2, second zero if s2 >= k2 s1)
+    "Dirty": (3.0, 1.0),
+    "RobustFeature": (np.sqrt(3.0), np.sqrt(6.0)),
+    "RobustLowRank": (np.sqrt(3.0), 1.0),
+    "SparseLowRank": (np.sqrt(18.0), 1.0),
+}
+
+
+@pytest.mark.parametrize("zero", [0, 1])
+@pytest.mark.parametrize("model", sorted(_ZERO_BY_STRENGTHS))
+def test_a_part_zero_by_the_strengths_matches_the_reference(model, zero):
+    """Beyond the containment of the dual balls one part is zero and the
+    solver solves the other part's problem alone; the objective is still the
+    decomposed model's optimum (independent FISTA over (P, Q, b))."""
+    X, Y = data(False, seed=9)
+    base = 0.05
+    k = _ZERO_BY_STRENGTHS[model][zero]
+    strengths = (1.2 * k * base, base) if zero == 0 else (base, 1.2 * k * base)
+    est = fitted(model, False, strengths, X, Y, max_iter=5000)
+    P, Q = parts(est, model)
+    assert not np.any((P, Q)[zero])
+    mine = objective(X, Y, P, Q, est.intercept_, model, strengths, False)
+    *_, best = reference(X, Y, model, strengths, False)
+    assert abs(mine - best) <= 1e-6 * abs(best), (mine, best)
+    assert est.dual_gap_ <= 1e-6 * abs(best)
