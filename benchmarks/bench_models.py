@@ -17,8 +17,9 @@ Protocol (one process, one BLAS thread):
   plain numpy from the docstrings' objectives (intercepts as unpenalised
   variables), timed until its objective is within ``1e-6`` of ``P*``
   (``inf`` if not within ``--max-iter`` iterations). For the fused model
-  the reference uses skmtl's exact TV prox (``tv_prox``), so that the two
-  solvers, not two TV algorithms, are compared.
+  the reference uses skmtl's exact TV prox (``tv_prox_rows``, the compiled
+  taut string that the model uses), so that the two solvers, not two TV
+  algorithms, are compared.
 
 Every objective is computed here, never by skmtl. Run:
 ``python benchmarks/bench_models.py`` (``--quick`` for smaller shapes).
@@ -36,9 +37,9 @@ import warnings  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
-# the reference's TV prox is skmtl's exact taut string: a plain dual projected
-# gradient needs hundreds of iterations per row and FISTA step, which would
-# time the TV prox, not the solvers
+# the reference's TV prox is skmtl's exact taut string, compiled as ours
+# (tv_prox_rows): a plain dual projected gradient needs hundreds of iterations
+# per row and FISTA step, which would time the TV prox, not the solvers
 from skmtl import (  # noqa: E402
     ClusteredRegressor,
     FusedTaskRegressor,
@@ -46,7 +47,7 @@ from skmtl import (  # noqa: E402
     TaskGraphRegressor,
     chain_graph,
 )
-from skmtl.penalties._fused import tv_prox  # noqa: E402
+from skmtl.penalties._fused import tv_prox_rows  # noqa: E402
 
 TOLERANCES = [10.0**-k for k in range(4, 13)]
 TARGET = 1e-6
@@ -175,7 +176,7 @@ def cases(T):
     a, l1, f = 0.02, 0.002, 0.02
 
     def fused_prox(V, s):
-        return group(soft(np.array([tv_prox(v, s * f) for v in V]), s * l1), s * a)
+        return group(soft(tv_prox_rows(V, s * f), s * l1), s * a)
 
     yield ("FusedTask", FusedTaskRegressor(alpha=a, l1=l1, fused=f),
            lambda W: (0.0, 0.0), 0.0, fused_prox,

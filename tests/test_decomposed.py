@@ -333,8 +333,10 @@ def test_warm_start_restarts_from_both_parts(model):
     warm = fitted(model, False, (2 * strengths[0], strengths[1]), X, Y, warm_start=True)
     warm.set_params(**{name_p: strengths[0]}).fit(X, Y)
     np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-5)
-    again = warm.fit(X, Y)  # from the solution itself: no work left
-    assert again.n_iter_ <= 1
+    again = warm.fit(X, Y)  # from the solution itself: no work left, except
+    # for coordinate descent (dirty model) one Anderson window (5 epochs): its
+    # gap was certified by an extrapolated dual point, rebuilt after a restart
+    assert again.n_iter_ <= (5 if model == "Dirty" else 1)
 
 
 def test_permuting_tasks_permutes_the_parts():
@@ -403,3 +405,81 @@ def test_sklearn_compatible(estimator, check):
 )
 def test_sklearn_api(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("classification", [False, True])
+@pytest.mark.parametrize("factor", [0.5, 1.5])
+def test_dirty_with_a_zero_part_matches_the_reference(classification, factor):
+    """alpha <= l1 or alpha >= T * l1: one part is zero and the solver solves
+    the one-part problem; objective and certificate are those of the dirty
+    model (against the independent FISTA over (P, Q, b))."""
+    X, Y = data(classification, seed=8)
+    T, l1 = Y.shape[1], 0.03
+    alpha = factor * (l1 if factor < 1 else T * l1)
+    strengths = (alpha, l1)
+    est = fitted("Dirty", classification, strengths, X, Y, max_iter=5000)
+    P, Q = parts(est, "Dirty")
+    assert not np.any(P if factor > 1 else Q)
+    mine = objective(X, Y, P, Q, est.intercept_, "Dirty", strengths, classification)
+    *_, best = reference(X, Y, "Dirty", strengths, classification)
+    assert abs(mine - best) <= 1e-6 * abs(best), (mine, best)
+    if not classification:
+        assert est.dual_gap_ <= 1e-6 * abs(best)
+
+
+def test_compiled_linf1_row_minimizer_matches_the_penalty():
+    """The row minimiser of the dirty model's coordinate descent (numba) and
+    the penalty's own agree; the penalty's satisfies its optimality
+    condition (written here): h u - a in -alpha * subdifferential of max|.|."""
+    pytest.importorskip("numba")
+    from skmtl.penalties._decomposed import LInf1
+    from skmtl.solvers import _stacked
+
+    _stacked._dirty_kernel()
+    rng = np.random.default_rng(3)
+    alpha = 0.7
+    for _ in range(50):
+        T = int(rng.integers(1, 7))
+        a, h = rng.standard_normal(T) * 2, rng.uniform(0.2, 2.0, T)
+        expected = LInf1(alpha).row_minimizer(a.copy(), h)
+        u = np.empty(T)
+        _stacked._linf1(alpha, a.copy(), h, u, np.empty(T, dtype=np.int64))
+        np.testing.assert_allclose(u, expected, rtol=1e-12, atol=1e-14)
+        r = a - h * u  # must lie in alpha * subdifferential of max|.| at u
+        if not np.any(u):
+            assert np.abs(r).sum() <= alpha + 1e-12
+        else:
+            top = np.abs(u).max()
+            on = np.abs(u) >= top * (1 - 1e-12)
+            assert np.allclose(r[~on], 0.0, atol=1e-12)
+            assert np.all(r[on] * np.sign(u[on]) >= -1e-12)
+            assert abs(np.abs(r[on]).sum() - alpha) <= 1e-10
+
+
+# the part that is zero by the strengths alone (no ridge): one dual ball in
+# the other, with the constants written here for d = 6 features, T = 3 tasks
+_ZERO_BY_STRENGTHS = {  # model: (first zero if s1 >= k1 s2, second zero if s2 >= k2 s1)
+    "Dirty": (3.0, 1.0),
+    "RobustFeature": (np.sqrt(3.0), np.sqrt(6.0)),
+    "RobustLowRank": (np.sqrt(3.0), 1.0),
+    "SparseLowRank": (np.sqrt(18.0), 1.0),
+}
+
+
+@pytest.mark.parametrize("zero", [0, 1])
+@pytest.mark.parametrize("model", sorted(_ZERO_BY_STRENGTHS))
+def test_a_part_zero_by_the_strengths_matches_the_reference(model, zero):
+    """Beyond the containment of the dual balls one part is zero and the
+    solver solves the other part's problem alone; the objective is still the
+    decomposed model's optimum (independent FISTA over (P, Q, b))."""
+    X, Y = data(False, seed=9)
+    base = 0.05
+    k = _ZERO_BY_STRENGTHS[model][zero]
+    strengths = (1.2 * k * base, base) if zero == 0 else (base, 1.2 * k * base)
+    est = fitted(model, False, strengths, X, Y, max_iter=5000)
+    P, Q = parts(est, model)
+    assert not np.any((P, Q)[zero])
+    mine = objective(X, Y, P, Q, est.intercept_, model, strengths, False)
+    *_, best = reference(X, Y, model, strengths, False)
+    assert abs(mine - best) <= 1e-6 * abs(best), (mine, best)
+    assert est.dual_gap_ <= 1e-6 * abs(best)

@@ -159,3 +159,33 @@ def _expected_failed(estimator):
                          expected_failed_checks=_expected_failed)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("l1, fused", [(0.0, 0.3), (0.2, 0.3), (0.2, 0.0)])
+def test_violation_matches_bounded_least_squares(l1, fused):
+    """The run-by-run distance (taut strings) equals the bounded least-squares
+    distance of the reference, rows with zero entries and equal neighbours."""
+    rng = np.random.default_rng(7)
+    T, alpha = 8, 0.5
+    W = np.round(rng.standard_normal((30, T)), 0)  # ties and zeros
+    W[:3] = 0.0
+    W[3] = [1, 1, 0, 0, 0, 2, 2, -1]
+    G = rng.standard_normal(W.shape)
+    penalty = FusedGroupLasso(alpha, l1, fused)
+    ours = penalty.violation(W, G)
+    reference = np.sqrt(sum(
+        fused_subgradient_distance(w, -g, alpha, l1, fused) ** 2
+        for w, g in zip(W, G, strict=True)
+    ))
+    assert_allclose(ours, reference, rtol=1e-9)
+
+
+def test_compiled_taut_string_equals_the_python_one():
+    from skmtl.penalties._fused import tv_prox_rows
+
+    rng = np.random.default_rng(8)
+    for T in (2, 3, 9):
+        V = rng.standard_normal((40, T)) * rng.integers(0, 3, (40, 1))
+        for lam in (0.01, 0.4, 3.0):
+            expected = np.array([tv_prox(v, lam) for v in V])
+            np.testing.assert_array_equal(tv_prox_rows(V, lam), expected)

@@ -172,3 +172,59 @@ def test_graph_builders():
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# -- the coupled coordinate-descent solver (skmtl.solvers._coupled) ---------------
+@pytest.mark.parametrize("l21, l1", [(0.3, 0.0), (0.0, 0.2), (0.3, 0.2), (0.0, 0.0)])
+def test_coupled_row_step_solves_the_row_problem(l21, l1):
+    """The compiled row step, run to convergence, satisfies the optimality
+    conditions (written here) of min g.(u-w) + 1/2 (u-w)^T M (u-w) + l21||u||
+    + l1|u|_1 with M = diag(h) + C non-diagonal."""
+    pytest.importorskip("numba")
+    from skmtl.solvers import _coupled
+
+    _coupled._kernels()
+    rng = np.random.default_rng(0)
+    T = 6
+    A = chain_graph(T, weight=1.5).toarray()
+    C = np.diag(A.sum(1)) - A
+    top = np.linalg.eigvalsh(C)[-1]
+    code = {(0.3, 0.0): 0, (0.0, 0.2): 1, (0.3, 0.2): 3, (0.0, 0.0): 2}[(l21, l1)]
+    for _ in range(5):
+        w, g = rng.standard_normal(T), rng.standard_normal(T)
+        h = rng.uniform(0.5, 2.0, T) + np.diag(C)
+        u = np.empty(T)
+        work = [np.empty(T) for _ in range(4)]
+        _coupled.row_step(w, g, h, C, top, code, l21, l1, 100000, 0.0, u, *work)
+        M = np.diag(h - np.diag(C)) + C
+        grad = g + M @ (u - w)
+        if not np.any(u):
+            assert np.linalg.norm(soft(grad, l1)) <= l21 + 1e-9
+            continue
+        s = -grad - l21 * u / np.linalg.norm(u)
+        on = u != 0
+        assert_allclose(s[on], l1 * np.sign(u[on]), atol=1e-9)
+        assert np.all(np.abs(s[~on]) <= l1 + 1e-9)
+
+
+@pytest.mark.parametrize("l21, l1", [(0.05, 0.0), (0.0, 0.01), (0.05, 0.01)])
+def test_coupled_solver_agrees_with_majorised_descent(monkeypatch, l21, l1):
+    """The exact-row-block solver and the plain (majorised) coordinate descent
+    reach the same objective."""
+    from skmtl.solvers import _coupled
+
+    X, Y = _problem(4, n=60, d=12, T=5)
+    A = chain_graph(5, weight=3.0).toarray()
+    alpha = 0.5
+
+    def objective(model):
+        W, b = model.coef_.T, model.intercept_
+        value = squared_loss(X, Y, W, b)[0] + alpha * laplacian_penalty(A)(W)[0]
+        return value + _penalty(W, l21, l1, 0.0)
+
+    model = TaskGraphRegressor(graph=A, alpha=alpha, l21=l21, l1=l1, **TIGHT)
+    coupled = objective(model.fit(X, Y))
+    assert model.solver_ == "working sets + coordinate descent"
+    monkeypatch.setattr(_coupled, "applies", lambda problem: False)
+    plain = objective(model.fit(X, Y))
+    assert abs(coupled - plain) <= 1e-10 * abs(plain)

@@ -364,11 +364,10 @@ class TaskGraphRegressor(_TaskGraph, MultiTaskRegressorBase):
     -----
     With ``l1 = l21 = 0`` the problem is a linear system, solved as for
     :class:`MeanRegularizedRegressor`. With ``l1 > 0`` or ``l21 > 0``:
-    working sets and coordinate descent as for :class:`L21Regressor` (the
-    graph term, which
-    couples the tasks of a feature, bounded by its largest eigenvalue in
-    each row update), until the KKT violation is at most ``tol`` times its
-    value at zero coefficients.
+    working sets and coordinate descent as for :class:`L21Regressor`, each
+    row update minimising the row's exact quadratic model, graph term
+    included (it couples the tasks of a feature), until the KKT violation is
+    at most ``tol`` times its value at zero coefficients.
 
     Examples
     --------

@@ -20,8 +20,10 @@ distance of ``v`` to ``C`` is ``||prox_Omega(v)||``; conjugates and the
 dual rescaling follow from that.
 """
 
+import importlib.util
+import os
+
 import numpy as np
-from scipy.optimize import lsq_linear
 
 
 def tv_prox(y, lam):
@@ -73,6 +75,78 @@ def tv_prox(y, lam):
     return x
 
 
+def _taut_string_rows(V, lam, out):
+    """:func:`tv_prox` of every row of ``V`` into ``out`` (the same algorithm,
+    written for numba: no Python objects, the rows in one compiled loop)."""
+    n, T = V.shape
+    Y = np.empty(T + 1)
+    lower, upper = np.empty(T + 1), np.empty(T + 1)
+    for row in range(n):
+        Y[0] = 0.0
+        for t in range(T):
+            Y[t + 1] = Y[t] + V[row, t]
+        for t in range(T + 1):
+            lower[t], upper[t] = Y[t] - lam, Y[t] + lam
+        lower[0] = upper[0] = 0.0
+        lower[T] = upper[T] = Y[T]
+        t0, x0 = 0, 0.0
+        while t0 < T:
+            lo, hi, s_lo, s_hi = -np.inf, np.inf, t0 + 1, t0 + 1
+            t, bend = t0 + 1, 0  # 1: bend down at s_hi, -1: bend up at s_lo
+            while t <= T:
+                a = (lower[t] - x0) / (t - t0)
+                b = (upper[t] - x0) / (t - t0)
+                if a > hi:
+                    bend = 1
+                    break
+                if b < lo:
+                    bend = -1
+                    break
+                if a >= lo:
+                    lo, s_lo = a, t
+                if b <= hi:
+                    hi, s_hi = b, t
+                t += 1
+            if bend == 0:
+                for k in range(t0, T):
+                    out[row, k] = lo
+                break
+            if bend == 1:
+                for k in range(t0, s_hi):
+                    out[row, k] = hi
+                t0, x0 = s_hi, upper[s_hi]
+            else:
+                for k in range(t0, s_lo):
+                    out[row, k] = lo
+                t0, x0 = s_lo, lower[s_lo]
+
+
+_compiled = {}
+
+
+def _numba_available():
+    if os.environ.get("SKMTL_NO_NUMBA", "") not in ("", "0"):
+        return False
+    return importlib.util.find_spec("numba") is not None
+
+
+def tv_prox_rows(V, lam):
+    """:func:`tv_prox` of every row of ``V`` (compiled with numba when it is
+    available, ``cache=True``; else row by row in Python)."""
+    V = np.ascontiguousarray(V, dtype=np.float64)
+    if V.ndim != 2 or V.shape[1] <= 1 or lam <= 0 or V.shape[0] == 0:
+        return V.copy()
+    if not _numba_available():
+        return np.array([tv_prox(v, lam) for v in V]).reshape(V.shape)
+    if not _compiled:
+        import numba
+
+        _compiled["rows"] = numba.njit(cache=True, nogil=True)(_taut_string_rows)
+    out = np.empty_like(V)
+    _compiled["rows"](V, float(lam), out)
+    return out
+
+
 def _soft(v, threshold):
     return np.sign(v) * np.maximum(np.abs(v) - threshold, 0.0)
 
@@ -112,7 +186,7 @@ class FusedGroupLasso:
     def _tv_rows(self, V, lam):
         if lam <= 0 or V.shape[1] <= 1:
             return V
-        return np.array([tv_prox(v, lam) for v in V]).reshape(V.shape)
+        return tv_prox_rows(V, lam)
 
     def _prox_rows(self, V, step, with_group=True):
         """The row prox on every row of ``V`` (the TV part row by row).
@@ -187,24 +261,30 @@ class FusedGroupLasso:
         return float(np.sqrt(total))
 
     def _free_distance(self, w, target):
-        """Distance of ``target`` to the free subgradients at ``w`` (bounded LSQ)."""
-        T = w.size
-        # (D^T z)_t = z_{t-1} - z_t for (D w)_t = w_{t+1} - w_t
-        D_T = np.zeros((T, T - 1))
-        idx = np.arange(T - 1)
-        D_T[idx, idx], D_T[idx + 1, idx] = -1.0, 1.0
-        columns, bounds = [], []
-        if self.l1 > 0:
-            for t in np.flatnonzero(w == 0):
-                columns.append(np.eye(T)[t])
-                bounds.append(self.l1)
-        if self.fused > 0:
-            for t in np.flatnonzero(np.diff(w) == 0):
-                columns.append(D_T[:, t])
-                bounds.append(self.fused)
-        A, b = np.column_stack(columns), np.array(bounds)
-        fit = lsq_linear(A, target, bounds=(-b, b), method="bvls")
-        return float(np.linalg.norm(target - A @ fit.x))
+        r"""Distance of ``target`` to the free subgradients at ``w`` (exact).
+
+        The free subgradients are ``D^T z + v`` with ``|z_t| <= fused`` on
+        the zero differences and ``|v_t| <= l1`` on the zero entries. They
+        decouple over the runs of equal consecutive entries of ``w`` (the
+        differences between runs are fixed): on a run with value ``c`` the
+        set is :math:`\partial g(0)` for ``g = fused TV + [c = 0] l1 L1`` on
+        the run, and the distance of ``r`` to it is ``||prox_g(r)||``
+        (Moreau, ``g`` positively homogeneous), with ``prox_g = soft(tv(., fused),
+        l1)`` (Friedman et al., 2007).
+        """
+        if self.fused > 0 and w.size > 1:
+            bounds = np.flatnonzero(np.diff(w) != 0) + 1
+        else:
+            bounds = np.arange(1, w.size)
+        total = 0.0
+        for run in np.split(np.arange(w.size), bounds):
+            r = target[run]
+            if run.size > 1:
+                r = tv_prox(r, self.fused)
+            if w[run[0]] == 0 and self.l1 > 0:
+                r = _soft(r, self.l1)
+            total += float(r @ r)
+        return float(np.sqrt(total))
 
 
 class FusedLasso(FusedGroupLasso):

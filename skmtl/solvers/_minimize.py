@@ -182,7 +182,10 @@ def _dispatch(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     if not problem.gram_affordable(_MIN_WORKING_SET):
         return _design_working_sets(problem, W0, b0, **options)
     if penalty.row_separable:
-        return _working_sets(problem, W0, b0, **options)
+        from ._coupled import applies, coupled_descent  # models helper's solver
+
+        inner = coupled_descent if applies(problem) else coordinate_descent
+        return _working_sets(problem, W0, b0, inner=inner, **options)
     return _spectral(problem, W0, b0, **options)
 
 
@@ -341,7 +344,8 @@ def _full_gram_pays(problem):
     return problem.n_features <= max(_FULL_GRAM_FEATURES, 8 * problem.n_columns)
 
 
-def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
+def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
+                  inner=coordinate_descent):
     """Working sets, each solved by coordinate descent on the quadratic model.
 
     When the model of all features pays (:func:`_full_gram_pays`) it is built
@@ -371,7 +375,7 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
             min(_INNER_FRACTION * measure, 0.5 * inner_tol), 0.3 * threshold
         )
         sub = Certificate(problem, state.restrict(rows), criterion)
-        WS, _, epochs, status = coordinate_descent(
+        WS, _, epochs, status = inner(
             sub.model, problem, W[rows], sub, tol=inner_tol,
             max_iter=max_iter - n_iter,
         )
@@ -400,6 +404,16 @@ def _spectral(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
             problem, W0, b0, tol=tol, max_iter=max_iter, verbose=verbose,
             kkt_tol=kkt_tol,
         )
+    from ._stacked import decomposed_admm, reduced_solve, stacked_model  # models'
+
+    reduced = reduced_solve(problem, W0, b0, tol=tol, max_iter=max_iter,
+                            verbose=verbose, kkt_tol=kkt_tol)
+    if reduced is not None:  # a block is zero at the solution: one-block problem
+        return reduced
+    stacked = stacked_model(problem)  # W = P + Q: the model of X, not of [X, X]
+    if stacked is not None:
+        return decomposed_admm(problem, stacked, W0, b0, tol=tol, max_iter=max_iter,
+                                verbose=verbose, kkt_tol=kkt_tol)
     W, b = start_point(problem, W0, b0)
     scales = tolerance_scales(problem)
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)

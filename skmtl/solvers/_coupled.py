@@ -1,0 +1,316 @@
+r"""Coordinate descent with exact row blocks for column-coupled problems.
+
+The task-graph models (``TaskGraphRegressor`` with ``l1`` or ``l21``) add
+:math:`\frac12 \mathrm{tr}(W C W^\top)` to a squared loss, so the Hessian of
+the smooth part in one row ``w_j`` of ``W`` is the ``T x T`` matrix
+
+.. math:: M_j = \mathrm{diag}(H_{1,jj}, \dots, H_{T,jj}) + \rho I + C,
+
+not diagonal. :func:`._inner.coordinate_descent` majorises ``C`` by its
+largest eigenvalue, which for a strong coupling doubles or triples the
+curvature of every row step and the number of epochs; its sweep is compiled
+only for the L2,1, L1 and no penalty. Here each row step minimises the
+row's exact quadratic model plus the penalty,
+
+.. math::
+
+    \min_u \; g_j^\top (u - w_j) + \tfrac12 (u - w_j)^\top M_j (u - w_j)
+        + \Omega_j(u),
+
+by a few proximal-gradient steps in the diagonal metric
+``D = diag(M_j) - diag(C) + lambda_max(C)`` (each one is the majorised step
+of the plain sweep, the first from ``w_j`` exactly that step), stopped when
+the row moves by less than ``_INNER_TOL`` relative to its size. The row
+minimisers (L2,1, L1, L2,1 + L1, none) and both Gram layouts are compiled
+(numba, ``cache=True``). The rest, Anderson extrapolation, stall detection
+and the Newton polish on the support, is :mod:`._inner`'s.
+"""
+
+import numpy as np
+from scipy import linalg
+
+from ..penalties import L1, L21, NoPenalty
+from ..penalties._sparse_group import SparseGroupL21
+from ._gram import FactorModel
+from ._inner import (
+    _ANDERSON,
+    _NEWTON_HALVINGS,
+    _STALL,
+    _Progress,
+    _support_hessian,
+    _try_extrapolation,
+)
+from ._kernels import AVAILABLE
+
+_L21, _L1, _NONE, _SGL = 0, 1, 2, 3
+_INNER_MAX = 3  # proximal-gradient steps per row, at most (measured: 3 beats 1, 5, 30)
+_INNER_TOL = 1e-6  # relative move of the row that ends its steps
+# Newton polish up to this many unknowns (on dense supports the Cholesky of
+# the support's Hessian costs more than coordinate descent: measured)
+NEWTON_UNKNOWNS = 300
+
+_compiled = {}
+
+
+def penalty_code(penalty):
+    """``(code, l21, l1)`` of a penalty with a compiled row minimiser, else None."""
+    kind = type(penalty)
+    if kind is L21:
+        return _L21, penalty.alpha, 0.0
+    if kind is L1:
+        return _L1, 0.0, penalty.alpha
+    if kind is SparseGroupL21:
+        return _SGL, penalty.l21, penalty.l1
+    if kind is NoPenalty:
+        return _NONE, 0.0, 0.0
+    return None
+
+
+def applies(problem):
+    """Whether :func:`coupled_descent` serves this problem: a coupling, a
+    penalty it knows and numba."""
+    return (AVAILABLE and problem.coupling is not None
+            and penalty_code(problem.penalty) is not None)
+
+
+def _row_minimizer(kind, l21, l1, a, h, u):
+    """Into ``u``: argmin ``1/2 sum h u^2 - a.u + l21 ||u|| + l1 |u|_1``
+    (``h > 0``): soft thresholding by ``l1``, then the L2,1 minimiser."""
+    T = a.shape[0]
+    if kind == _L1 or kind == _SGL:
+        for t in range(T):
+            m = abs(a[t]) - l1
+            a[t] = np.sign(a[t]) * m if m > 0 else 0.0
+    for t in range(T):
+        if h[t] <= 0:  # no curvature (and no coupling): the entry stays at 0
+            a[t] = 0.0
+    if kind == _NONE or kind == _L1:
+        for t in range(T):
+            u[t] = a[t] / h[t] if h[t] > 0 else 0.0
+        return
+    norm2, hmax = 0.0, 0.0
+    for t in range(T):
+        norm2 += a[t] * a[t]
+        hmax = max(hmax, h[t])
+    norm = np.sqrt(norm2)
+    if norm <= l21:
+        for t in range(T):
+            u[t] = 0.0
+        return
+    r = (norm - l21) / hmax  # Newton on 1 / psi(r) = 1, as penalties._l21
+    for _ in range(30):
+        psi2, slope = 0.0, 0.0
+        for t in range(T):
+            q = 1.0 / (h[t] * r + l21)
+            aq = a[t] * q
+            psi2 += aq * aq
+            slope += aq * aq * h[t] * q
+        psi = np.sqrt(psi2)
+        slope /= psi**3
+        step = (1.0 / psi - 1.0) / slope
+        r -= step
+        if abs(step) <= 1e-13 * r:
+            break
+    if not r > 0:
+        for t in range(T):
+            u[t] = 0.0
+        return
+    for t in range(T):
+        u[t] = a[t] / (h[t] + l21 / r) if h[t] > 0 else 0.0
+
+
+def _row_step(w, g, h, coupling, top, kind, l21, l1, inner_max, inner_tol,
+              u, v, a, D, move):
+    """Into ``u``: the row minimiser of the exact quadratic model (see module)."""
+    T = w.shape[0]
+    for t in range(T):
+        u[t] = w[t]
+        move[t] = 0.0
+        D[t] = h[t] - coupling[t, t] + top
+    for _ in range(inner_max):
+        for t in range(T):  # gradient at u: g + (diag(h) - diag(C)) move + C move
+            acc = g[t] + (h[t] - coupling[t, t]) * move[t]
+            for k in range(T):
+                acc += coupling[t, k] * move[k]
+            a[t] = D[t] * u[t] - acc
+        row_minimizer(kind, l21, l1, a, D, v)
+        change, size = 0.0, 0.0
+        for t in range(T):
+            change = max(change, abs(v[t] - u[t]))
+            size = max(size, abs(v[t]))
+            u[t] = v[t]
+            move[t] = v[t] - w[t]
+        if change <= inner_tol * size:
+            break
+
+
+def _sweep(W, HW, gram, scale, H, C, hdiag, ridge, coupling, top, order, kind,
+           l21, l1, inner_max, inner_tol):
+    """One epoch; ``gram`` (shared design, with ``scale``) or ``H`` (per column)."""
+    s, T = W.shape
+    shared = gram.shape[0] > 0
+    g, h = np.empty(T), np.empty(T)
+    u, v, a, D, move = np.empty(T), np.empty(T), np.empty(T), np.empty(T), np.empty(T)
+    for j in order:
+        for t in range(T):
+            acc = HW[j, t] - C[j, t] + ridge * W[j, t]
+            for k in range(T):
+                acc += W[j, k] * coupling[k, t]
+            g[t] = acc
+            h[t] = hdiag[j, t] + ridge + coupling[t, t]
+        row_step(W[j], g, h, coupling, top, kind, l21, l1, inner_max, inner_tol,
+                  u, v, a, D, move)
+        moved = False
+        for t in range(T):
+            move[t] = u[t] - W[j, t]
+            moved = moved or move[t] != 0.0
+            W[j, t] = u[t]
+        if not moved:
+            continue
+        if shared:
+            for t in range(T):
+                move[t] *= scale[t]
+            for i in range(s):
+                gij = gram[j, i]
+                for t in range(T):
+                    HW[i, t] += gij * move[t]
+        else:
+            for i in range(s):
+                for t in range(T):
+                    HW[i, t] += H[i, j, t] * move[t]
+
+
+# the compiled ones once _kernels() has run
+row_minimizer, row_step = _row_minimizer, _row_step
+_globals = globals()
+
+
+def _kernels():
+    if not _compiled:
+        import numba
+
+        jit = numba.njit(cache=True, nogil=True)
+        _globals["row_minimizer"] = jit(_row_minimizer)
+        _globals["row_step"] = jit(_row_step)
+        _compiled["sweep"] = jit(_sweep)
+    return _compiled
+
+
+_EMPTY2, _EMPTY3, _EMPTY1 = np.zeros((0, 0)), np.zeros((0, 0, 0)), np.zeros(0)
+
+
+def _make_sweep(model, problem, order):
+    code = penalty_code(problem.penalty)
+    if code is None or isinstance(model, FactorModel):
+        return None
+    kind, l21, l1 = code
+    sweep = _kernels()["sweep"]
+    coupling = np.ascontiguousarray(problem.coupling, dtype=np.float64)
+    top = float(np.linalg.eigvalsh(coupling)[-1]) if coupling.size else 0.0
+    top = max(top, float(np.max(np.diag(coupling), initial=0.0)))
+    C = np.ascontiguousarray(model.C, dtype=np.float64)
+    hdiag = np.ascontiguousarray(model.diagonal(), dtype=np.float64)
+    order = np.ascontiguousarray(order, dtype=np.int64)
+    ridge = float(problem.ridge)
+    if model.shared:
+        gram = np.ascontiguousarray(model.gram, dtype=np.float64)
+        scale = np.ascontiguousarray(model.scale, dtype=np.float64)
+        H = _EMPTY3
+    else:
+        gram, scale = _EMPTY2, _EMPTY1
+        H = np.ascontiguousarray(model.H, dtype=np.float64)
+
+    def run(W, HW):
+        sweep(W, HW, gram, scale, H, C, hdiag, ridge, coupling, top, order, kind,
+              l21, l1, _INNER_MAX, _INNER_TOL)
+
+    return run
+
+
+def support_newton(model, problem, W, HW, certificate, order, l21, l1):
+    """One Newton step on the non-zero entries (kept if it lowers the objective).
+
+    On the non-zero entries of the support the penalty is smooth: the L2,1
+    term has gradient ``l21 u`` and Hessian ``l21 / ||w|| (I - u u^T)``
+    (``u = w / ||w||``, zero at the zero entries, which stay zero), the L1
+    term gradient ``l1 sign(w)`` and Hessian 0. As
+    :func:`._inner.support_newton`, which knows L2,1 or L1 alone, with both
+    at once (the sparse group penalty) and the coupling in the Hessian.
+    """
+    active = np.intersect1d(np.flatnonzero(np.any(W != 0, axis=1)), order)
+    T = W.shape[1]
+    if active.size == 0 or active.size * T > NEWTON_UNKNOWNS:
+        return W, HW
+    WA = W[active]
+    M = _support_hessian(model, problem, active)
+    grad = certificate.gradient(W, HW)[active] + l1 * np.sign(WA)
+    mask = WA != 0 if l1 > 0 else np.ones(WA.shape, dtype=bool)
+    if l21 > 0:
+        norms = np.sqrt(np.sum(WA * WA, axis=1))
+        U = WA / norms[:, None]
+        grad = grad + l21 * U
+        a = active.size
+        projector = np.eye(T) - U[:, :, None] * U[:, None, :]
+        blocks = (l21 / norms)[:, None, None] * projector
+        index = np.arange(a)
+        M.reshape(T, a, T, a)[:, index, :, index] += blocks
+    keep = mask.T.ravel()
+    if not keep.all():
+        M = M[np.ix_(keep, keep)]
+    try:
+        step = linalg.cho_solve(linalg.cho_factor(M, check_finite=False),
+                                grad.T.ravel()[keep], check_finite=False)
+    except (linalg.LinAlgError, ValueError):
+        return W, HW
+    if not np.all(np.isfinite(step)):
+        return W, HW
+    delta = np.zeros(T * active.size)
+    delta[keep] = step
+    D = np.zeros_like(W)
+    D[active] = -delta.reshape(T, active.size).T
+    HD = model.hessian_product(D)
+    current = certificate.objective(W, HW)
+    for halving in range(_NEWTON_HALVINGS):
+        t = 0.5**halving
+        W_new, HW_new = W + t * D, HW + t * HD
+        if certificate.objective(W_new, HW_new) < current:
+            certificate.offer(W_new, HW_new)
+            return W_new, HW_new
+    return W, HW
+
+
+def coupled_descent(model, problem, W, certificate, *, tol, max_iter, rows=None):
+    """:func:`._inner.coordinate_descent` with exact coupled row blocks.
+
+    Same contract (returns ``W, HW, n_epochs, status``); falls back to it
+    when the model is a factor model or the penalty has no compiled row
+    minimiser here.
+    """
+    from ._inner import coordinate_descent
+
+    order = np.arange(W.shape[0]) if rows is None else rows
+    sweep = _make_sweep(model, problem, order)
+    if sweep is None:
+        return coordinate_descent(model, problem, W, certificate, tol=tol,
+                                  max_iter=max_iter, rows=rows)
+    _, l21, l1 = penalty_code(problem.penalty)
+    W = np.array(W, dtype=np.float64)
+    HW = model.hessian_product(W)
+    progress, history = _Progress(), [W.copy()]
+    previous_support = None
+    for epoch in range(max_iter):
+        measure = certificate.measure(W, HW)
+        if measure <= tol:
+            return W, HW, epoch, "converged"
+        if progress.stalled(certificate.objective(W, HW), measure, _STALL):
+            return W, HW, epoch, "stalled"
+        sweep(W, HW)
+        history = (history + [W.copy()])[-(_ANDERSON + 1):]
+        if len(history) == _ANDERSON + 1 and epoch % _ANDERSON == _ANDERSON - 1:
+            W, HW = _try_extrapolation(model, certificate, W, HW, history)
+            support = np.any(W != 0, axis=1)
+            if np.array_equal(support, previous_support):
+                W, HW = support_newton(model, problem, W, HW, certificate, order,
+                                       l21, l1)
+            previous_support = support
+    return W, HW, max_iter, "max_iter"

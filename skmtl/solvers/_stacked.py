@@ -1,0 +1,421 @@
+r"""ADMM on the quadratic model of ``X`` for decomposed models (``W = P + Q``).
+
+A decomposed model (:class:`~skmtl.penalties._decomposed.BlockPenalty`) is
+posed over the stacked ``[P; Q]`` with the design ``[X, X]``. Its quadratic
+model never needs the Gram of the stacked design: with ``S = P + Q`` and
+``H_t`` the Gram of ``X`` (profiled intercepts, :mod:`._gram`) the Hessian
+of the stacked smooth part is ``1 1^T (x) H``, so
+
+* a product with it is one product ``(H_t s_t)_t`` (:class:`StackedModel`),
+* the ADMM step ``(1 1^T (x) H + sigma I)^{-1} R`` needs only the
+  eigendecomposition of ``H`` (:func:`_structured_solve`),
+
+where the generic route (:func:`._inner.admm` on ``problem.gram``) builds,
+stores and eigendecomposes Grams of side ``2 d``: four times the entries,
+eight times the eigendecomposition, four times every product, and it
+applies them with ``einsum``, here batched BLAS products. Same algorithm
+otherwise (exact solves alternating with the blocks' proxes, ``tau``
+balanced between the residuals, the duality gap at ``V`` every few
+iterations, :class:`._inner.Certificate`).
+"""
+
+import numpy as np
+from scipy import sparse
+
+from ._gram import GramModel, gram_model
+from ._inner import Certificate, _Progress
+
+_STALL = 20  # checks without progress
+
+
+class StackedModel(GramModel):
+    """The quadratic model of ``[X, ..., X]`` (``B`` copies) from the one of ``X``."""
+
+    def __init__(self, base, n_blocks):
+        B = n_blocks
+        x_mean = None if base.x_mean is None else np.vstack([base.x_mean] * B)
+        super().__init__(np.arange(B * base.n_features), np.vstack([base.C] * B),
+                         base.k, base.y_mean, x_mean)
+        self.base, self.n_blocks = base, B
+        self.shared = base.shared
+        self.scale = base.scale
+        self._product = batched_product(base)
+
+    def sum_blocks(self, W):
+        return W.reshape(self.n_blocks, -1, W.shape[1]).sum(axis=0)
+
+    def hessian_product(self, W):
+        return np.vstack([self._product(self.sum_blocks(W))] * self.n_blocks)
+
+
+def batched_product(model):
+    """``S -> (H_t s_t)_t`` by BLAS: one GEMM (shared Gram) or one batched
+    matrix-vector product over the columns (``H`` laid out (T, s, s))."""
+    if model.shared:
+        gram, scale = model.gram, model.scale
+        return lambda S: (gram @ S) * scale
+    H = np.ascontiguousarray(np.moveaxis(model.H, 2, 0))  # (T, s, s)
+
+    def product(S):
+        return np.matmul(H, S.T[:, :, None])[:, :, 0].T
+
+    return product
+
+
+def stacked_design(problem, n_blocks):
+    """Whether the design is ``[X, ..., X]`` (every entry compared: ``O(n d)``,
+    against the ``O(n d^2)`` of the Gram)."""
+    X, d = problem.X, problem.n_features // n_blocks
+    if d * n_blocks != problem.n_features:
+        return False
+    first = X[:, :d]
+    for b in range(1, n_blocks):
+        block = X[:, b * d:(b + 1) * d]
+        if sparse.issparse(X):
+            if (first != block).nnz:
+                return False
+        elif not np.array_equal(first, block):
+            return False
+    return True
+
+
+def _own_penalty(penalty):
+    """The models helper's spectral penalties, solved here by the same ADMM
+    with one block (its products by BLAS, not ``einsum``)."""
+    from ..penalties._clustered import ClusterPenalty
+    from ..penalties._fused import FusedGroupLasso
+
+    return isinstance(penalty, (ClusterPenalty, FusedGroupLasso))
+
+
+def stacked_model(problem):
+    """:class:`StackedModel` of a decomposed squared-loss problem (or of a
+    one-block problem with a penalty of :func:`_own_penalty`), or None."""
+    from ..penalties._decomposed import BlockPenalty
+
+    penalty = problem.penalty
+    if problem.coupling is not None:
+        return None
+    if isinstance(penalty, BlockPenalty):
+        B = len(penalty.penalties)
+        if not stacked_design(problem, B):
+            return None
+    elif _own_penalty(penalty):
+        B = 1
+    else:
+        return None
+    d = problem.n_features // B
+    if not problem.gram_affordable(d):
+        return None
+    return StackedModel(gram_model(problem, np.arange(d)), B)
+
+
+def decomposed_admm(problem, model, W0, b0, *, tol, max_iter, verbose, kkt_tol):
+    """Minimise a decomposed squared-loss problem by :func:`admm` on ``model``."""
+    from ._minimize import criterion_of, final_result, start_point, tolerance_scales
+
+    W, b = start_point(problem, W0, b0)
+    scales = tolerance_scales(problem)
+    criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
+    certificate = Certificate(problem, model, criterion)
+    solve = dirty_descent if dirty_applies(problem) else admm
+    W, HW, n_iter, status = solve(
+        model, problem, W, certificate, tol=0.5 * threshold, max_iter=max_iter)
+    name = "coordinate descent" if solve is dirty_descent else "ADMM"
+    if verbose:
+        print(f"[skmtl] {name} (stacked model): {n_iter} iterations, {status}")
+    return final_result(
+        problem, W, model.intercept(W), n_iter, status, criterion, threshold,
+        name, certificate.best_dual,
+    )
+
+
+
+
+def _structured_solve(model, R, shift):
+    """``(K + shift I)^{-1} R`` for the stacked Hessian ``K = 1 1^T (x) H``:
+    the sum ``S`` of the blocks solves ``(B H + shift) S = sum_b R_b``, then
+    ``W_b = (R_b - H S) / shift`` (one eigendecomposition of ``H``; ``S``
+    and ``H S`` from one product with the eigenvectors: only ``H S`` is
+    needed)."""
+    B = model.n_blocks
+    values, vectors = model.base.eigen()
+    total = model.sum_blocks(R)
+    if model.shared:
+        values = np.outer(values, model.scale)  # (s, T)
+        coeffs = (vectors.T @ total) / (B * values + shift)
+        HS = vectors @ (values * coeffs)
+    else:  # vectors (T, s, s), values (T, s)
+        coeffs = np.matmul(vectors.transpose(0, 2, 1), total.T[:, :, None])[:, :, 0]
+        coeffs /= B * values + shift
+        both = np.matmul(vectors, np.stack([coeffs, values * coeffs], axis=2))
+        HS = both[:, :, 1].T
+    return (R - np.vstack([HS] * B)) / shift
+
+
+def admm(model, problem, W, certificate, *, tol, max_iter, check_every=4):
+    """ADMM on ``q(W) + Omega(V)``, ``W = V``, with :func:`_structured_solve`
+    (as :func:`._inner.admm`); returns ``V, HV, n_iter, status``."""
+    penalty, ridge = problem.penalty, problem.ridge
+    V = np.array(W, dtype=np.float64)
+    values = model.base.eigen()[0]
+    scale = model.scale.max() if model.shared else 1.0
+    top = model.n_blocks * float(values.max(initial=0.0)) * scale
+    positive = values[values > 1e-10 * max(top, 1e-300)]
+    small = top
+    if positive.size:
+        small = model.n_blocks * float(np.median(positive)) * scale
+    tau = max(np.sqrt(max(top, 1e-12) * max(small, 1e-12)), 1e-12)
+    # the scaled dual variable at a solution is -grad / tau: from a warm start
+    # ADMM then starts at its fixed point instead of moving away from it
+    U = -certificate.gradient(V, model.hessian_product(V)) / tau
+    progress = _Progress()
+    for n_iter in range(max_iter):
+        if n_iter % check_every == 0:
+            HV = model.hessian_product(V)
+            measure = certificate.measure(V, HV)
+            if measure <= tol:
+                return V, HV, n_iter, "converged"
+            # ADMM is not monotone: no stall before it has moved on (the
+            # start may be better than the first iterates)
+            if n_iter and progress.stalled(certificate.objective(V, HV), measure,
+                                           _STALL):
+                return V, HV, n_iter, "stalled"
+        W = _structured_solve(model, model.C + tau * (V - U), ridge + tau)
+        V_old = V
+        V = penalty.prox_value(W + U, 1.0 / tau)[0]
+        U += W - V
+        primal = np.sqrt(np.vdot(W - V, W - V))
+        dual = tau * np.sqrt(np.vdot(V - V_old, V - V_old))
+        if primal > 10 * dual:
+            tau *= 2.0
+            U /= 2.0
+        elif dual > 10 * primal:
+            tau /= 2.0
+            U *= 2.0
+    return V, model.hessian_product(V), max_iter, "max_iter"
+
+
+__all__ = ["StackedModel", "admm", "decomposed_admm", "stacked_model"]
+
+
+def dual_norm_bound(first, second, d, c):
+    """``k`` with ``N1*(V) <= k N2*(V)`` for every (d, c) matrix ``V`` (the
+    dual norms of two blocks' penalties), or None when not tabulated.
+
+    Row maxima of ``|.|_1`` (L-inf,1), entries (L1), row norms (L2,1), task
+    groups' Frobenius norms (``K`` columns each, ``n`` tasks) and the spectral
+    norm (trace norm): ``||v_j||_1 <= c max|v|``; ``sigma_max <= ||V||_F <=
+    sqrt(d c) max|v|``; ``||v_j|| <= sqrt(n) max_t ||V_t||_F``; ``||V_t||_F <=
+    sqrt(d) max_j ||v_j||``; ``sigma_max <= sqrt(n) max_t ||V_t||_F``;
+    ``||V_t||_F <= sqrt(K) sigma_max``; and every norm here bounds ``max|v|``.
+    """
+    from ..penalties import L1, L21, TraceNorm
+    from ..penalties._decomposed import LInf1, TaskGroupNorm
+
+    kinds = (type(first), type(second))
+    if isinstance(second, TaskGroupNorm):
+        sizes = np.diff(second.starts)
+        n, K = sizes.size, int(sizes.max(initial=1))
+    if isinstance(first, TaskGroupNorm):
+        K = int(np.diff(first.starts).max(initial=1))
+    table = {
+        (LInf1, L1): lambda: c,
+        (TraceNorm, L1): lambda: np.sqrt(d * c),
+        (L1, LInf1): lambda: 1.0,
+        (L1, TraceNorm): lambda: 1.0,
+        (L21, TaskGroupNorm): lambda: np.sqrt(n),
+        (TaskGroupNorm, L21): lambda: np.sqrt(d),
+        (TraceNorm, TaskGroupNorm): lambda: np.sqrt(n),
+        (TaskGroupNorm, TraceNorm): lambda: np.sqrt(K),
+    }
+    bound = table.get(kinds)
+    return None if bound is None else float(bound())
+
+
+def zero_block(problem):
+    """The block that is zero at a solution, known from the strengths alone
+    (two blocks, no ridge), or None.
+
+    With dual balls ``N1* <= a1`` and ``N2* <= a2`` and ``N1* <= k N2*``
+    (:func:`dual_norm_bound`): when ``a1 >= k a2`` the second ball lies in
+    the first, so the infimal convolution of the two penalties is the second
+    penalty alone and a zero first block is optimal (and symmetrically). The
+    dirty model, for instance: ``P = 0`` from ``alpha >= c l1`` on, ``Q = 0``
+    for ``alpha <= l1``.
+    """
+    from ..penalties._decomposed import BlockPenalty, LInf1
+
+    penalty = problem.penalty
+    if not isinstance(penalty, BlockPenalty) or problem.ridge:
+        return None
+    if problem.coupling is not None or len(penalty.penalties) != 2:
+        return None
+    first, second = penalty.penalties
+    d, c = problem.n_features // 2, problem.n_columns
+    for zero, (a, b) in enumerate([(first, second), (second, first)]):
+        k = dual_norm_bound(a, b, d, c)
+        # L-inf,1 alone has no compiled sweep: the dirty model's descent is faster
+        if k is not None and a.alpha >= k * b.alpha and type(b) is not LInf1:
+            return zero
+    return None
+
+
+def reduced_solve(problem, W0, b0, **options):
+    """Solve a decomposed problem with a :func:`zero_block` as the one-block
+    problem of the other block (row-separable: working sets and coordinate
+    descent); certificates of the stacked problem. None when not reducible."""
+    from ._minimize import final_result, minimize
+    from ._problem import Problem
+
+    zero = zero_block(problem)
+    if zero is None or not stacked_design(problem, 2):
+        return None
+    d = problem.n_features // 2
+    kept = 1 - zero
+    sub = Problem(problem.X[:, :d], problem.datafit, problem.penalty.penalties[kept],
+                  fit_intercept=problem.fit_intercept, ridge=0.0)
+    start = None if W0 is None else W0[:d] + W0[d:]
+    result = minimize(sub, start, b0, **options)
+    W = np.zeros((problem.n_features, problem.n_columns))
+    W[kept * d:(kept + 1) * d] = result.W
+    status = result.status
+    problem.gap_scale = sub.gap_scale
+    return final_result(problem, W, result.b, result.n_iter, status, result.criterion,
+                        result.threshold, result.solver)
+
+
+# -- the dirty model: coordinate descent over the rows of P and Q ------------------
+def _linf1_minimizer(alpha, a, h, u, order_buffer):
+    """Into ``u``: ``argmin 1/2 sum h u^2 - a.u + alpha max|u|`` (as
+    :meth:`LInf1.row_minimizer`, the same formulas)."""
+    T = a.shape[0]
+    total = 0.0
+    for t in range(T):
+        if h[t] <= 0:
+            a[t] = 0.0
+        total += abs(a[t])
+    if total <= alpha:
+        for t in range(T):
+            u[t] = 0.0
+        return
+    ratio = np.zeros(T)
+    for t in range(T):
+        if h[t] > 0:
+            ratio[t] = abs(a[t]) / h[t]
+    order = np.argsort(-ratio)
+    sum_a, sum_h, tau = 0.0, 0.0, 0.0
+    for k in range(T):
+        i = order[k]
+        if h[i] <= 0:
+            break
+        sum_a += abs(a[i])
+        sum_h += h[i]
+        level = (sum_a - alpha) / sum_h
+        nxt = ratio[order[k + 1]] if k + 1 < T else 0.0
+        if level >= nxt and level <= ratio[i]:
+            tau = max(level, 0.0)
+            break
+    for t in range(T):
+        u[t] = np.sign(a[t]) * min(ratio[t], tau)
+
+
+def _dirty_sweep(W, HS, gram, scale, H, C, hdiag, ridge, alpha, l1):
+    """One epoch over the rows of ``P`` then of ``Q`` (``W = [P; Q]``),
+    ``HS = (H_t s_t)_t`` of ``S = P + Q`` kept up to date."""
+    d, T = HS.shape
+    shared = gram.shape[0] > 0
+    a, u, h, delta = np.empty(T), np.empty(T), np.empty(T), np.empty(T)
+    buffer = np.empty(T, dtype=np.int64)
+    for block in range(2):
+        for j in range(d):
+            row = block * d + j
+            for t in range(T):
+                h[t] = hdiag[j, t] + ridge
+                g = HS[j, t] - C[j, t] + ridge * W[row, t]
+                a[t] = h[t] * W[row, t] - g
+            if block == 0:
+                _linf1(alpha, a, h, u, buffer)
+            else:
+                for t in range(T):
+                    m = abs(a[t]) - l1
+                    u[t] = np.sign(a[t]) * m / h[t] if (m > 0 and h[t] > 0) else 0.0
+            moved = False
+            for t in range(T):
+                delta[t] = u[t] - W[row, t]
+                moved = moved or delta[t] != 0.0
+                W[row, t] = u[t]
+            if not moved:
+                continue
+            if shared:
+                for t in range(T):
+                    delta[t] *= scale[t]
+                for i in range(d):
+                    gij = gram[j, i]
+                    for t in range(T):
+                        HS[i, t] += gij * delta[t]
+            else:
+                for i in range(d):
+                    for t in range(T):
+                        HS[i, t] += H[i, j, t] * delta[t]
+
+
+_linf1 = _linf1_minimizer
+_dirty_compiled = {}
+
+
+def _dirty_kernel():
+    if not _dirty_compiled:
+        import numba
+
+        jit = numba.njit(cache=True, nogil=True)
+        globals()["_linf1"] = jit(_linf1_minimizer)
+        _dirty_compiled["sweep"] = jit(_dirty_sweep)
+    return _dirty_compiled["sweep"]
+
+
+def dirty_applies(problem):
+    """The dirty model (``L_inf,1`` on ``P``, ``L1`` on ``Q``) and numba."""
+    from ..penalties import L1
+    from ..penalties._decomposed import BlockPenalty, LInf1
+    from ._kernels import AVAILABLE
+
+    penalty = problem.penalty
+    return (AVAILABLE and isinstance(penalty, BlockPenalty)
+            and [type(p) for p in penalty.penalties] == [LInf1, L1])
+
+
+def dirty_descent(model, problem, W, certificate, *, tol, max_iter):
+    """Coordinate descent over the rows of ``P`` and ``Q`` with Anderson
+    extrapolation (as :func:`._inner.coordinate_descent`); returns ``W, HW,
+    n_epochs, status``."""
+    from ._inner import _ANDERSON, _try_extrapolation
+
+    sweep = _dirty_kernel()
+    base = model.base
+    alpha, l1 = (p.alpha for p in problem.penalty.penalties)
+    C = np.ascontiguousarray(base.C, dtype=np.float64)
+    hdiag = np.ascontiguousarray(base.diagonal(), dtype=np.float64)
+    if base.shared:
+        gram, scale = np.ascontiguousarray(base.gram), base.scale
+        H = np.zeros((0, 0, 0))
+    else:
+        gram, scale = np.zeros((0, 0)), np.zeros(0)
+        H = np.ascontiguousarray(base.H)
+    W = np.array(W, dtype=np.float64)
+    d = base.n_features
+    HW = model.hessian_product(W)
+    progress, history = _Progress(), [W.copy()]
+    for epoch in range(max_iter):
+        measure = certificate.measure(W, HW)
+        if measure <= tol:
+            return W, HW, epoch, "converged"
+        if progress.stalled(certificate.objective(W, HW), measure, _STALL):
+            return W, HW, epoch, "stalled"
+        HS = np.ascontiguousarray(HW[:d])  # updated in place by the sweep
+        sweep(W, HS, gram, scale, H, C, hdiag, float(problem.ridge), alpha, l1)
+        HW = np.vstack([HS, HS])
+        history = (history + [W.copy()])[-(_ANDERSON + 1):]
+        if len(history) == _ANDERSON + 1 and epoch % _ANDERSON == _ANDERSON - 1:
+            W, HW = _try_extrapolation(model, certificate, W, HW, history)
+    return W, HW, max_iter, "max_iter"
