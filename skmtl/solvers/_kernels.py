@@ -59,6 +59,7 @@ def _numba_available():
 
 AVAILABLE = _numba_available()
 _compiled = {}
+_globals = globals()
 
 
 def _kernels():
@@ -71,6 +72,9 @@ def _kernels():
         minimizer = jit(_row_minimizer)
         _compiled["row_minimizer"] = minimizer
         _globals["row_minimizer"] = minimizer
+        step = jit(_row_step)
+        _compiled["row_step"] = step
+        _globals["row_step"] = step
         _compiled["shared"] = jit(_sweep_shared)
         _compiled["columns"] = jit(_sweep_columns)
         _compiled["factor"] = jit(_sweep_factor)
@@ -126,30 +130,43 @@ def _row_minimizer(kind, alpha, a, h, u):
         u[t] = a[t] / (h[t] + alpha / r)
 
 
+def _row_step(j, W, g, D, ridge, coupling, kind, alpha, a, u, delta):
+    """Row ``j``'s exact majorised update, shared by the three sweeps.
+
+    ``g`` holds the gradient of the loss in row ``j`` on entry; the ridge and
+    coupling terms are added here, the row minimiser writes ``u`` and
+    ``delta = u - w_j``, and ``W[j]`` takes ``u``. Returns whether it moved.
+    """
+    T = W.shape[1]
+    for t in range(T):
+        g[t] += ridge * W[j, t]
+    if coupling.shape[0] > 0:
+        for t in range(T):
+            acc = 0.0
+            for k in range(T):
+                acc += W[j, k] * coupling[k, t]
+            g[t] += acc
+    for t in range(T):
+        a[t] = D[j, t] * W[j, t] - g[t]
+    row_minimizer(kind, alpha, a, D[j], u)
+    moved = False
+    for t in range(T):
+        delta[t] = u[t] - W[j, t]
+        moved = moved or u[t] != W[j, t]
+        W[j, t] = u[t]
+    return moved
+
+
 def _sweep_shared(W, HW, gram, scale, C, D, ridge, coupling, order, kind, alpha):
     """One epoch with a shared Gram: ``H_t = scale_t gram``."""
     s, T = W.shape
     a, u, g, delta = np.empty(T), np.empty(T), np.empty(T), np.empty(T)
-    has_coupling = coupling.shape[0] > 0
     for j in order:
         for t in range(T):
-            g[t] = HW[j, t] - C[j, t] + ridge * W[j, t]
-        if has_coupling:
+            g[t] = HW[j, t] - C[j, t]
+        if row_step(j, W, g, D, ridge, coupling, kind, alpha, a, u, delta):
             for t in range(T):
-                acc = 0.0
-                for k in range(T):
-                    acc += W[j, k] * coupling[k, t]
-                g[t] += acc
-        for t in range(T):
-            a[t] = D[j, t] * W[j, t] - g[t]
-        row_minimizer(kind, alpha, a, D[j], u)
-        moved = False
-        for t in range(T):
-            delta[t] = (u[t] - W[j, t]) * scale[t]
-            moved = moved or u[t] != W[j, t]
-        if moved:
-            for t in range(T):
-                W[j, t] = u[t]
+                delta[t] *= scale[t]
             for i in range(s):
                 gij = gram[j, i]  # symmetric: row j is column j
                 for t in range(T):
@@ -160,38 +177,20 @@ def _sweep_columns(W, HW, H, C, D, ridge, coupling, order, kind, alpha):
     """One epoch with per-column Grams ``H[:, :, t]``."""
     s, T = W.shape
     a, u, g, delta = np.empty(T), np.empty(T), np.empty(T), np.empty(T)
-    has_coupling = coupling.shape[0] > 0
     for j in order:
         for t in range(T):
-            g[t] = HW[j, t] - C[j, t] + ridge * W[j, t]
-        if has_coupling:
-            for t in range(T):
-                acc = 0.0
-                for k in range(T):
-                    acc += W[j, k] * coupling[k, t]
-                g[t] += acc
-        for t in range(T):
-            a[t] = D[j, t] * W[j, t] - g[t]
-        row_minimizer(kind, alpha, a, D[j], u)
-        moved = False
-        for t in range(T):
-            delta[t] = u[t] - W[j, t]
-            moved = moved or u[t] != W[j, t]
-        if moved:
-            for t in range(T):
-                W[j, t] = u[t]
+            g[t] = HW[j, t] - C[j, t]
+        if row_step(j, W, g, D, ridge, coupling, kind, alpha, a, u, delta):
             for i in range(s):
                 for t in range(T):
                     HW[i, t] += H[i, j, t] * delta[t]
 
 
-_globals = globals()
 def _sweep_factor(W, Z, F, scale, C, D, ridge, coupling, order, kind, alpha):
     """One epoch with a shared Gram kept as its factor ``F`` (``Z = F W``)."""
     m = F.shape[0]
     s, T = W.shape
     a, u, g, delta = np.empty(T), np.empty(T), np.empty(T), np.empty(T)
-    has_coupling = coupling.shape[0] > 0
     for j in order:
         for t in range(T):
             g[t] = 0.0
@@ -200,30 +199,16 @@ def _sweep_factor(W, Z, F, scale, C, D, ridge, coupling, order, kind, alpha):
             for t in range(T):
                 g[t] += fij * Z[i, t]
         for t in range(T):
-            g[t] = g[t] * scale[t] - C[j, t] + ridge * W[j, t]
-        if has_coupling:
-            for t in range(T):
-                acc = 0.0
-                for k in range(T):
-                    acc += W[j, k] * coupling[k, t]
-                g[t] += acc
-        for t in range(T):
-            a[t] = D[j, t] * W[j, t] - g[t]
-        row_minimizer(kind, alpha, a, D[j], u)
-        moved = False
-        for t in range(T):
-            delta[t] = u[t] - W[j, t]
-            moved = moved or u[t] != W[j, t]
-        if moved:
-            for t in range(T):
-                W[j, t] = u[t]
+            g[t] = g[t] * scale[t] - C[j, t]
+        if row_step(j, W, g, D, ridge, coupling, kind, alpha, a, u, delta):
             for i in range(m):
                 fij = F[i, j]
                 for t in range(T):
                     Z[i, t] += fij * delta[t]
 
 
-row_minimizer = _row_minimizer  # the compiled one once _kernels() has run
+row_minimizer = _row_minimizer  # the compiled ones once _kernels() has run
+row_step = _row_step
 
 _EMPTY = np.zeros((0, 0))
 
