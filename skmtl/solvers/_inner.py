@@ -29,6 +29,7 @@ objective no longer decreases in double precision ("stalled").
 import numpy as np
 from scipy import linalg
 
+from ._gram import FactorModel
 from ._kernels import compiled_sweep, newton_kind
 from ._problem import sqnorm
 
@@ -166,12 +167,14 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
         def sweep(W, HW, D):
             _sweep(model, problem, W, HW, D, order)
     progress, history = _Progress(), [W.copy()]
-    previous_support = None
+    previous_support, cycle_start = None, None
+    epoch_flops = _epoch_flops(model, order.size, W.shape[1])
     for epoch in range(max_iter):
         measure = certificate.measure(W, HW)
         if measure <= tol:
             if polish:
-                W, HW = _final_newton(model, problem, W, HW, certificate, order, epoch)
+                W, HW = _final_newton(model, problem, W, HW, certificate, order,
+                                      epoch * epoch_flops)
             return W, HW, epoch, "converged"
         if progress.stalled(certificate.objective(W, HW), measure, _STALL):
             return W, HW, epoch, "stalled"
@@ -180,10 +183,39 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
         if len(history) == _ANDERSON + 1 and epoch % _ANDERSON == _ANDERSON - 1:
             W, HW = _try_extrapolation(model, certificate, W, HW, history)
             support = np.any(W != 0, axis=1)
-            if polish and np.array_equal(support, previous_support):
+            if (polish and np.array_equal(support, previous_support)
+                    and _newton_pays(W, order, epoch_flops, measure, cycle_start, tol)):
                 W, HW = support_newton(model, problem, W, HW, certificate, order)
-            previous_support = support
+            previous_support, cycle_start = support, measure
     return W, HW, max_iter, "max_iter"
+
+
+def _epoch_flops(model, n_rows, n_columns):
+    """Flops of one epoch over ``n_rows`` rows (every row moving)."""
+    if isinstance(model, FactorModel):
+        return 4 * model.factor.shape[0] * n_rows * n_columns
+    return 2 * model.n_features * n_rows * n_columns
+
+
+def _newton_flops(W, order):
+    unknowns = int(np.count_nonzero(np.any(W[order] != 0, axis=1))) * W.shape[1]
+    return unknowns, unknowns**3 / 3.0 + 2.0 * unknowns**2
+
+
+def _newton_pays(W, order, epoch_flops, measure, previous, tol):
+    """Whether a Newton step costs less than the epochs it would save.
+
+    The epochs left are extrapolated from the last cycle's rate (``previous``
+    the measure ``_ANDERSON`` epochs ago): a fast-converging solve skips the
+    step, a crawling one (a badly conditioned Gram) takes it.
+    """
+    unknowns, cost = _newton_flops(W, order)
+    if unknowns == 0 or measure <= tol:
+        return False
+    if previous is None or not measure < previous:
+        return True  # no rate yet, or no progress: the epochs left are unbounded
+    left = _ANDERSON * np.log(measure / tol) / np.log(previous / measure)
+    return cost <= left * epoch_flops
 
 
 _NEWTON_UNKNOWNS = 2000  # largest support (rows x columns) for a Newton step
@@ -277,9 +309,9 @@ def support_newton(model, problem, W, HW, certificate, order):
 _POLISH_STEPS = 3
 
 
-def _final_newton(model, problem, W, HW, certificate, order, epochs):
+def _final_newton(model, problem, W, HW, certificate, order, spent):
     """Newton steps on the support of a converged point, while they lower the
-    objective and cost at most what the ``epochs`` already spent.
+    objective, if one costs at most the flops ``spent`` by the epochs.
 
     A point that meets ``tol`` is only within ``tol`` of the optimum, and
     where it lies in that ball depends on rounding: the same problem stated
@@ -289,10 +321,8 @@ def _final_newton(model, problem, W, HW, certificate, order, epochs):
     method lands on the optimum itself (in one step for one column: the
     objective is quadratic there), so both statements end at the same point.
     """
-    T = W.shape[1]
-    unknowns = int(np.count_nonzero(np.any(W[order] != 0, axis=1))) * T
-    spent = epochs * order.size * model.n_features * T  # flops of the epochs
-    if unknowns == 0 or unknowns**3 > 3 * spent:
+    unknowns, cost = _newton_flops(W, order)
+    if unknowns == 0 or cost > spent:
         return W, HW
     for _ in range(_POLISH_STEPS):
         W_new, HW_new = support_newton(model, problem, W, HW, certificate, order)

@@ -28,6 +28,7 @@ from ._problem import sqnorm
 
 _MIN_WORKING_SET = 20
 _GROWTH = 2
+_SATURATED = 0.9  # support / working set above which the set grows faster
 _INNER_FRACTION = 0.1
 _MAX_OUTER = 50
 _FULL_GRAM_FEATURES = 200  # below this, the Gram of all features is cheap
@@ -164,11 +165,23 @@ def _global_state(problem, model, W, certificate):
 
 
 def _select(problem, W, G, size):
-    """Support plus the features violating optimality most (``size`` at most)."""
+    """Support plus the features violating optimality most (``size`` at most).
+
+    The next set has ``_GROWTH`` times as many features as the support, or
+    ``_GROWTH**2`` times when the support filled the last set (``size``)
+    and stays below the number of samples: the solution needs more features
+    than were offered, and every outer iteration costs a product with the
+    design (beyond the number of samples, sets grow by ``_GROWTH``: their
+    solve costs more than that product).
+    """
     n_features = W.shape[0]
     violations = problem.penalty.row_violations(W, G)
     in_support = np.any(W != 0, axis=1)
-    size = min(n_features, max(size, _GROWTH * int(in_support.sum())))
+    support = int(in_support.sum())
+    fast = (support >= _SATURATED * size
+            and _GROWTH**2 * support <= problem.X.shape[0])
+    growth = _GROWTH**2 if fast else _GROWTH
+    size = min(n_features, max(size, growth * support))
     scores = np.where(in_support, np.inf, violations)
     candidates = np.flatnonzero(scores > 0)
     if candidates.size > size:
@@ -189,6 +202,10 @@ class _ModelState:
     def gradient_and_measure(self, W, b):
         HW = self.model.hessian_product(W)
         return self.certificate.gradient(W, HW), self.certificate.measure(W, HW)
+
+    def gradient_cost(self):
+        """Flops of one global gradient: a product with the full model."""
+        return self.model.n_features ** 2 * self.problem.n_columns
 
     def restrict(self, rows):
         return self.model.restrict(rows)
@@ -217,6 +234,11 @@ class _DesignState:
         self.problem, self.criterion = problem, criterion
         self.best_dual = -np.inf
         self.last = None  # (W, full_gradient(W, b)) of the last evaluation
+        self.seed = None  # (W, parts) known before the first evaluation
+
+    def gradient_cost(self):
+        """Flops of one global gradient: a product with the design."""
+        return self.problem.rows.size * self.problem.n_features
 
     def _dual(self, W, G, z):
         yr, rr = self.problem.datafit.residual_moments(z)
@@ -226,7 +248,12 @@ class _DesignState:
 
     def gradient_and_measure(self, W, b):
         problem = self.problem
-        b, z, g, G = parts = problem.full_gradient(W, b)
+        if self.seed is not None and self.seed[0] is W:
+            parts = self.seed[1]  # the null point's, from tolerance_scales
+        else:
+            parts = problem.full_gradient(W, b)
+        self.seed = None
+        b, z, g, G = parts
         self.last = W, parts
         if self.criterion != "duality_gap":
             return G, problem.kkt_violation(W, G, g)
@@ -270,6 +297,18 @@ def _full_gram_pays(problem):
     return problem.n_features <= max(_FULL_GRAM_FEATURES, 8 * problem.n_columns)
 
 
+_CHEAP_EPOCHS = 50
+
+
+def _epochs_cheap(state, problem, rows):
+    """Whether ``_CHEAP_EPOCHS`` epochs on ``rows`` cost less than one global
+    gradient: then the working set is solved to the final tolerance at once
+    (a looser inner solve would only buy another outer iteration, dearer
+    than the epochs it saves)."""
+    epoch = rows.size * rows.size * problem.n_columns
+    return _CHEAP_EPOCHS * epoch <= state.gradient_cost()
+
+
 def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     """Working sets, each solved by coordinate descent on the quadratic model.
 
@@ -278,11 +317,14 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     set gets its own model and the global gradient comes from the design.
     """
     W, b = start_point(problem, W0, b0)
-    scales = tolerance_scales(problem)
+    null_gradient = problem.full_gradient(*problem.null_point())
+    scales = tolerance_scales(problem, null_gradient)
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
     state = (_ModelState if _full_gram_pays(problem) else _DesignState)(
         problem, criterion
     )
+    if W0 is None and isinstance(state, _DesignState):
+        state.seed = W, null_gradient  # W is the null point: no second product
     n_iter, size, status, inner_tol = 0, _MIN_WORKING_SET, "max_iter", np.inf
     previous = None
     for outer in range(_MAX_OUTER):
@@ -296,9 +338,11 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
         size = rows.size
         stable = previous is not None and np.isin(rows, previous).all()
         previous = rows
-        inner_tol = 0.3 * threshold if stable else max(
-            min(_INNER_FRACTION * measure, 0.5 * inner_tol), 0.3 * threshold
-        )
+        if stable or _epochs_cheap(state, problem, rows):
+            inner_tol = 0.3 * threshold
+        else:
+            inner_tol = max(min(_INNER_FRACTION * measure, 0.5 * inner_tol),
+                            0.3 * threshold)
         sub = Certificate(problem, state.restrict(rows), criterion)
         WS, _, epochs, status = coordinate_descent(
             sub.model, problem, W[rows], sub, tol=inner_tol,
