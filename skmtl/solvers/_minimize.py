@@ -305,7 +305,7 @@ def _epochs_cheap(state, problem, rows):
     gradient: then the working set is solved to the final tolerance at once
     (a looser inner solve would only buy another outer iteration, dearer
     than the epochs it saves)."""
-    epoch = rows.size * rows.size * problem.n_columns
+    epoch = 2.0 * rows.size * rows.size * problem.n_columns
     return _CHEAP_EPOCHS * epoch <= state.gradient_cost()
 
 

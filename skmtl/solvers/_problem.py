@@ -60,6 +60,9 @@ class Problem:
         self.n_features = X.shape[1]
         self.n_columns = datafit.n_columns
         self.rows, self.cols = datafit.entries()
+        # entries sorted by column: the (n_columns, n) matrix of entry values
+        # is a CSR matrix with these row pointers, built without sorting
+        self._bounds = np.searchsorted(self.cols, np.arange(self.n_columns + 1))
         self.profiled = self.fit_intercept and datafit.profiled_intercept
         self.task_scale = _shared_rows(datafit) if datafit.profiled_intercept else None
         self._gram = None
@@ -121,9 +124,12 @@ class Problem:
             rows = self.task_scale[0]
             return _transposed_dot(self.X, features, g.reshape(self.n_columns, -1).T,
                                    rows)
-        S = sparse.csc_matrix((g, (self.cols, self.rows)), shape=(self.n_columns, n))
+        S = sparse.csr_matrix((g, self.rows, self._bounds), shape=(self.n_columns, n))
         if sparse.issparse(self.X):
             return _dense(self.X[:, features].T @ S.T)
+        if self.X.dtype == np.float64 and features.size == self.n_features:
+            return np.asarray(S @ self.X).T  # no copy of X
+        S = S.tocsc()
         out = np.zeros((features.size, self.n_columns))
         step = max(1, _CHUNK_ENTRIES // max(features.size, 1))
         for start in range(0, n, step):
