@@ -325,6 +325,7 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     )
     if W0 is None and isinstance(state, _DesignState):
         state.seed = W, null_gradient  # W is the null point: no second product
+    del null_gradient  # entry-sized arrays: not kept beyond their use
     n_iter, size, status, inner_tol = 0, _MIN_WORKING_SET, "max_iter", np.inf
     previous = None
     for outer in range(_MAX_OUTER):

@@ -124,12 +124,15 @@ class Problem:
             rows = self.task_scale[0]
             return _transposed_dot(self.X, features, g.reshape(self.n_columns, -1).T,
                                    rows)
-        S = sparse.csr_matrix((g, self.rows, self._bounds), shape=(self.n_columns, n))
+        if (not sparse.issparse(self.X) and self.X.dtype == np.float64
+                and features.size == self.n_features):  # one product, no copy of X
+            S = sparse.csr_matrix((g, self.rows, self._bounds),
+                                  shape=(self.n_columns, n))
+            return np.asarray(S @ self.X).T
+        # row chunks need a column-sliceable matrix: CSC, built once
+        S = sparse.csc_matrix((g, (self.cols, self.rows)), shape=(self.n_columns, n))
         if sparse.issparse(self.X):
             return _dense(self.X[:, features].T @ S.T)
-        if self.X.dtype == np.float64 and features.size == self.n_features:
-            return np.asarray(S @ self.X).T  # no copy of X
-        S = S.tocsc()
         out = np.zeros((features.size, self.n_columns))
         step = max(1, _CHUNK_ENTRIES // max(features.size, 1))
         for start in range(0, n, step):
