@@ -43,6 +43,8 @@ class NewtonDatafit(Datafit, Protocol):
 
     exact_newton_model: bool
 
+    def value(self, z): ...  # the loss alone (line searches)
+
     def quadratic_model(self, z): ...  # working response and weights
 
     def row_hessians(self, z): ...  # exact per-row Hessian blocks, per task

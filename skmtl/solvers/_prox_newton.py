@@ -68,7 +68,7 @@ def _line_search(problem, W, b, D, db, G, gb, start, z=None):
     for _ in range(_MAX_HALVINGS):
         W_new, b_new = W + step * D, b + step * db
         if linear:
-            value = (problem.datafit.value_and_gradient(z + step * dz)[0]
+            value = (problem.datafit.value(z + step * dz)
                      + problem.quadratic_value(W_new) + problem.penalty.value(W_new))
         else:
             value = problem.objective(W_new, b_new)
@@ -93,7 +93,11 @@ def _support_hessian(problem, z, active):
         if fit_intercept:
             Xa = np.column_stack([Xa, np.ones(rows.size)])
         columns = layout.columns(t)
-        M[:, columns, :, columns] += np.einsum("ip,ir,ikl->pkrl", Xa, Xa, H)
+        n, K = H.shape[0], H.shape[1]
+        # sum_i Xa[i, p] Xa[i, r] H[i, k, l] as one matrix product
+        B = (Xa[:, :, None] * H.reshape(n, 1, K * K)).reshape(n, P * K * K)
+        block = (Xa.T @ B).reshape(P, P, K, K)  # (r, p, k, l)
+        M[:, columns, :, columns] += block.transpose(1, 2, 0, 3)
     return M
 
 
