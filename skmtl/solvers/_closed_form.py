@@ -129,7 +129,7 @@ class CoupledSolver:
             return model.hessian_product(W) + W @ Q
 
         def precondition(R):
-            return np.einsum("tjk,kt->jt", inverses, R)
+            return np.matmul(inverses, R.T[:, :, None])[:, :, 0].T  # batched
 
         x0 = np.zeros_like(model.C) if W0 is None else np.array(W0, dtype=float)
         return conjugate_gradient(
