@@ -845,7 +845,8 @@ def test_logistic_row_hessians_are_exact(n_classes):
         K = columns.size
         assert H.shape == (rows.size, K, K)
         # entry index of (row, column) for this task
-        where = {(r, c): k for k, (r, c) in enumerate(zip(rows_all, cols_all, strict=True))}
+        pairs = zip(rows_all, cols_all, strict=True)
+        where = {(r, c): k for k, (r, c) in enumerate(pairs)}
         for i in rng.choice(rows.size, 4, replace=False):
             entries = [where[(rows[i], c)] for c in columns]
             numeric = np.zeros((K, K))
@@ -869,7 +870,8 @@ def test_relation_classifier_kkt_repeated(seed):
     rng = np.random.default_rng(100 + seed)
     n, d, T = 80, 5, 4
     X = rng.standard_normal((n, d))
-    Y = (X @ rng.standard_normal((d, T)) + rng.standard_normal((n, T)) > 0).astype(float)
+    scores = X @ rng.standard_normal((d, T)) + rng.standard_normal((n, T))
+    Y = (scores > 0).astype(float)
     Y[rng.random((n, T)) < 0.2] = np.nan
     for t in range(T):
         Y[:2, t] = [0, 1]
@@ -908,7 +910,7 @@ DATAFIT_MEMBERS = ["n_columns", "n_samples", "layout", "profiled_intercept",
                    "curvature", "entries", "value_and_gradient", "null_intercept"]
 QUADRATIC_MEMBERS = ["entry_targets", "entry_weights", "best_intercept",
                      "residual_moments", "dense_targets"]
-LOGISTIC_MEMBERS = ["exact_newton_model", "quadratic_model"]
+LOGISTIC_MEMBERS = ["exact_newton_model", "quadratic_model", "value"]
 
 
 @pytest.mark.parametrize(
@@ -929,9 +931,11 @@ def test_penalty_protocol(penalty, member):
     quadratic_problem(X, Y, sw, tw, _without(penalty, "_no_such_member"))  # complete
 
 
-@pytest.mark.parametrize("kind, member",
-                         [("quadratic", m) for m in DATAFIT_MEMBERS + QUADRATIC_MEMBERS]
-                         + [("logistic", m) for m in DATAFIT_MEMBERS + LOGISTIC_MEMBERS])
+@pytest.mark.parametrize(
+    "kind, member",
+    [("quadratic", m) for m in DATAFIT_MEMBERS + QUADRATIC_MEMBERS]
+    + [("logistic", m) for m in DATAFIT_MEMBERS + LOGISTIC_MEMBERS],
+)
 def test_datafit_protocol(kind, member):
     if kind == "quadratic":
         X, Y, sw, tw = make_data(71, "nan")

@@ -176,8 +176,9 @@ class Problem:
     def null_point(self):
         """``(W, b)`` with zero coefficients and the best intercept for them."""
         W = np.zeros((self.n_features, self.n_columns))
-        b = self.datafit.null_intercept() if self.fit_intercept else np.zeros(W.shape[1])
-        return W, b
+        if self.fit_intercept:
+            return W, self.datafit.null_intercept()
+        return W, np.zeros(W.shape[1])
 
     # -- the quadratic model of a squared loss -----------------------------------
     def gram_affordable(self, n_features):
