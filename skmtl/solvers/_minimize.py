@@ -359,9 +359,14 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
         if status == "stalled" and not stable:
             status = "max_iter"  # a larger working set may still progress
     b = state.intercept(W, b)
+    solver = "working sets + coordinate descent"
+    if not problem.certified and isinstance(state, _ModelState):
+        status = "converged" if measure <= threshold else status
+        return Result(W, b, n_iter, status, np.nan, None, criterion, measure,
+                      threshold, solver)
     return final_result(
-        problem, W, b, n_iter, status, criterion, threshold,
-        "working sets + coordinate descent", state.best_dual, state.final_parts(W),
+        problem, W, b, n_iter, status, criterion, threshold, solver,
+        state.best_dual, state.final_parts(W),
     )
 
 

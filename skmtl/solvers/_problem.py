@@ -67,6 +67,10 @@ class Problem:
         self.task_scale = _shared_rows(datafit) if datafit.profiled_intercept else None
         self._gram = None
         self.gap_scale = None  # 2 F(0), set by solvers.tolerance_scales
+        # False: a solver may report its quadratic model's own figures instead
+        # of recomputing the certificate from the design (Newton subproblems,
+        # whose caller certifies the step on the true loss)
+        self.certified = True
 
     # -- smooth quadratic penalty ------------------------------------------------
     def quadratic_value(self, W):

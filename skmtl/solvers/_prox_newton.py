@@ -41,7 +41,7 @@ def _subproblem(problem, z, damping=0.0):
         u = z + (u - z) * (h / raised)
         h = raised
     model = Quadratic(rows, cols, u, h, problem.datafit.n_samples, problem.n_columns)
-    return Problem(
+    sub = Problem(
         problem.X,
         model,
         problem.penalty,
@@ -49,6 +49,8 @@ def _subproblem(problem, z, damping=0.0):
         ridge=problem.ridge,
         coupling=problem.coupling,
     )
+    sub.certified = False  # the line search judges the step on the true loss
+    return sub
 
 
 def _line_search(problem, W, b, D, db, G, gb, start, z=None):
