@@ -361,7 +361,10 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     b = state.intercept(W, b)
     solver = "working sets + coordinate descent"
     if not problem.certified and isinstance(state, _ModelState):
-        status = "converged" if measure <= threshold else status
+        if measure <= threshold:
+            status = "converged"
+        elif status == "converged":
+            status = "stalled"  # as final_result: the inner solve only
         return Result(W, b, n_iter, status, np.nan, None, criterion, measure,
                       threshold, solver)
     return final_result(
