@@ -43,6 +43,8 @@ class NewtonDatafit(Datafit, Protocol):
 
     exact_newton_model: bool
 
+    entry_weights: object  # weight of each entry (Newton damping)
+
     def value(self, z): ...  # the loss alone (line searches)
 
     def quadratic_model(self, z): ...  # working response and weights

@@ -29,15 +29,19 @@ _EXACT_UNKNOWNS = 2000  # largest support (rows x columns) for the exact step
 
 
 def _subproblem(problem, z, damping=0.0):
-    """The weighted least-squares model at ``z``, its curvature raised by
-    ``damping`` times each column's mean curvature (Levenberg-Marquardt in
-    the predictor: the model's gradient at ``z`` is kept, its step shrinks)."""
+    """The weighted least-squares model at ``z``, each entry's curvature
+    raised by ``damping`` times its weight times its column's weighted mean
+    curvature (Levenberg-Marquardt in the predictor: the model's gradient at
+    ``z`` is kept, its step shrinks). Sums over entries, so the damping is
+    the same for integer weights and for repeated rows."""
     u, h = problem.datafit.quadratic_model(z)
     rows, cols = problem.rows, problem.cols
     if damping > 0:
-        means = np.bincount(cols, h, problem.n_columns) / np.maximum(
-            np.bincount(cols, minlength=problem.n_columns), 1)
-        raised = h + damping * means[cols]
+        w = problem.datafit.entry_weights
+        T = problem.n_columns
+        totals = np.bincount(cols, w, T)
+        means = np.bincount(cols, h, T) / np.where(totals > 0, totals, 1.0)
+        raised = h + damping * means[cols] * w
         u = z + (u - z) * (h / raised)
         h = raised
     model = Quadratic(rows, cols, u, h, problem.datafit.n_samples, problem.n_columns)
@@ -174,6 +178,7 @@ def _exact_support_step(problem, W, b, z, g, G, value):
 
 
 _DAMPING_START, _DAMPING_FLOOR = 1.0, 1e-3
+_ROUNDING_STEP = 0.5**20
 
 
 def _next_damping(damping, step, W):
@@ -182,8 +187,13 @@ def _next_damping(damping, step, W):
     direction of the loss, as on nearly separable tasks), lowered when the
     full step was taken (back to plain Newton near the optimum)."""
     if step is None:
-        return max(4.0 * damping, _DAMPING_START)
+        return damping  # the fallback takes over
     length = step[3]
+    if length < _ROUNDING_STEP:
+        # a step cut this far is the line search resolving rounding, not a
+        # model trusted too far: damping would make the path depend on how
+        # the data are stated (weights or repeated rows); leave it
+        return damping
     if length < 0.25:
         return max(4.0 * damping, _DAMPING_START)
     if length == 1.0:
