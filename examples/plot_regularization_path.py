@@ -4,9 +4,12 @@ Regularization path: coefficient norms and the validation score
 
 Along a path of penalty strengths from :func:`skmtl.alpha_max` (every
 coefficient zero) down to a small fraction of it, L2,1 regression lets
-features in one at a time, each for every task at once. With
-``warm_start=True`` each fit starts from the previous solution, which makes
-the whole path cheap. For the task-graph and mean-regularized models,
+features in one at a time, each for every task at once.
+:func:`skmtl.model_selection.l21_path` computes the whole path, each fit
+warm-started from the previous one on data validated once;
+:class:`skmtl.L21RegressorCV` runs the same path on every fold of
+``TaskStratifiedKFold(5)``, picks the strength with the best mean score
+(``alpha_``) and refits. For the task-graph and mean-regularized models,
 :func:`skmtl.estimators.task_graph_path` computes the path from one
 decomposition.
 """
@@ -15,11 +18,10 @@ decomposition.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from skmtl import L21Regressor, alpha_max
+from skmtl import L21Regressor, L21RegressorCV, alpha_max
 from skmtl.datasets import make_multitask_regression
 from skmtl.estimators import task_graph_path
-from skmtl.metrics import r2_score
-from skmtl.model_selection import TaskStratifiedKFold
+from skmtl.model_selection import l21_path
 
 X, Y, truth = make_multitask_regression(
     n_samples=60,
@@ -31,21 +33,21 @@ X, Y, truth = make_multitask_regression(
     random_state=0,
     return_coef=True,
 )
-largest = alpha_max(L21Regressor(), X, Y)
-alphas = largest * np.geomspace(1, 1e-3, 25)
+relevant = np.any(truth.coef != 0, axis=0)
 
 # %%
-# The L2,1 path, warm-started
-# ---------------------------
-# ``coef_`` is (n_tasks, n_features); the norm of a feature's column is its
-# group's norm in the penalty.
-model = L21Regressor(warm_start=True, tol=1e-6)
-norms = []
-for alpha in alphas:
-    model.set_params(alpha=alpha).fit(X, Y)
-    norms.append(np.linalg.norm(model.coef_, axis=0))
-norms = np.array(norms)
-relevant = np.any(truth.coef != 0, axis=0)
+# The L2,1 path
+# -------------
+# ``coefs[k]`` is the ``coef_`` (n_tasks, n_features) at ``alphas[k]``; the
+# norm of a feature's column is its group's norm in the penalty. The first
+# strength is ``alpha_max``, where every coefficient is zero.
+alphas, coefs, intercepts = l21_path(X, Y, eps=1e-3, n_alphas=30)
+largest = alpha_max(L21Regressor(), X, Y)
+print(f"alphas[0] = {alphas[0]:.4f}, alpha_max = {largest:.4f}")
+norms = np.linalg.norm(coefs, axis=1)  # (n_alphas, n_features)
+entered = np.argmax(norms > 0, axis=0)
+print("relevant features enter at path points", np.sort(entered[relevant]))
+print("first irrelevant one enters at point", entered[~relevant & (norms[-1] > 0)].min())
 
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.plot(alphas / largest, norms[:, relevant], color="tab:blue")
@@ -54,35 +56,31 @@ ax.set_xscale("log")
 ax.invert_xaxis()
 ax.set_xlabel("alpha / alpha_max")
 ax.set_ylabel("||W_j||_2 (norm over tasks)")
-ax.set_title("L2,1 path: relevant features (blue) enter first")
+ax.set_title("l21_path: relevant features (blue) enter first")
 plt.show()
 
 # %%
 # The cross-validated score along the path
 # ----------------------------------------
-# Every fold computes its own warm-started path; ``TaskStratifiedKFold``
-# keeps every task in every training fold.
-folds = TaskStratifiedKFold(5, random_state=0)
-ratios = np.geomspace(1, 1e-3, 25)
-scores = np.empty((folds.get_n_splits(), len(ratios)))
-for k, (train, test) in enumerate(folds.split(X, Y)):
-    fold_max = alpha_max(L21Regressor(), X[train], Y[train])
-    fold_model = L21Regressor(warm_start=True, tol=1e-6)
-    for i, ratio in enumerate(ratios):
-        fold_model.set_params(alpha=ratio * fold_max).fit(X[train], Y[train])
-        scores[k, i] = r2_score(Y[test], fold_model.predict(X[test]))
-mean, std = scores.mean(axis=0), scores.std(axis=0)
-best = ratios[np.argmax(mean)]
-print(f"best alpha / alpha_max {best:.3g}, validation R² {mean.max():.3f}")
+# Each fold of ``TaskStratifiedKFold(5)`` keeps every task in its training
+# rows and computes its own warm-started path on the grid of the whole data;
+# ``mean_score_path_`` is the mean validation R² (over tasks, then folds).
+model = L21RegressorCV(alphas=30, eps=1e-3).fit(X, Y)
+mean, std = model.mean_score_path_, model.std_score_path_
+print(f"alpha_ = {model.alpha_:.4f} ({model.alpha_ / largest:.3g} alpha_max), "
+      f"best mean validation R² {model.best_score_:.3f}")
+print("features used by the refit:", int(np.sum(np.any(model.coef_ != 0, axis=0))),
+      "of", X.shape[1], f"({int(relevant.sum())} relevant)")
 
 fig, ax = plt.subplots(figsize=(7, 4))
-ax.plot(ratios, mean, marker=".")
-ax.fill_between(ratios, mean - std, mean + std, alpha=0.3)
-ax.axvline(best, color="grey", linestyle=":")
+ax.plot(model.alphas_ / largest, mean, marker=".")
+ax.fill_between(model.alphas_ / largest, mean - std, mean + std, alpha=0.3)
+ax.axvline(model.alpha_ / largest, color="grey", linestyle=":", label="alpha_")
 ax.set_xscale("log")
 ax.invert_xaxis()
 ax.set_xlabel("alpha / alpha_max")
 ax.set_ylabel("validation R² (mean over tasks)")
+ax.legend()
 plt.show()
 
 # %%

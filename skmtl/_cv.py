@@ -152,6 +152,45 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
     ``_n_alphas`` (default number of strengths), ``_eps`` and ``_top``
     (the grid top in units of :func:`~skmtl.model_selection.data_scale`,
     for models without ``alpha_max``) and ``_grid_reason``.
+
+    Parameters
+    ----------
+    alphas : int, array-like or None, default=None
+        Strengths tried: an array (sorted in decreasing order), a number of
+        strengths of the default grid, or None for ``_n_alphas`` of them.
+    eps : float, default=1e-3
+        Smallest strength of the default grid over its largest.
+    cv : int, splitter or iterable, default=None
+        None: ``TaskStratifiedKFold(5, random_state=0)``; an int: that many
+        such folds; a splitter or ``(train, test)`` pairs.
+    scoring : str or callable, default=None
+        A name of :func:`skmtl.metrics.get_scorer_names` or a callable
+        ``scorer(estimator, X, Y) -> float``; None: ``'r2'`` for regressors,
+        ``'neg_log_loss'`` for classifiers.
+    n_jobs : int, default=None
+        Folds fitted in parallel (joblib).
+    **params
+        Every other parameter of the tuned estimator, with its meaning and
+        default (a subclass's signature lists them).
+
+    Examples
+    --------
+    Every named CV class (:class:`~skmtl.L21RegressorCV`, ...) is one, and
+    :func:`~skmtl.model_selection.cv_class` makes one for any model, here
+    with a grid of 5 strengths by default:
+
+    >>> from skmtl import L21RegressorCV, TraceNormRegressor
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> from skmtl.model_selection import MultiTaskCV, cv_class
+    >>> issubclass(L21RegressorCV, MultiTaskCV)
+    True
+    >>> TraceNormCV = cv_class(TraceNormRegressor, _n_alphas=5)
+    >>> X, Y = make_multitask_regression(45, 6, 3, random_state=0)
+    >>> model = TraceNormCV(cv=3).fit(X, Y)
+    >>> model.alphas_.shape, model.scores_path_.shape  # (n_alphas, n_folds)
+    ((5,), (5, 3))
+    >>> bool(model.alpha_ in model.alphas_)
+    True
     """
 
     _estimator_class = None

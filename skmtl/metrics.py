@@ -121,9 +121,13 @@ def _r2(y, pred, sample_weight=None, force_finite=True):
     return 1.0 if numerator == 0 else 0.0
 
 
-def _regression(metric, Y_true, Y_pred, sample_weight, multioutput):
+def _per_task(metric, kind, Y_true, Y_pred, sample_weight, multioutput, **options):
+    """``metric(y, pred, sample_weight=w, **options)`` on each task's observed
+    rows (``kind``: ``"regression"`` targets or ``"labels"``), combined by
+    ``multioutput``: the one wrapper of every metric of predicted values."""
+
     def one_task(y, pred, weight, _classes):
-        return metric(y, pred, sample_weight=weight)
+        return metric(y, pred, sample_weight=weight, **options)
 
     return evaluate_tasks(
         one_task,
@@ -131,8 +135,12 @@ def _regression(metric, Y_true, Y_pred, sample_weight, multioutput):
         Y_pred,
         sample_weight=sample_weight,
         multioutput=multioutput,
-        kind="regression",
+        kind=kind,
     )
+
+
+def _regression(metric, Y_true, Y_pred, sample_weight, multioutput):
+    return _per_task(metric, "regression", Y_true, Y_pred, sample_weight, multioutput)
 
 
 def r2_score(
@@ -488,17 +496,8 @@ default=None
     >>> accuracy_score(Y_true, Y_pred, multioutput="raw_values")
     array([0.5       , 0.66666667])
     """
-
-    def one_task(y, pred, weight, _classes):
-        return skm.accuracy_score(y, pred, sample_weight=weight)
-
-    return evaluate_tasks(
-        one_task,
-        Y_true,
-        Y_pred,
-        sample_weight=sample_weight,
-        multioutput=multioutput,
-        kind="labels",
+    return _per_task(
+        skm.accuracy_score, "labels", Y_true, Y_pred, sample_weight, multioutput
     )
 
 
@@ -523,17 +522,9 @@ def balanced_accuracy_score(
     >>> balanced_accuracy_score(Y_true, Y_pred, multioutput="raw_values")
     array([0.83333333, 0.5       ])
     """
-
-    def one_task(y, pred, weight, _classes):
-        return skm.balanced_accuracy_score(y, pred, sample_weight=weight)
-
-    return evaluate_tasks(
-        one_task,
-        Y_true,
-        Y_pred,
-        sample_weight=sample_weight,
-        multioutput=multioutput,
-        kind="labels",
+    return _per_task(
+        skm.balanced_accuracy_score, "labels", Y_true, Y_pred, sample_weight,
+        multioutput,
     )
 
 
@@ -572,19 +563,9 @@ def f1_score(
             "average must be 'binary', 'macro', 'micro' or 'weighted'; got "
             f"{average!r}."
         )
-
-    def one_task(y, pred, weight, _classes):
-        return skm.f1_score(
-            y, pred, average=average, pos_label=pos_label, sample_weight=weight
-        )
-
-    return evaluate_tasks(
-        one_task,
-        Y_true,
-        Y_pred,
-        sample_weight=sample_weight,
-        multioutput=multioutput,
-        kind="labels",
+    return _per_task(
+        skm.f1_score, "labels", Y_true, Y_pred, sample_weight, multioutput,
+        average=average, pos_label=pos_label,
     )
 
 

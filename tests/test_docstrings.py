@@ -38,24 +38,6 @@ def public_objects():
 
 
 OBJECTS = public_objects()
-# Public objects without an Examples section today, in files owned by other
-# work in progress (estimators/_base.py, solvers/): to be given examples there.
-# Not strict, so that adding the examples does not break this test.
-KNOWN_WITHOUT_EXAMPLES = {
-    "skmtl.alpha_max",
-    "skmtl.solvers.Datafit",
-    "skmtl.solvers.Penalty",
-    "skmtl.solvers.Problem",
-    "skmtl.solvers.Result",
-    "skmtl.solvers.kkt_distance",
-    "skmtl.solvers.minimize",
-    "skmtl.solvers.tolerance_scales",
-    "skmtl.model_selection.MultiTaskCV",
-    "skmtl.model_selection.l21_path",
-    "skmtl.model_selection.mean_regularized_path",
-    "skmtl.model_selection.task_relation_path",
-    "skmtl.model_selection.trace_norm_path",
-}
 SECTION = re.compile(r"^(?P<title>[A-Z][A-Za-z ]+)\n-{3,}$", re.MULTILINE)
 
 
@@ -102,8 +84,6 @@ def test_public_objects_are_found():
 
 @pytest.mark.parametrize("name, obj", OBJECTS, ids=[name for name, _ in OBJECTS])
 def test_docstring_has_numpydoc_sections_and_examples(name, obj):
-    if name in KNOWN_WITHOUT_EXAMPLES:
-        pytest.xfail(f"{name}: no Examples section yet (known)")
     doc = inspect.getdoc(obj)
     assert doc, f"{name} has no docstring"
     found = sections(doc)

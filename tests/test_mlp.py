@@ -552,7 +552,8 @@ def test_lbfgs_returns_a_stationary_point():
     X, Y = shared_regression(n=80)
     model = MultiTaskMLPRegressor((6,), activation="tanh", alpha=0.01,
                                   task_weights=[1.0, 0.5, 2.0], tol=1e-7,
-                                  max_iter=5000, random_state=0).fit(X, Y)
+                                  max_iter=5000, n_iter_no_change=5000,
+                                  random_state=0).fit(X, Y)  # gradient rule only
     gradient = objective_gradient_at_fit(model, X, Y, [1.0, 0.5, 2.0])
     assert np.max(np.abs(gradient)) <= 1e-6
 
@@ -563,9 +564,60 @@ def test_uncertainty_fit_is_stationary_for_its_learned_weights():
     X, Y = shared_regression(n=80)
     model = MultiTaskMLPRegressor((6,), activation="tanh", alpha=0.01,
                                   task_weights="uncertainty", tol=1e-7,
-                                  max_iter=5000, random_state=0).fit(X, Y)
+                                  max_iter=5000, n_iter_no_change=5000,
+                                  random_state=0).fit(X, Y)  # gradient rule only
     gradient = objective_gradient_at_fit(model, X, Y, model.task_weights_)
     assert np.max(np.abs(gradient)) <= 1e-6 * max(1.0, model.task_weights_.max())
+
+
+def _standardised_problem(classification, seed=0):
+    """A generated multi-task problem, X and (regression) Y standardised."""
+    from sklearn.preprocessing import StandardScaler
+
+    from skmtl.datasets import make_multitask_classification, make_multitask_regression
+
+    make = make_multitask_regression
+    if classification:
+        make = make_multitask_classification
+    X, Y = make(n_samples=200, n_tasks=3, n_features=8, random_state=seed)[:2]
+    X = StandardScaler().fit_transform(X)
+    if not classification:
+        Y = (Y - np.nanmean(Y, axis=0)) / np.nanstd(Y, axis=0)
+    return X, Y
+
+
+@pytest.mark.parametrize("Estimator", [MultiTaskMLPRegressor, MultiTaskMLPClassifier])
+def test_default_instance_converges_on_standardised_data(Estimator):
+    """The default network stops on a rule before max_iter: no warning."""
+    X, Y = _standardised_problem(Estimator is MultiTaskMLPClassifier)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = Estimator(random_state=0).fit(X, Y)
+    assert model.n_iter_ < model.max_iter
+
+
+def test_lbfgs_plateau_rule_is_the_documented_one():
+    """Stopped on the plateau: the last n_iter_no_change iterations decreased
+    the objective by at most tol * max(1, |f|), no earlier window did, and
+    the reported loss is the objective at the returned weights."""
+    X, Y = shared_regression(n=80)
+    tw = [1.0, 0.5, 2.0]
+    model = MultiTaskMLPRegressor((6,), activation="tanh", alpha=0.01, task_weights=tw,
+                                  tol=1e-4, n_iter_no_change=5, max_iter=5000,
+                                  random_state=0).fit(X, Y)
+    f, k = np.array(model.loss_curve_), 5
+    assert model.n_iter_ == f.size < model.max_iter
+    gradient = objective_gradient_at_fit(model, X, Y, tw)
+    assert np.max(np.abs(gradient)) > model.tol  # not the gradient rule
+    decrease = f[:-k] - f[k:]
+    allowed = model.tol * np.maximum(1.0, np.abs(f[k:]))
+    assert decrease[-1] <= allowed[-1]
+    assert np.all(decrease[:-1] > allowed[:-1])
+    mask = ~np.isnan(Y)
+    heads = RegressionHeads(np.where(mask, Y, 0.0),
+                            entry_weights(mask, None, np.asarray(tw), "abc"))
+    value = objective(model._fitted_parameters(), X, heads, "tanh", 0.01)[0]
+    assert_allclose(model.best_loss_, value, rtol=1e-12)
 
 
 @pytest.mark.parametrize("Estimator", [MultiTaskMLPRegressor, MultiTaskMLPClassifier])

@@ -393,6 +393,26 @@ def alpha_max(estimator, X, y, sample_weight=None, param=None):
     zero coefficients and optimal intercepts, on that penalty's block;
     ``estimator`` is not modified. Models without a sparsity penalty
     (mean-regularized, task relation) raise a ``ValueError``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl import DirtyRegressor, L21Regressor, alpha_max
+    >>> from skmtl.datasets import make_multitask_regression
+    >>> X, Y = make_multitask_regression(40, 8, 3, random_state=0)
+    >>> top = alpha_max(L21Regressor(), X, Y)
+    >>> bool(np.all(L21Regressor(alpha=top).fit(X, Y).coef_ == 0))
+    True
+    >>> bool(np.any(L21Regressor(alpha=0.9 * top).fit(X, Y).coef_ != 0))
+    True
+
+    A decomposed model has one per block; ``param`` chooses it:
+
+    >>> dirty = DirtyRegressor()
+    >>> a, l1 = alpha_max(dirty, X, Y), alpha_max(dirty, X, Y, param="l1")
+    >>> model = DirtyRegressor(alpha=a, l1=l1).fit(X, Y)
+    >>> bool(np.all(model.coef_ == 0))
+    True
     """
     parameters = getattr(estimator, "_sparsity_parameters", ())
     name = type(estimator).__name__

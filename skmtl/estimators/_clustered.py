@@ -156,11 +156,9 @@ class ClusteredRegressor(_Clustered, MultiTaskRegressorBase):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
-    intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
+    %(regressor_coef)s
     %(structure_attributes)s
-    dual_gap_ : float
-        Duality gap at the solution (when ``alpha > 0`` or ``ridge > 0``).
+    %(dual_gap)s
     %(common_attributes)s
 
     %(notes)s
@@ -205,11 +203,7 @@ class ClusteredClassifier(_Clustered, MultiTaskClassifierBase):
 
     Attributes
     ----------
-    classes_ : list of ndarray, or ndarray for 1-D y
-    coef_ : ndarray of shape (n_tasks * K', n_features)
-        ``K' = 1`` for binary tasks, else the number of classes.
-    intercept_ : ndarray of shape (n_tasks * K',)
-    task_slices_ : list of slice
+    %(classifier_coef)s
     %(structure_attributes)s
     %(common_attributes)s
 
@@ -304,11 +298,9 @@ class SharedSubspaceRegressor(_SharedSubspace, MultiTaskRegressorBase):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
-    intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
+    %(regressor_coef)s
     %(structure_attributes)s
-    dual_gap_ : float
-        Duality gap at the solution (when ``alpha > 0`` or ``ridge > 0``).
+    %(dual_gap)s
     %(common_attributes)s
 
     %(notes)s
@@ -351,11 +343,7 @@ class SharedSubspaceClassifier(_SharedSubspace, MultiTaskClassifierBase):
 
     Attributes
     ----------
-    classes_ : list of ndarray, or ndarray for 1-D y
-    coef_ : ndarray of shape (n_coef_rows, n_features)
-        One row per binary task, ``K_t`` rows per multiclass task.
-    intercept_ : ndarray of shape (n_coef_rows,)
-    task_slices_ : list of slice
+    %(classifier_coef)s
     %(structure_attributes)s
     %(common_attributes)s
 

@@ -43,7 +43,7 @@ _SHARED_NOTES = """
 
 _RIDGE = """
     The ridge term of the common parameters applies to each part,
-    ``ridge/2 (||P||_F^2 + ||Q||_F^2)``."""
+    ``ridge/2 (||{0}||_F^2 + ||{1}||_F^2)``."""
 
 _LOSS_REGRESSOR = r"""
     :math:`\mathcal{L}` is the data term of :class:`L21Regressor`,
@@ -58,30 +58,14 @@ _LOSS_CLASSIFIER = r"""
     data term of :class:`L21Classifier`; a multiclass task owns one column
     of ``W`` per class."""
 
-_ATTRIBUTES = """
-    coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
-        For a classifier (n_coef_rows, n_features), as in :class:`L21Classifier`.
-        The sum of the two parts below.
-    intercept_ : ndarray of shape (n_tasks,), or float for 1-D y"""
-
-_CLASSIFIER_ATTRIBUTES = """
-    classes_ : list of ndarray, or ndarray for 1-D y
-        Sorted labels of each task.
-    task_slices_ : list of slice
-        Rows of ``coef_`` and entries of ``intercept_`` of each task."""
-
-
-def _fragments(side):
+def _fragments(side, parts=("P", "Q")):
+    """The fragments of the docstrings of one side of a decomposed model;
+    ``parts`` names its two blocks (``W = parts[0] + parts[1]``)."""
     regression = side == "regressor"
     return dict(
         decomposed_notes=_SHARED_NOTES,
-        ridge_note=_RIDGE,
+        ridge_note=_RIDGE.format(*parts),
         loss=_LOSS_REGRESSOR if regression else _LOSS_CLASSIFIER,
-        coef_attributes=_ATTRIBUTES,
-        side_attributes="" if regression else _CLASSIFIER_ATTRIBUTES,
-        gap_attribute=(
-            "dual_gap_ : float\n    Duality gap at the solution." if regression else ""
-        ),
     )
 
 
@@ -118,8 +102,10 @@ _DIRTY_DOC = r"""
             + \lambda_1 \sum_{j,t} |Q_{jt}|
             + \frac{\rho}{2}\left(\lVert P\rVert_F^2 + \lVert Q\rVert_F^2\right)
 
-    (Jalali, Ravikumar, Sanghavi & Ruan, 2010; MALSAR ``Least_Dirty`` with
-    rho1 = ``alpha``, rho2 = ``l1``, up to the scaling of the loss).
+    (Jalali, Ravikumar, Sanghavi & Ruan, 2010; MALSAR ``Least_Dirty``, which
+    sums the tasks' squared losses without the factor 1/2: with every task
+    on ``n`` rows its ``lambda1`` and ``lambda2`` are ``2 n alpha`` and
+    ``2 n l1``; see the migration guide).
     ``P`` holds the features shared by the tasks (a feature's row is zero
     or used by every task up to a common magnitude), ``Q`` task-specific
     sparse corrections; :math:`\lambda_1` is ``l1`` and :math:`\rho`
@@ -143,7 +129,8 @@ _DIRTY_ATTRIBUTES = """
     shared_coef_ : ndarray, shaped like ``coef_``
         ``P^T``, the block-sparse part shared by the tasks.
     specific_coef_ : ndarray, shaped like ``coef_``
-        ``Q^T``, the entrywise-sparse task-specific part."""
+        ``Q^T``, the entrywise-sparse task-specific part; ``coef_`` is
+        ``shared_coef_ + specific_coef_``."""
 
 
 @fill_doc(
@@ -166,9 +153,9 @@ class DirtyRegressor(_Dirty, MultiTaskRegressorBase):
 
     Attributes
     ----------
-    %(coef_attributes)s
+    %(regressor_coef)s
     %(dirty_attributes)s
-    %(gap_attribute)s
+    %(dual_gap)s
     %(common_attributes)s
 
     %(decomposed_notes)s
@@ -212,8 +199,7 @@ class DirtyClassifier(_Dirty, MultiTaskClassifierBase):
 
     Attributes
     ----------
-    %(coef_attributes)s
-    %(side_attributes)s
+    %(classifier_coef)s
     %(dirty_attributes)s
     %(common_attributes)s
 
@@ -265,8 +251,9 @@ _ROBUST_FEATURE_DOC = r"""
             + \beta \sum_{t=1}^{T} \lVert Q_{:,C_t}\rVert_F
             + \frac{\rho}{2}\left(\lVert P\rVert_F^2 + \lVert Q\rVert_F^2\right)
 
-    (Gong, Ye & Zhang, 2012; MALSAR ``Least_rMTFL`` with rho1 = ``alpha``,
-    rho2 = ``beta``, up to the scaling of the loss). ``P`` selects the
+    (Gong, Ye & Zhang, 2012; MALSAR ``Least_rMTFL``, which sums the tasks'
+    squared losses without the factor 1/2: with every task on ``n`` rows its
+    ``lambda1`` and ``lambda2`` are ``2 n alpha`` and ``2 n beta``). ``P`` selects the
     features shared by the tasks (L2,1 over the rows); ``Q`` is zero except
     for outlier tasks, whose whole weight vector (``C_t``: the task's
     columns, one for a regression or binary task) it may change;
@@ -292,7 +279,8 @@ _ROBUST_FEATURE_ATTRIBUTES = """
     shared_coef_ : ndarray, shaped like ``coef_``
         ``P^T``, row-sparse across tasks.
     outlier_coef_ : ndarray, shaped like ``coef_``
-        ``Q^T``, zero except for the outlier tasks.
+        ``Q^T``, zero except for the outlier tasks; ``coef_`` is
+        ``shared_coef_ + outlier_coef_``.
     outlier_tasks_ : ndarray of int
         Indices of the tasks whose outlier weights are not zero."""
 
@@ -317,9 +305,9 @@ class RobustFeatureRegressor(_RobustFeature, MultiTaskRegressorBase):
 
     Attributes
     ----------
-    %(coef_attributes)s
+    %(regressor_coef)s
     %(robust_attributes)s
-    %(gap_attribute)s
+    %(dual_gap)s
     %(common_attributes)s
 
     %(decomposed_notes)s
@@ -360,8 +348,7 @@ class RobustFeatureClassifier(_RobustFeature, MultiTaskClassifierBase):
 
     Attributes
     ----------
-    %(coef_attributes)s
-    %(side_attributes)s
+    %(classifier_coef)s
     %(robust_attributes)s
     %(common_attributes)s
 
@@ -412,8 +399,9 @@ _ROBUST_LOW_RANK_DOC = r"""
             + \beta \sum_{t=1}^{T} \lVert S_{:,C_t}\rVert_F
             + \frac{\rho}{2}\left(\lVert L\rVert_F^2 + \lVert S\rVert_F^2\right)
 
-    (Chen, Zhou & Ye, 2011; MALSAR ``Least_RMTL`` with rho1 = ``alpha``,
-    rho2 = ``beta``, up to the scaling of the loss). ``L`` has low rank (the
+    (Chen, Zhou & Ye, 2011; MALSAR ``Least_RMTL``, which sums the tasks'
+    squared losses without the factor 1/2: with every task on ``n`` rows its
+    ``rho1`` and ``rho2`` are ``2 n alpha`` and ``2 n beta``). ``L`` has low rank (the
     tasks share a few feature directions); ``S`` is zero except for the
     outlier tasks (``C_t``: the task's columns); :math:`\rho` is ``ridge``."""
 
@@ -435,7 +423,8 @@ _ROBUST_LOW_RANK_ATTRIBUTES = """
     low_rank_coef_ : ndarray, shaped like ``coef_``
         ``L^T``.
     outlier_coef_ : ndarray, shaped like ``coef_``
-        ``S^T``, zero except for the outlier tasks.
+        ``S^T``, zero except for the outlier tasks; ``coef_`` is
+        ``low_rank_coef_ + outlier_coef_``.
     outlier_tasks_ : ndarray of int
         Indices of the tasks whose outlier weights are not zero.
     rank_ : int
@@ -447,7 +436,8 @@ _ROBUST_LOW_RANK_ATTRIBUTES = """
 
 @fill_doc(
     robust=_ROBUST_LOW_RANK_DOC, robust_parameters=_ROBUST_LOW_RANK_PARAMETERS,
-    robust_attributes=_ROBUST_LOW_RANK_ATTRIBUTES, **_fragments("regressor"),
+    robust_attributes=_ROBUST_LOW_RANK_ATTRIBUTES,
+    **_fragments("regressor", parts=("L", "S")),
 )
 class RobustLowRankRegressor(_RobustLowRank, MultiTaskRegressorBase):
     r"""Multi-task regression: a low-rank part plus outlier tasks (robust MTL).
@@ -465,9 +455,9 @@ class RobustLowRankRegressor(_RobustLowRank, MultiTaskRegressorBase):
 
     Attributes
     ----------
-    %(coef_attributes)s
+    %(regressor_coef)s
     %(robust_attributes)s
-    %(gap_attribute)s
+    %(dual_gap)s
     %(common_attributes)s
 
     %(decomposed_notes)s
@@ -489,7 +479,8 @@ class RobustLowRankRegressor(_RobustLowRank, MultiTaskRegressorBase):
 
 @fill_doc(
     robust=_ROBUST_LOW_RANK_DOC, robust_parameters=_ROBUST_LOW_RANK_PARAMETERS,
-    robust_attributes=_ROBUST_LOW_RANK_ATTRIBUTES, **_fragments("classifier"),
+    robust_attributes=_ROBUST_LOW_RANK_ATTRIBUTES,
+    **_fragments("classifier", parts=("L", "S")),
 )
 class RobustLowRankClassifier(_RobustLowRank, MultiTaskClassifierBase):
     r"""Multi-task logistic regression: a low-rank part plus outlier tasks.
@@ -507,8 +498,7 @@ class RobustLowRankClassifier(_RobustLowRank, MultiTaskClassifierBase):
 
     Attributes
     ----------
-    %(coef_attributes)s
-    %(side_attributes)s
+    %(classifier_coef)s
     %(robust_attributes)s
     %(common_attributes)s
 
@@ -580,7 +570,7 @@ _SPARSE_LOW_RANK_ATTRIBUTES = """
     low_rank_coef_ : ndarray, shaped like ``coef_``
         ``Q^T``.
     sparse_coef_ : ndarray, shaped like ``coef_``
-        ``P^T``.
+        ``P^T``; ``coef_`` is ``low_rank_coef_ + sparse_coef_``.
     rank_ : int
         Rank of ``Q``.
     components_ : ndarray of shape (rank, n_features)
@@ -610,9 +600,9 @@ class SparseLowRankRegressor(_SparseLowRank, MultiTaskRegressorBase):
 
     Attributes
     ----------
-    %(coef_attributes)s
+    %(regressor_coef)s
     %(sparse_low_rank_attributes)s
-    %(gap_attribute)s
+    %(dual_gap)s
     %(common_attributes)s
 
     %(decomposed_notes)s
@@ -656,8 +646,7 @@ class SparseLowRankClassifier(_SparseLowRank, MultiTaskClassifierBase):
 
     Attributes
     ----------
-    %(coef_attributes)s
-    %(side_attributes)s
+    %(classifier_coef)s
     %(sparse_low_rank_attributes)s
     %(common_attributes)s
 

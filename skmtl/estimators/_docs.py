@@ -2,7 +2,11 @@
 
 A class docstring writes ``%(name)s`` on a line of its own; :func:`fill_doc`
 puts the fragment ``name`` there, indented like the marker. The fragments
-``common_parameters`` and ``common_attributes`` are always available.
+``common_parameters``, ``common_attributes``, ``regressor_coef``,
+``classifier_coef`` and ``dual_gap`` are always available: the last three
+are the ``coef_`` / ``intercept_`` (and, for classifiers, ``classes_`` /
+``task_slices_``) and ``dual_gap_`` entries of the Attributes section, the
+same for every model.
 """
 
 import re
@@ -58,6 +62,33 @@ solver_ : str
     The algorithm :func:`skmtl.solvers.minimize` chose for this fit.
 """
 
+REGRESSOR_COEF = """
+coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
+    Row ``t`` holds task ``t``'s weights (``W`` transposed).
+intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
+    One intercept per task (zeros when ``fit_intercept=False``).
+"""
+
+CLASSIFIER_COEF = """
+classes_ : list of ndarray, or ndarray for 1-D y
+    Sorted labels of each task.
+coef_ : ndarray of shape (n_coef_rows, n_features)
+    One row per binary task (the weights of its second class), ``K_t`` rows
+    per task with ``K_t > 2`` classes; ``task_slices_[t]`` selects task
+    ``t``'s rows.
+intercept_ : ndarray of shape (n_coef_rows,)
+    The intercepts of the rows of ``coef_``.
+task_slices_ : list of slice
+    Rows of ``coef_`` and entries of ``intercept_`` of each task.
+"""
+
+DUAL_GAP = """
+dual_gap_ : float
+    Duality gap at the solution, the certificate the fit stopped on (see
+    Notes); set only when the problem has one (the squared loss with a
+    positive strength), else absent.
+"""
+
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)
 
 
@@ -69,6 +100,9 @@ def fill_doc(cls=None, **fragments):
     fragments = {
         "common_parameters": COMMON_PARAMETERS,
         "common_attributes": COMMON_ATTRIBUTES,
+        "regressor_coef": REGRESSOR_COEF,
+        "classifier_coef": CLASSIFIER_COEF,
+        "dual_gap": DUAL_GAP,
         "class_weight": CLASS_WEIGHT_DOC,
         **fragments,
     }

@@ -119,10 +119,8 @@ class FusedTaskRegressor(_FusedTask, MultiTaskRegressorBase):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
-    intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
-    dual_gap_ : float
-        Duality gap at the solution.
+    %(regressor_coef)s
+    %(dual_gap)s
     %(common_attributes)s
 
     %(notes)s
@@ -163,11 +161,7 @@ class FusedTaskClassifier(_FusedTask, MultiTaskClassifierBase):
 
     Attributes
     ----------
-    classes_ : list of ndarray, or ndarray for 1-D y
-    coef_ : ndarray of shape (n_tasks * K', n_features)
-        ``K' = 1`` for binary tasks, else the number of classes.
-    intercept_ : ndarray of shape (n_tasks * K',)
-    task_slices_ : list of slice
+    %(classifier_coef)s
     %(common_attributes)s
 
     %(notes)s

@@ -200,8 +200,7 @@ class MeanRegularizedRegressor(_MeanRegularized, MultiTaskRegressorBase):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
-    intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
+    %(regressor_coef)s
     mean_coef_ : ndarray of shape (n_features,)
         The mean task vector :math:`\bar w`.
     %(common_attributes)s
@@ -256,14 +255,10 @@ class MeanRegularizedClassifier(_MeanRegularized, MultiTaskClassifierBase):
 
     Attributes
     ----------
-    classes_ : list of ndarray, or ndarray for 1-D y
-    coef_ : ndarray of shape (n_tasks * K', n_features)
-        ``K' = 1`` for binary tasks, else the number of classes; rows of
-        task ``t`` are ``task_slices_[t]``.
-    intercept_ : ndarray of shape (n_tasks * K',)
-    task_slices_ : list of slice
-    mean_coef_ : ndarray of shape (K', n_features)
-        Mean over tasks of each class's weights.
+    %(classifier_coef)s
+    mean_coef_ : ndarray of shape (K, n_features)
+        Mean over tasks of each class's weights (``K = 1`` for binary
+        tasks, else the number of classes, the same in every task).
     %(common_attributes)s
 
     Notes
@@ -358,8 +353,7 @@ class TaskGraphRegressor(_TaskGraph, MultiTaskRegressorBase):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
-    intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
+    %(regressor_coef)s
     l1_ : float
         The L1 strength used (``l1``, or its value for ``"auto"``).
     n_features_selected_ : int
@@ -414,11 +408,7 @@ class TaskGraphClassifier(_TaskGraph, MultiTaskClassifierBase):
 
     Attributes
     ----------
-    classes_ : list of ndarray, or ndarray for 1-D y
-    coef_ : ndarray of shape (n_tasks * K', n_features)
-        ``K' = 1`` for binary tasks, else the number of classes.
-    intercept_ : ndarray of shape (n_tasks * K',)
-    task_slices_ : list of slice
+    %(classifier_coef)s
     l1_ : float
         The L1 strength used (``l1``, or its value for ``"auto"``).
     n_features_selected_ : int
@@ -554,11 +544,9 @@ class TaskRelationRegressor(_TaskRelation, MultiTaskRegressorBase):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_tasks, n_features), or (n_features,) for 1-D y
-    intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
+    %(regressor_coef)s
     %(relation_attributes)s
-    dual_gap_ : float
-        Duality gap at the solution (when ``alpha > 0``).
+    %(dual_gap)s
     %(common_attributes)s
 
     %(relation_notes)s
@@ -603,11 +591,7 @@ class TaskRelationClassifier(_TaskRelation, MultiTaskClassifierBase):
 
     Attributes
     ----------
-    classes_ : list of ndarray, or ndarray for 1-D y
-    coef_ : ndarray of shape (n_tasks * K', n_features)
-        ``K' = 1`` for binary tasks, else the number of classes.
-    intercept_ : ndarray of shape (n_tasks * K',)
-    task_slices_ : list of slice
+    %(classifier_coef)s
     %(relation_attributes)s
     %(common_attributes)s
 

@@ -56,6 +56,22 @@ def _check_finite(value, where):
         )
 
 
+class _Plateau(Exception):
+    """Raised by the L-BFGS callback when the objective has stopped falling."""
+
+
+def _plateaued(curve, settings):
+    """The objective fell by at most ``tol * max(1, |f|)`` over the last
+    ``n_iter_no_change`` iterations: the full-batch form of the mini-batch
+    solvers' rule (``tol`` relative to the objective, as the objective of a
+    multi-task fit is a sum over tasks)."""
+    k = settings.n_iter_no_change
+    if len(curve) <= k:
+        return False
+    decrease = curve[-k - 1] - curve[-1]
+    return decrease <= settings.tol * max(1.0, abs(curve[-1]))
+
+
 def _train_lbfgs(params, X, heads, settings):
     last = {}
 
@@ -70,19 +86,28 @@ def _train_lbfgs(params, X, heads, settings):
 
     def callback(theta):
         result.loss_curve.append(last["value"])
+        last["theta"] = np.array(theta, dtype=np.float64)
         if settings.verbose:
             print(f"Iteration {len(result.loss_curve)}, loss = {last['value']:.8f}")
+        if _plateaued(result.loss_curve, settings):
+            raise _Plateau
 
     bounds = _log_variance_bounds(params)
-    opt = minimize_lbfgs(
-        value_and_gradient, params.flat(), settings.max_iter, settings.tol, bounds,
-        callback,
-    )
-    _check_finite(opt.fun, "during L-BFGS")
-    result.params = params.from_flat(np.array(opt.x))
-    result.n_iter = result.n_steps = int(opt.nit)
-    result.best_loss = float(opt.fun)
-    result.converged = opt.status != 1  # 1: maximum number of iterations
+    try:
+        opt = minimize_lbfgs(
+            value_and_gradient, params.flat(), settings.max_iter, settings.tol,
+            bounds, callback,
+        )
+        theta, value, n_iter = np.array(opt.x), float(opt.fun), int(opt.nit)
+        converged = opt.status != 1  # 1: maximum number of iterations
+    except _Plateau:
+        theta, value = last["theta"], float(result.loss_curve[-1])
+        n_iter, converged = len(result.loss_curve), True
+    _check_finite(value, "during L-BFGS")
+    result.params = params.from_flat(theta)
+    result.n_iter = result.n_steps = n_iter
+    result.best_loss = value
+    result.converged = converged
     return result
 
 

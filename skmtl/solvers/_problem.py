@@ -42,6 +42,29 @@ class Problem:
     fit_intercept : bool
     ridge : float
     coupling : ndarray of shape (n_columns, n_columns) or None
+
+    Examples
+    --------
+    The problem of scikit-learn's ``MultiTaskLasso(alpha=0.1)``: three tasks
+    observe the same 30 rows, every entry weighs ``1/30`` (the estimators
+    build the same problem from ``L21Regressor(alpha=0.1)``):
+
+    >>> import numpy as np
+    >>> from skmtl.datafits import Quadratic
+    >>> from skmtl.penalties import L21
+    >>> from skmtl.solvers import Problem, minimize
+    >>> X = np.random.default_rng(0).standard_normal((30, 6))
+    >>> Y = X[:, :2] @ np.array([[1.0, 2.0, 0.5], [-1.0, 0.5, 1.0]])
+    >>> rows, tasks = np.tile(np.arange(30), 3), np.repeat(np.arange(3), 30)
+    >>> datafit = Quadratic(rows, tasks, Y.T.ravel(), np.full(90, 1 / 30), 30, 3)
+    >>> problem = Problem(X, datafit, L21(0.1), fit_intercept=False)
+    >>> problem.n_features, problem.n_columns
+    (6, 3)
+    >>> from sklearn.linear_model import MultiTaskLasso
+    >>> peer = MultiTaskLasso(alpha=0.1, fit_intercept=False, tol=1e-12).fit(X, Y)
+    >>> W = minimize(problem, tol=1e-10).W
+    >>> bool(np.allclose(W, peer.coef_.T, atol=1e-8))
+    True
     """
 
     def __init__(self, X, datafit, penalty, *, fit_intercept, ridge=0.0, coupling=None):
@@ -258,7 +281,25 @@ class Problem:
 
 
 def kkt_distance(penalty, W, gW, gb):
-    """Distance from minus the gradient to the subdifferential of the penalty."""
+    """Distance from minus the gradient to the subdifferential of the penalty.
+
+    ``gW`` is the gradient of the smooth part with respect to ``W`` and
+    ``gb`` with respect to the intercepts; the distance is 0 exactly at a
+    minimiser.
+
+    Examples
+    --------
+    At ``W = 0`` the subdifferential of ``alpha * sum_j ||W_j||`` is the set
+    of rows of norm at most ``alpha``, so the distance is
+    ``sqrt(sum_j max(||G_j|| - alpha, 0)^2)``:
+
+    >>> import numpy as np
+    >>> from skmtl.penalties import L21
+    >>> from skmtl.solvers import kkt_distance
+    >>> G = np.array([[3.0, 4.0], [0.3, 0.4]])  # row norms 5 and 0.5
+    >>> kkt_distance(L21(1.0), np.zeros((2, 2)), G, np.zeros(0))
+    4.0
+    """
     if penalty.row_separable:
         dist2 = sqnorm(penalty.row_violations(W, gW))
     else:

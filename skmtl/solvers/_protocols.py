@@ -10,7 +10,25 @@ from typing import Protocol, runtime_checkable
 
 @runtime_checkable
 class Datafit(Protocol):
-    """A smooth loss of the predictor values at the observed entries."""
+    """A smooth loss of the predictor values at the observed entries.
+
+    A squared-loss datafit (``profiled_intercept = True``) also provides the
+    members of ``ProfiledDatafit``, a logistic one those of ``NewtonDatafit``;
+    :class:`Problem` checks them and names the first one missing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.datafits import Quadratic
+    >>> from skmtl.solvers import Datafit
+    >>> datafit = Quadratic([0, 1, 2], [0, 0, 0], [1.0, 2.0, 3.0],
+    ...                     np.full(3, 1 / 3), 3, 1)
+    >>> isinstance(datafit, Datafit), isinstance(object(), Datafit)
+    (True, False)
+    >>> value, gradient = datafit.value_and_gradient(np.zeros(3))
+    >>> value  # (1 / 2) * mean of y^2
+    2.333333333333333
+    """
 
     n_columns: int
     n_samples: int
@@ -53,7 +71,27 @@ class NewtonDatafit(Datafit, Protocol):
 
 
 class Penalty(Protocol):
-    """A convex penalty on the coefficient matrix ``W`` (features x columns)."""
+    """A convex penalty on the coefficient matrix ``W`` (features x columns).
+
+    A penalty that separates over the rows of ``W`` (``row_separable``) also
+    provides the members of ``RowPenalty``, any other those of
+    ``SpectralPenalty``. A penalty that lacks one is refused when the
+    :class:`Problem` is built, with a message naming it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skmtl.datafits import Quadratic
+    >>> from skmtl.solvers import Problem
+    >>> datafit = Quadratic([0, 1], [0, 0], [1.0, 2.0], np.full(2, 0.5), 2, 1)
+    >>> class Unfinished:
+    ...     alpha = 1.0
+    >>> Problem(np.eye(2), datafit, Unfinished(), fit_intercept=True)
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    TypeError: penalty Unfinished lacks conjugate, ... of skmtl.solvers.
+    """
 
     alpha: float
     row_separable: bool  # sum over the rows of W (one per feature)
