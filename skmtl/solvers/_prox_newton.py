@@ -99,11 +99,7 @@ def _support_hessian(problem, z, active):
         if fit_intercept:
             Xa = np.column_stack([Xa, np.ones(rows.size)])
         columns = layout.columns(t)
-        n, K = H.shape[0], H.shape[1]
-        # sum_i Xa[i, p] Xa[i, r] H[i, k, l] as one matrix product
-        B = (Xa[:, :, None] * H.reshape(n, 1, K * K)).reshape(n, P * K * K)
-        block = (Xa.T @ B).reshape(P, P, K, K)  # (r, p, k, l)
-        M[:, columns, :, columns] += block.transpose(1, 2, 0, 3)
+        M[:, columns, :, columns] += np.einsum("ip,ir,ikl->pkrl", Xa, Xa, H)
     return M
 
 
