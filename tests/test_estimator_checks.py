@@ -72,16 +72,6 @@ def expected_failed_checks(estimator):
             "then fits one task: n_clusters may not exceed the number of tasks "
             "(a clear ValueError; see tests/test_clustered.py)"
         )
-    if (type(estimator) is skmtl.L21Regressor
-            and estimator.get_params() == skmtl.L21Regressor().get_params()):
-        failed["check_sample_weight_equivalence_on_dense_data"] = (
-            "at the default tol=1e-4 the weighted and the repeated-rows fits stop "
-            "at points whose predictions differ by 1.1e-7 relative (seen on 2 of "
-            "15 rows), just above the check's rtol=1e-7: a solver-accuracy matter "
-            "of issue 7 (the stopping rule since the gap is judged against the "
-            "objective), not a weighting error (tests/test_properties.py checks "
-            "the duplicated-row property against a certified radius)"
-        )
     return failed
 
 

@@ -72,6 +72,20 @@ class Logistic:
         """``(rows, columns)`` of the observed entries, sorted by column."""
         return self._rows, self._cols
 
+    @property
+    def entry_weights(self):
+        """Weight of each entry (a row's weight in every class column)."""
+        return np.concatenate(
+            [np.tile(w, width) for _, width, w, _ in self._blocks]
+        ) if self._blocks else np.zeros(0)
+
+    def value(self, z):
+        """Loss at the predictor values of the entries (line searches)."""
+        if self._binary is not None:
+            w, y = self._binary
+            return float(np.sum(w * (np.logaddexp(0.0, z) - y * z)))
+        return self.value_and_gradient(z)[0]
+
     def value_and_gradient(self, z):
         """Loss and its derivative at the predictor values of the entries."""
         if self._binary is not None:

@@ -338,13 +338,6 @@ class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
         return tags
 
 
-# penalties that never increase when each multiclass task's weights are
-# centred over its classes (an orthogonal projection of every row's task
-# block: row norms, singular values and W^T W can only shrink)
-_CLASS_CENTRING_SAFE = {"L21", "NoPenalty", "TraceNorm", "SquaredTraceNorm",
-                        "ClusterPenalty"}
-
-
 def _centre_over_classes(W, b, layout, regularizer):
     """The canonical solution of a multinomial task: zero mean over its classes.
 
@@ -355,12 +348,10 @@ def _centre_over_classes(W, b, layout, regularizer):
     of it. Intercepts are unpenalised, so centring them is always exact; the
     weights are centred when the penalty and the coupling cannot increase by
     it, which makes the returned point unique wherever the loss is strictly
-    convex in the centred weights.
+    convex in the centred weights (the penalty says whether it can increase:
+    ``class_centring_safe``; a decomposed model's block penalty says no).
     """
-    penalty = regularizer.penalty
-    inner = getattr(penalty, "penalty", penalty)  # a TaskMatrixView's penalty
-    centre_W = (not regularizer.decomposed
-                and type(inner).__name__ in _CLASS_CENTRING_SAFE)
+    centre_W = regularizer.penalty.class_centring_safe  # penalty protocol
     W, b = W.copy(), b.copy()
     for columns in layout.slices():
         if columns.stop - columns.start < 2:

@@ -95,6 +95,7 @@ class ClusterPenalty:
 
     row_separable = False
     induces_sparsity = False
+    class_centring_safe = True  # W^T W can only shrink
     #: finite conjugate: the dual point needs no rescaling
     conjugate_is_indicator = False
 

@@ -55,6 +55,7 @@ class LInf1:
 
     row_separable = True
     induces_sparsity = True
+    class_centring_safe = False  # a row's max |w| can grow
     conjugate_is_indicator = True
 
     def __init__(self, alpha):
@@ -145,6 +146,7 @@ class TaskGroupNorm:
 
     row_separable = False
     induces_sparsity = False
+    class_centring_safe = False  # not shown safe
     conjugate_is_indicator = True
 
     def __init__(self, alpha, starts):
@@ -209,6 +211,7 @@ class BlockPenalty:
 
     row_separable = False
     induces_sparsity = False
+    class_centring_safe = False  # blocks of a sum: not shown safe
     alpha = 1.0
 
     def __init__(self, penalties):

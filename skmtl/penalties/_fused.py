@@ -170,6 +170,7 @@ class FusedGroupLasso:
 
     row_separable = False  # solved with its prox (ADMM / proximal gradient)
     induces_sparsity = True
+    class_centring_safe = False  # differences can grow
     conjugate_is_indicator = True
 
     def __init__(self, alpha, l1, fused):

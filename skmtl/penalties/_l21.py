@@ -17,6 +17,7 @@ class L21:
 
     row_separable = True
     induces_sparsity = True
+    class_centring_safe = True  # row norms shrink under a projection
     conjugate_is_indicator = True
 
     def __init__(self, alpha):
@@ -93,6 +94,7 @@ class L1:
 
     row_separable = True
     induces_sparsity = True
+    class_centring_safe = False  # centring can raise an entry's |w|
     conjugate_is_indicator = True
 
     def __init__(self, alpha):
@@ -134,6 +136,7 @@ class NoPenalty:
 
     row_separable = True
     induces_sparsity = False
+    class_centring_safe = True  # nothing to increase
     conjugate_is_indicator = True
     alpha = 0.0
 

@@ -60,6 +60,7 @@ class SparseGroupL21:
 
     row_separable = True
     induces_sparsity = True
+    class_centring_safe = False  # its L1 part can grow
     conjugate_is_indicator = True
 
     def __init__(self, l21, l1):

@@ -58,6 +58,7 @@ class TraceNorm:
 
     row_separable = False
     induces_sparsity = False
+    class_centring_safe = True  # singular values shrink
     conjugate_is_indicator = True
 
     def __init__(self, alpha):
@@ -97,6 +98,7 @@ class SquaredTraceNorm:
 
     row_separable = False
     induces_sparsity = False
+    class_centring_safe = True  # singular values shrink
     #: its conjugate is finite everywhere: a dual point needs no rescaling
     conjugate_is_indicator = False
 
@@ -152,6 +154,8 @@ class TaskMatrixView:
         self.penalty = penalty
         self.alpha = penalty.alpha
         self.conjugate_is_indicator = penalty.conjugate_is_indicator
+        # centring a task's classes acts on the task matrix from the left
+        self.class_centring_safe = penalty.class_centring_safe
         self.n_tasks, self.n_classes = n_tasks, n_classes
 
     def to_tasks(self, W):

@@ -27,7 +27,6 @@ from scipy import linalg
 from ._minimize import (
     criterion_of,
     final_result,
-    start_point,
     tolerance_scales,
 )
 
@@ -122,14 +121,15 @@ class CoupledSolver:
         model = self.model
         d = model.n_features
         blocks = np.moveaxis(model.H, 2, 0) + np.diag(Q)[:, None, None] * np.eye(d)
-        jitter = 1e-10 * np.maximum(np.trace(blocks, axis1=1, axis2=2) / max(d, 1), 1e-300)
+        traces = np.trace(blocks, axis1=1, axis2=2)
+        jitter = 1e-10 * np.maximum(traces / max(d, 1), 1e-300)
         inverses = np.linalg.inv(blocks + jitter[:, None, None] * np.eye(d))
 
         def apply(W):
             return model.hessian_product(W) + W @ Q
 
         def precondition(R):
-            return np.einsum("tjk,kt->jt", inverses, R)
+            return np.matmul(inverses, R.T[:, :, None])[:, :, 0].T  # batched
 
         x0 = np.zeros_like(model.C) if W0 is None else np.array(W0, dtype=float)
         return conjugate_gradient(

@@ -45,7 +45,8 @@ class GramModel:
     y_mean : ndarray (n_columns,)
     """
 
-    def __init__(self, features, C, k, y_mean, x_mean, *, gram=None, scale=None, H=None):
+    def __init__(self, features, C, k, y_mean, x_mean, *, gram=None, scale=None,
+                 H=None):
         self.features = features
         self.C, self.k, self.y_mean, self.x_mean = C, k, y_mean, x_mean
         self.gram, self.scale, self.H = gram, scale, H

@@ -29,6 +29,7 @@ objective no longer decreases in double precision ("stalled").
 import numpy as np
 from scipy import linalg
 
+from ._gram import FactorModel
 from ._kernels import compiled_sweep, newton_kind
 from ._problem import sqnorm
 
@@ -153,8 +154,9 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
     support has not changed between two extrapolations, a Newton step on the
     support is tried (``polish``, :func:`support_newton`): coordinate descent
     finds the support fast but converges slowly on it when the Gram is badly
-    conditioned; Newton converges there in a few steps. Returns
-    ``W, HW, n_epochs, status``.
+    conditioned; Newton converges there in a few steps. At convergence the
+    point is polished by Newton steps on its support when they are cheap
+    (:func:`_final_newton`). Returns ``W, HW, n_epochs, status``.
     """
     W = np.array(W, dtype=np.float64)
     HW = model.hessian_product(W)
@@ -165,10 +167,14 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
         def sweep(W, HW, D):
             _sweep(model, problem, W, HW, D, order)
     progress, history = _Progress(), [W.copy()]
-    previous_support = None
+    previous_support, cycle_start = None, None
+    epoch_flops = _epoch_flops(model, order.size, W.shape[1])
     for epoch in range(max_iter):
         measure = certificate.measure(W, HW)
         if measure <= tol:
+            if polish:
+                W, HW = _final_newton(model, problem, W, HW, certificate, order,
+                                      epoch * epoch_flops)
             return W, HW, epoch, "converged"
         if progress.stalled(certificate.objective(W, HW), measure, _STALL):
             return W, HW, epoch, "stalled"
@@ -177,10 +183,39 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
         if len(history) == _ANDERSON + 1 and epoch % _ANDERSON == _ANDERSON - 1:
             W, HW = _try_extrapolation(model, certificate, W, HW, history)
             support = np.any(W != 0, axis=1)
-            if polish and np.array_equal(support, previous_support):
+            if (polish and np.array_equal(support, previous_support)
+                    and _newton_pays(W, order, epoch_flops, measure, cycle_start, tol)):
                 W, HW = support_newton(model, problem, W, HW, certificate, order)
-            previous_support = support
+            previous_support, cycle_start = support, measure
     return W, HW, max_iter, "max_iter"
+
+
+def _epoch_flops(model, n_rows, n_columns):
+    """Flops of one epoch over ``n_rows`` rows (every row moving)."""
+    if isinstance(model, FactorModel):
+        return 4 * model.factor.shape[0] * n_rows * n_columns
+    return 2 * model.n_features * n_rows * n_columns
+
+
+def _newton_flops(W, order):
+    unknowns = int(np.count_nonzero(np.any(W[order] != 0, axis=1))) * W.shape[1]
+    return unknowns, unknowns**3 / 3.0 + 2.0 * unknowns**2
+
+
+def _newton_pays(W, order, epoch_flops, measure, previous, tol):
+    """Whether a Newton step costs less than the epochs it would save.
+
+    The epochs left are extrapolated from the last cycle's rate (``previous``
+    the measure ``_ANDERSON`` epochs ago): a fast-converging solve skips the
+    step, a crawling one (a badly conditioned Gram) takes it.
+    """
+    unknowns, cost = _newton_flops(W, order)
+    if unknowns == 0 or measure <= tol:
+        return False
+    if previous is None or not measure < previous:
+        return True  # no rate yet, or no progress: the epochs left are unbounded
+    left = _ANDERSON * np.log(measure / tol) / np.log(previous / measure)
+    return cost <= left * epoch_flops
 
 
 _NEWTON_UNKNOWNS = 2000  # largest support (rows x columns) for a Newton step
@@ -271,6 +306,32 @@ def support_newton(model, problem, W, HW, certificate, order):
     return W, HW
 
 
+_POLISH_STEPS = 3
+
+
+def _final_newton(model, problem, W, HW, certificate, order, spent):
+    """Newton steps on the support of a converged point, while they lower the
+    objective, if one costs at most the flops ``spent`` by the epochs.
+
+    A point that meets ``tol`` is only within ``tol`` of the optimum, and
+    where it lies in that ball depends on rounding: the same problem stated
+    two ways (sample weights, or repeated rows) would give Grams equal to
+    rounding, iterates amplified apart by the extrapolations, and solutions
+    a few 1e-7 apart. On a support where the objective is smooth, Newton's
+    method lands on the optimum itself (in one step for one column: the
+    objective is quadratic there), so both statements end at the same point.
+    """
+    unknowns, cost = _newton_flops(W, order)
+    if unknowns == 0 or cost > spent:
+        return W, HW
+    for _ in range(_POLISH_STEPS):
+        W_new, HW_new = support_newton(model, problem, W, HW, certificate, order)
+        if W_new is W:
+            break
+        W, HW = W_new, HW_new
+    return W, HW
+
+
 def _try_extrapolation(model, certificate, W, HW, history):
     W_acc = _anderson(history)
     if W_acc is None:
@@ -288,8 +349,9 @@ def _solve_shifted(model, R, shift):
     if model.shared:
         denominator = np.outer(values, model.scale) + shift
         return vectors @ ((vectors.T @ R) / denominator)
-    coeffs = np.einsum("tji,jt->it", vectors, R) / (values.T + shift)
-    return np.einsum("tij,jt->it", vectors, coeffs)
+    # batched matrix products (1.5-2x faster than the equivalent einsums)
+    coeffs = np.matmul(R.T[:, None, :], vectors)[:, 0, :].T / (values.T + shift)
+    return np.matmul(vectors, coeffs.T[:, :, None])[:, :, 0].T
 
 
 def admm(model, problem, W, certificate, *, tol, max_iter):

@@ -59,6 +59,7 @@ def _numba_available():
 
 AVAILABLE = _numba_available()
 _compiled = {}
+_globals = globals()
 
 
 def _kernels():
@@ -71,9 +72,14 @@ def _kernels():
         minimizer = jit(_row_minimizer)
         _compiled["row_minimizer"] = minimizer
         _globals["row_minimizer"] = minimizer
+        step = jit(_row_step)
+        _compiled["row_step"] = step
+        _globals["row_step"] = step
         _compiled["shared"] = jit(_sweep_shared)
         _compiled["columns"] = jit(_sweep_columns)
-        _compiled["factor"] = jit(_sweep_factor)
+        _compiled["factor"] = numba.njit(
+            cache=True, nogil=True, fastmath={"reassoc", "contract"}
+        )(_sweep_factor)
     return _compiled
 
 
@@ -126,6 +132,33 @@ def _row_minimizer(kind, alpha, a, h, u):
         u[t] = a[t] / (h[t] + alpha / r)
 
 
+def _row_step(j, W, g, D, ridge, coupling, kind, alpha, a, u, delta):
+    """Row ``j``'s exact majorised update, shared by the three sweeps.
+
+    ``g`` holds the gradient of the loss in row ``j`` on entry; the ridge and
+    coupling terms are added here, the row minimiser writes ``u`` and
+    ``delta = u - w_j``, and ``W[j]`` takes ``u``. Returns whether it moved.
+    """
+    T = W.shape[1]
+    for t in range(T):
+        g[t] += ridge * W[j, t]
+    if coupling.shape[0] > 0:
+        for t in range(T):
+            acc = 0.0
+            for k in range(T):
+                acc += W[j, k] * coupling[k, t]
+            g[t] += acc
+    for t in range(T):
+        a[t] = D[j, t] * W[j, t] - g[t]
+    row_minimizer(kind, alpha, a, D[j], u)
+    moved = False
+    for t in range(T):
+        delta[t] = u[t] - W[j, t]
+        moved = moved or u[t] != W[j, t]
+        W[j, t] = u[t]
+    return moved
+
+
 def _sweep_shared(W, HW, gram, scale, C, D, ridge, coupling, order, kind, alpha):
     """One epoch with a shared Gram: ``H_t = scale_t gram``.
 
@@ -136,30 +169,14 @@ def _sweep_shared(W, HW, gram, scale, C, D, ridge, coupling, order, kind, alpha)
     """
     s, T = W.shape
     a, u, g, delta = np.empty(T), np.empty(T), np.empty(T), np.empty(T)
-    has_coupling = coupling.shape[0] > 0
     HWT = np.ascontiguousarray(HW.T)
     for j in order:
         for t in range(T):
-            g[t] = HWT[t, j] - C[j, t] + ridge * W[j, t]
-        if has_coupling:
-            for t in range(T):
-                acc = 0.0
-                for k in range(T):
-                    acc += W[j, k] * coupling[k, t]
-                g[t] += acc
-        for t in range(T):
-            a[t] = D[j, t] * W[j, t] - g[t]
-        row_minimizer(kind, alpha, a, D[j], u)
-        moved = False
-        for t in range(T):
-            delta[t] = (u[t] - W[j, t]) * scale[t]
-            moved = moved or u[t] != W[j, t]
-        if moved:
-            for t in range(T):
-                W[j, t] = u[t]
+            g[t] = HWT[t, j] - C[j, t]
+        if row_step(j, W, g, D, ridge, coupling, kind, alpha, a, u, delta):
             row = gram[j]  # symmetric: row j is column j
             for t in range(T):
-                step, column = delta[t], HWT[t]
+                step, column = delta[t] * scale[t], HWT[t]
                 for i in range(s):
                     column[i] += step * row[i]
     HW[:] = HWT.T
@@ -169,70 +186,42 @@ def _sweep_columns(W, HW, H, C, D, ridge, coupling, order, kind, alpha):
     """One epoch with per-column Grams ``H[:, :, t]``."""
     s, T = W.shape
     a, u, g, delta = np.empty(T), np.empty(T), np.empty(T), np.empty(T)
-    has_coupling = coupling.shape[0] > 0
     for j in order:
         for t in range(T):
-            g[t] = HW[j, t] - C[j, t] + ridge * W[j, t]
-        if has_coupling:
-            for t in range(T):
-                acc = 0.0
-                for k in range(T):
-                    acc += W[j, k] * coupling[k, t]
-                g[t] += acc
-        for t in range(T):
-            a[t] = D[j, t] * W[j, t] - g[t]
-        row_minimizer(kind, alpha, a, D[j], u)
-        moved = False
-        for t in range(T):
-            delta[t] = u[t] - W[j, t]
-            moved = moved or u[t] != W[j, t]
-        if moved:
-            for t in range(T):
-                W[j, t] = u[t]
+            g[t] = HW[j, t] - C[j, t]
+        if row_step(j, W, g, D, ridge, coupling, kind, alpha, a, u, delta):
             for i in range(s):
                 for t in range(T):
                     HW[i, t] += H[i, j, t] * delta[t]
 
 
-_globals = globals()
 def _sweep_factor(W, Z, F, scale, C, D, ridge, coupling, order, kind, alpha):
-    """One epoch with a shared Gram kept as its factor ``F`` (``Z = F W``)."""
+    """One epoch with a shared Gram kept as its factor ``F`` (``Z = F W``).
+
+    ``F`` and ``Z`` are column-major, and the kernel is compiled with
+    reassociation allowed (:func:`_kernels`): the dot products ``F_j^T Z_t``
+    are then vectorised (5x faster than one running sum per column at
+    ``m = 200``, ``T = 10``; they differ from the numpy sweep by rounding).
+    """
     m = F.shape[0]
     s, T = W.shape
     a, u, g, delta = np.empty(T), np.empty(T), np.empty(T), np.empty(T)
-    has_coupling = coupling.shape[0] > 0
-    for j in order:
+    for j in order:  # F and Z column-major: every inner loop is contiguous
         for t in range(T):
-            g[t] = 0.0
-        for i in range(m):
-            fij = F[i, j]
-            for t in range(T):
-                g[t] += fij * Z[i, t]
-        for t in range(T):
-            g[t] = g[t] * scale[t] - C[j, t] + ridge * W[j, t]
-        if has_coupling:
-            for t in range(T):
-                acc = 0.0
-                for k in range(T):
-                    acc += W[j, k] * coupling[k, t]
-                g[t] += acc
-        for t in range(T):
-            a[t] = D[j, t] * W[j, t] - g[t]
-        row_minimizer(kind, alpha, a, D[j], u)
-        moved = False
-        for t in range(T):
-            delta[t] = u[t] - W[j, t]
-            moved = moved or u[t] != W[j, t]
-        if moved:
-            for t in range(T):
-                W[j, t] = u[t]
+            acc = 0.0
             for i in range(m):
-                fij = F[i, j]
-                for t in range(T):
-                    Z[i, t] += fij * delta[t]
+                acc += F[i, j] * Z[i, t]
+            g[t] = acc * scale[t] - C[j, t]
+        if row_step(j, W, g, D, ridge, coupling, kind, alpha, a, u, delta):
+            for t in range(T):
+                dt = delta[t]
+                if dt != 0.0:
+                    for i in range(m):
+                        Z[i, t] += F[i, j] * dt
 
 
-row_minimizer = _row_minimizer  # the compiled one once _kernels() has run
+row_minimizer = _row_minimizer  # the compiled ones once _kernels() has run
+row_step = _row_step
 
 _EMPTY = np.zeros((0, 0))
 
@@ -281,7 +270,7 @@ def _factor_sweep(kernel, model, C, ridge, coupling, order, kind, alpha):
 
     def sweep(W, HW, D):
         if state["W"] is not W:
-            state["W"], state["Z"] = W, F @ W
+            state["W"], state["Z"] = W, np.asfortranarray(F @ W)
         Z = state["Z"]
         kernel(W, Z, F, scale, C, D, ridge, coupling, order, kind, alpha)
         HW[:] = (F.T @ Z) * scale
@@ -304,5 +293,6 @@ def warm_up():
     for kind in (_L21, _L1, _NONE):
         sweep_shared(W, HW, np.eye(2), np.ones(2), C, D, 0.0, _EMPTY, order, kind, 0.1)
         sweep_columns(W, HW, np.ones((2, 2, 2)), C, D, 0.0, _EMPTY, order, kind, 0.1)
-        sweep_factor(W, HW, np.eye(2), np.ones(2), C, D, 0.0, _EMPTY, order, kind, 0.1)
+        sweep_factor(W, np.asfortranarray(HW), np.asfortranarray(np.eye(2)),
+                     np.ones(2), C, D, 0.0, _EMPTY, order, kind, 0.1)
     return time.perf_counter() - start

@@ -28,6 +28,7 @@ from ._problem import sqnorm
 
 _MIN_WORKING_SET = 20
 _GROWTH = 2
+_SATURATED = 0.9  # support / working set above which the set grows faster
 _INNER_FRACTION = 0.1
 _MAX_OUTER = 50
 _FULL_GRAM_FEATURES = 200  # below this, the Gram of all features is cheap
@@ -235,11 +236,23 @@ def _global_state(problem, model, W, certificate):
 
 
 def _select(problem, W, G, size):
-    """Support plus the features violating optimality most (``size`` at most)."""
+    """Support plus the features violating optimality most (``size`` at most).
+
+    The next set has ``_GROWTH`` times as many features as the support, or
+    ``_GROWTH**2`` times when the support filled the last set (``size``)
+    and stays below the number of samples: the solution needs more features
+    than were offered, and every outer iteration costs a product with the
+    design (beyond the number of samples, sets grow by ``_GROWTH``: their
+    solve costs more than that product).
+    """
     n_features = W.shape[0]
     violations = problem.penalty.row_violations(W, G)
     in_support = np.any(W != 0, axis=1)
-    size = min(n_features, max(size, _GROWTH * int(in_support.sum())))
+    support = int(in_support.sum())
+    fast = (support >= _SATURATED * size
+            and _GROWTH**2 * support <= problem.X.shape[0])
+    growth = _GROWTH**2 if fast else _GROWTH
+    size = min(n_features, max(size, growth * support))
     scores = np.where(in_support, np.inf, violations)
     candidates = np.flatnonzero(scores > 0)
     if candidates.size > size:
@@ -260,6 +273,10 @@ class _ModelState:
     def gradient_and_measure(self, W, b):
         HW = self.model.hessian_product(W)
         return self.certificate.gradient(W, HW), self.certificate.measure(W, HW)
+
+    def gradient_cost(self):
+        """Flops of one global gradient: a product with the full model."""
+        return self.model.n_features ** 2 * self.problem.n_columns
 
     def restrict(self, rows):
         return self.model.restrict(rows)
@@ -288,6 +305,11 @@ class _DesignState:
         self.problem, self.criterion = problem, criterion
         self.best_dual = -np.inf
         self.last = None  # (W, full_gradient(W, b)) of the last evaluation
+        self.seed = None  # (W, parts) known before the first evaluation
+
+    def gradient_cost(self):
+        """Flops of one global gradient: a product with the design."""
+        return self.problem.rows.size * self.problem.n_features
 
     def _dual(self, W, G, z):
         yr, rr = self.problem.datafit.residual_moments(z)
@@ -297,7 +319,12 @@ class _DesignState:
 
     def gradient_and_measure(self, W, b):
         problem = self.problem
-        b, z, g, G = parts = problem.full_gradient(W, b)
+        if self.seed is not None and self.seed[0] is W:
+            parts = self.seed[1]  # the null point's, from tolerance_scales
+        else:
+            parts = problem.full_gradient(W, b)
+        self.seed = None
+        b, z, g, G = parts
         self.last = W, parts
         if self.criterion != "duality_gap":
             return G, problem.kkt_violation(W, G, g)
@@ -344,6 +371,18 @@ def _full_gram_pays(problem):
     return problem.n_features <= max(_FULL_GRAM_FEATURES, 8 * problem.n_columns)
 
 
+_CHEAP_EPOCHS = 50
+
+
+def _epochs_cheap(state, problem, rows):
+    """Whether ``_CHEAP_EPOCHS`` epochs on ``rows`` cost less than one global
+    gradient: then the working set is solved to the final tolerance at once
+    (a looser inner solve would only buy another outer iteration, dearer
+    than the epochs it saves)."""
+    epoch = 2.0 * rows.size * rows.size * problem.n_columns
+    return _CHEAP_EPOCHS * epoch <= state.gradient_cost()
+
+
 def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
                   inner=coordinate_descent):
     """Working sets, each solved by coordinate descent on the quadratic model.
@@ -353,11 +392,15 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
     set gets its own model and the global gradient comes from the design.
     """
     W, b = start_point(problem, W0, b0)
-    scales = tolerance_scales(problem)
+    null_gradient = problem.full_gradient(*problem.null_point())
+    scales = tolerance_scales(problem, null_gradient)
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
     state = (_ModelState if _full_gram_pays(problem) else _DesignState)(
         problem, criterion
     )
+    if W0 is None and isinstance(state, _DesignState):
+        state.seed = W, null_gradient  # W is the null point: no second product
+    del null_gradient  # entry-sized arrays: not kept beyond their use
     n_iter, size, status, inner_tol = 0, _MIN_WORKING_SET, "max_iter", np.inf
     previous = None
     for outer in range(_MAX_OUTER):
@@ -371,9 +414,11 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
         size = rows.size
         stable = previous is not None and np.isin(rows, previous).all()
         previous = rows
-        inner_tol = 0.3 * threshold if stable else max(
-            min(_INNER_FRACTION * measure, 0.5 * inner_tol), 0.3 * threshold
-        )
+        if stable or _epochs_cheap(state, problem, rows):
+            inner_tol = 0.3 * threshold
+        else:
+            inner_tol = max(min(_INNER_FRACTION * measure, 0.5 * inner_tol),
+                            0.3 * threshold)
         sub = Certificate(problem, state.restrict(rows), criterion)
         WS, _, epochs, status = inner(
             sub.model, problem, W[rows], sub, tol=inner_tol,
@@ -389,9 +434,17 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
         if status == "stalled" and not stable:
             status = "max_iter"  # a larger working set may still progress
     b = state.intercept(W, b)
+    solver = "working sets + coordinate descent"
+    if not problem.certified and isinstance(state, _ModelState):
+        if measure <= threshold:
+            status = "converged"
+        elif status == "converged":
+            status = "stalled"  # as final_result: the inner solve only
+        return Result(W, b, n_iter, status, np.nan, None, criterion, measure,
+                      threshold, solver)
     return final_result(
-        problem, W, b, n_iter, status, criterion, threshold,
-        "working sets + coordinate descent", state.best_dual, state.final_parts(W),
+        problem, W, b, n_iter, status, criterion, threshold, solver,
+        state.best_dual, state.final_parts(W),
     )
 
 

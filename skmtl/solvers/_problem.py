@@ -83,10 +83,17 @@ class Problem:
         self.n_features = X.shape[1]
         self.n_columns = datafit.n_columns
         self.rows, self.cols = datafit.entries()
+        # entries sorted by column: the (n_columns, n) matrix of entry values
+        # is a CSR matrix with these row pointers, built without sorting
+        self._bounds = np.searchsorted(self.cols, np.arange(self.n_columns + 1))
         self.profiled = self.fit_intercept and datafit.profiled_intercept
         self.task_scale = _shared_rows(datafit) if datafit.profiled_intercept else None
         self._gram = None
         self.gap_scale = None  # 2 F(0), set by solvers.tolerance_scales
+        # False: a solver may report its quadratic model's own figures instead
+        # of recomputing the certificate from the design (Newton subproblems,
+        # whose caller certifies the step on the true loss)
+        self.certified = True
 
     # -- smooth quadratic penalty ------------------------------------------------
     def quadratic_value(self, W):
@@ -144,6 +151,12 @@ class Problem:
             rows = self.task_scale[0]
             return _transposed_dot(self.X, features, g.reshape(self.n_columns, -1).T,
                                    rows)
+        if (not sparse.issparse(self.X) and self.X.dtype == np.float64
+                and features.size == self.n_features):  # one product, no copy of X
+            S = sparse.csr_matrix((g, self.rows, self._bounds),
+                                  shape=(self.n_columns, n))
+            return np.asarray(S @ self.X).T
+        # row chunks need a column-sliceable matrix: CSC, built once
         S = sparse.csc_matrix((g, (self.cols, self.rows)), shape=(self.n_columns, n))
         if sparse.issparse(self.X):
             return _dense(self.X[:, features].T @ S.T)
@@ -190,8 +203,9 @@ class Problem:
     def null_point(self):
         """``(W, b)`` with zero coefficients and the best intercept for them."""
         W = np.zeros((self.n_features, self.n_columns))
-        b = self.datafit.null_intercept() if self.fit_intercept else np.zeros(W.shape[1])
-        return W, b
+        if self.fit_intercept:
+            return W, self.datafit.null_intercept()
+        return W, np.zeros(W.shape[1])
 
     # -- the quadratic model of a squared loss -----------------------------------
     def gram_affordable(self, n_features):

@@ -61,6 +61,10 @@ class NewtonDatafit(Datafit, Protocol):
 
     exact_newton_model: bool
 
+    entry_weights: object  # weight of each entry (Newton damping)
+
+    def value(self, z): ...  # the loss alone (line searches)
+
     def quadratic_model(self, z): ...  # working response and weights
 
     def row_hessians(self, z): ...  # exact per-row Hessian blocks, per task
@@ -93,6 +97,9 @@ class Penalty(Protocol):
     row_separable: bool  # sum over the rows of W (one per feature)
     induces_sparsity: bool  # zero rows at the solution: working sets pay
     conjugate_is_indicator: bool  # a norm: the dual point is rescaled
+    # never increases when each multinomial task's block of every row of W is
+    # centred over its classes (an orthogonal projection of the row blocks)
+    class_centring_safe: bool
 
     def value(self, W): ...
 

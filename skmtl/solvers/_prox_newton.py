@@ -28,11 +28,24 @@ _MAX_STALLED = 4
 _EXACT_UNKNOWNS = 2000  # largest support (rows x columns) for the exact step
 
 
-def _subproblem(problem, z):
+def _subproblem(problem, z, damping=0.0):
+    """The weighted least-squares model at ``z``, each entry's curvature
+    raised by ``damping`` times its weight times its column's weighted mean
+    curvature (Levenberg-Marquardt in the predictor: the model's gradient at
+    ``z`` is kept, its step shrinks). Sums over entries, so the damping is
+    the same for integer weights and for repeated rows."""
     u, h = problem.datafit.quadratic_model(z)
     rows, cols = problem.rows, problem.cols
+    if damping > 0:
+        w = problem.datafit.entry_weights
+        T = problem.n_columns
+        totals = np.bincount(cols, w, T)
+        means = np.bincount(cols, h, T) / np.where(totals > 0, totals, 1.0)
+        raised = h + damping * means[cols] * w
+        u = z + (u - z) * (h / raised)
+        h = raised
     model = Quadratic(rows, cols, u, h, problem.datafit.n_samples, problem.n_columns)
-    return Problem(
+    sub = Problem(
         problem.X,
         model,
         problem.penalty,
@@ -40,6 +53,8 @@ def _subproblem(problem, z):
         ridge=problem.ridge,
         coupling=problem.coupling,
     )
+    sub.certified = False  # the line search judges the step on the true loss
+    return sub
 
 
 def _line_search(problem, W, b, D, db, G, gb, start, z=None):
@@ -59,12 +74,12 @@ def _line_search(problem, W, b, D, db, G, gb, start, z=None):
     for _ in range(_MAX_HALVINGS):
         W_new, b_new = W + step * D, b + step * db
         if linear:
-            value = (problem.datafit.value_and_gradient(z + step * dz)[0]
+            value = (problem.datafit.value(z + step * dz)
                      + problem.quadratic_value(W_new) + problem.penalty.value(W_new))
         else:
             value = problem.objective(W_new, b_new)
         if value <= start + _ARMIJO * step * min(decrease, 0.0):
-            return W_new, b_new, value
+            return W_new, b_new, value, step
         step *= 0.5
     return None
 
@@ -158,6 +173,31 @@ def _exact_support_step(problem, W, b, z, g, G, value):
     return _line_search(problem, W, b, D, db, G, gb, value, z)
 
 
+_DAMPING_START, _DAMPING_FLOOR = 1.0, 1e-3
+_ROUNDING_STEP = 0.5**20
+
+
+def _next_damping(damping, step, W):
+    """Damping of the next model: raised when the line search had to cut the
+    model's step below a quarter (the model trusted too far: a nearly flat
+    direction of the loss, as on nearly separable tasks), lowered when the
+    full step was taken (back to plain Newton near the optimum)."""
+    if step is None:
+        return damping  # the fallback takes over
+    length = step[3]
+    if length < _ROUNDING_STEP:
+        # a step cut this far is the line search resolving rounding, not a
+        # model trusted too far: damping would make the path depend on how
+        # the data are stated (weights or repeated rows); leave it
+        return damping
+    if length < 0.25:
+        return max(4.0 * damping, _DAMPING_START)
+    if length == 1.0:
+        damping *= 0.25
+        return damping if damping >= _DAMPING_FLOOR else 0.0
+    return damping
+
+
 def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0,
                 kkt_tol=None):
     """Minimise ``problem`` (a datafit with ``quadratic_model``).
@@ -179,7 +219,7 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
     best, stalled, value = np.inf, 0, problem.objective(W, b)
     status, n_iter = "max_iter", 0
-    previous_support, exact_from = None, None
+    previous_support, exact_from, damping = None, None, 0.0
     for n_iter in range(max_iter + 1):
         b, z, g, G = problem.full_gradient(W, b)
         kkt = problem.kkt_violation(W, G, g)
@@ -213,11 +253,12 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
             # one, smaller as Newton converges (superlinear steps)
             inner_tol = max(min(0.1, kkt / scales[1]) * kkt, 0.3 * threshold)
             sub = minimize(
-                _subproblem(problem, z), W, b, kkt_tol=inner_tol,
+                _subproblem(problem, z, damping), W, b, kkt_tol=inner_tol,
                 max_iter=_INNER_MAX_ITER,
             )
             gb = problem.intercept_gradient(g)
             step = _line_search(problem, W, b, sub.W - W, sub.b - b, G, gb, value, z)
+            damping = _next_damping(damping, step, W)
         if step is None:
             # no Newton progress: proximal gradient on the true objective
             result = design_working_sets(
@@ -228,7 +269,7 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
             result.solver = "proximal Newton, then proximal gradient"
             result.criterion = criterion
             return result
-        W, b, value = step
+        W, b, value, _ = step
     return final_result(
         problem, W, b, n_iter, status, criterion, threshold, "proximal Newton"
     )
