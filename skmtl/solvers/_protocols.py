@@ -90,7 +90,7 @@ class Penalty(Protocol):
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    TypeError: penalty Unfinished lacks conjugate, ... of skmtl.solvers.
+    TypeError: penalty Unfinished lacks class_centring_safe, conjugate, ... of skmtl.solvers.
     """
 
     alpha: float
