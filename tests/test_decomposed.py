@@ -8,8 +8,11 @@ problems with missing targets and intercepts. Optimality is checked at the
 returned solution as a fixed point of the proximal gradient map written here.
 """
 
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skmtl
@@ -483,3 +486,33 @@ def test_a_part_zero_by_the_strengths_matches_the_reference(model, zero):
     *_, best = reference(X, Y, model, strengths, False)
     assert abs(mine - best) <= 1e-6 * abs(best), (mine, best)
     assert est.dual_gap_ <= 1e-6 * abs(best)
+
+
+def test_warm_started_path_through_the_one_block_reduction_converges():
+    """Down a path on a wide design (fewer rows per task than features) the
+    strengths make the outlier part zero; a warm start whose one-block solve
+    leaves the stacked certificate open must go on to the stacked solver
+    rather than report a stall (seen on the CLI's CV folds)."""
+    rng = np.random.default_rng(0)
+    n, d, T = 20, 50, 20
+    X = rng.standard_normal((n * T, d))
+    W = np.zeros((d, T))
+    W[:5] = rng.standard_normal((5, T))
+    Y = np.full((n * T, T), np.nan)
+    for t in range(T):
+        rows = slice(t * n, (t + 1) * n)
+        Y[rows, t] = X[rows] @ W[:, t] + 0.5 * rng.standard_normal(n)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    est = RobustFeatureRegressor(beta=0.2, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        for alpha in [0.05, 0.02, 0.008, 0.005, 0.003]:
+            est.set_params(alpha=alpha).fit(X, Y)
+            cold = RobustFeatureRegressor(alpha=alpha, beta=0.2, tol=1e-10,
+                                          max_iter=20000).fit(X, Y)
+            strengths = (alpha, 0.2)
+            mine = objective(X, Y, *parts(est, "RobustFeature"), est.intercept_,
+                             "RobustFeature", strengths, False)
+            best = objective(X, Y, *parts(cold, "RobustFeature"), cold.intercept_,
+                             "RobustFeature", strengths, False)
+            assert mine - best <= 1e-4 * abs(best), (alpha, mine, best)

@@ -281,8 +281,11 @@ def reduced_solve(problem, W0, b0, **options):
     W[kept * d:(kept + 1) * d] = result.W
     status = result.status
     problem.gap_scale = sub.gap_scale
-    return final_result(problem, W, result.b, result.n_iter, status, result.criterion,
-                        result.threshold, result.solver)
+    reduced = final_result(problem, W, result.b, result.n_iter, status,
+                           result.criterion, result.threshold, result.solver)
+    if not reduced.converged:  # the stacked certificate did not close: solve
+        return None            # the stacked problem (from W0) instead
+    return reduced
 
 
 # -- the dirty model: coordinate descent over the rows of P and Q ------------------
