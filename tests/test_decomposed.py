@@ -516,3 +516,39 @@ def test_warm_started_path_through_the_one_block_reduction_converges():
             best = objective(X, Y, *parts(cold, "RobustFeature"), cold.intercept_,
                              "RobustFeature", strengths, False)
             assert mine - best <= 1e-4 * abs(best), (alpha, mine, best)
+
+
+def test_iterations_of_a_failed_reduction_are_counted(monkeypatch):
+    """When the one-block reduction's stacked certificate stays open and the
+    stacked solver takes over, the reported ``n_iter_`` counts both."""
+    from skmtl.solvers import _stacked
+
+    spent = {}
+    reduce, stacked = _stacked.reduced_solve, _stacked.decomposed_admm
+
+    def counting_reduce(*args, **kwargs):
+        result = reduce(*args, **kwargs)
+        spent["reduced"] = None if result is None else (result.n_iter,
+                                                        result.converged)
+        return result
+
+    def counting_stacked(*args, **kwargs):
+        result = stacked(*args, **kwargs)
+        spent["stacked"] = result.n_iter
+        return result
+
+    monkeypatch.setattr(_stacked, "reduced_solve", counting_reduce)
+    monkeypatch.setattr(_stacked, "decomposed_admm", counting_stacked)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8))
+    Y = X[:, :2] @ rng.standard_normal((2, 4)) + 0.1 * rng.standard_normal((60, 4))
+    # RobustFeature with beta >= sqrt(n_tasks) alpha: the outlier part is
+    # zero by the strengths; max_iter=2 keeps the one-block solve short of
+    # closing the stacked certificate
+    est = RobustFeatureRegressor(alpha=0.05, beta=1.0, max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, Y)
+    n_reduced, converged = spent["reduced"]
+    assert not converged and n_reduced >= 1
+    assert est.n_iter_ == n_reduced + spent["stacked"]

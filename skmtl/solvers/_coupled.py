@@ -27,20 +27,19 @@ and the Newton polish on the support, is :mod:`._inner`'s.
 """
 
 import numpy as np
-from scipy import linalg
 
 from ..penalties import L1, L21, NoPenalty
 from ..penalties._sparse_group import SparseGroupL21
 from ._gram import FactorModel
 from ._inner import (
     _ANDERSON,
-    _NEWTON_HALVINGS,
     _STALL,
     _Progress,
-    _support_hessian,
     _try_extrapolation,
+    newton_on_support,
 )
-from ._kernels import AVAILABLE
+from ._kernels import AVAILABLE, compiled_group_shrink
+from ._kernels import _group_shrink as group_shrink  # compiled by _kernels()
 
 _L21, _L1, _NONE, _SGL = 0, 1, 2, 3
 _INNER_MAX = 3  # proximal-gradient steps per row, at most (measured: 3 beats 1, 5, 30)
@@ -75,7 +74,8 @@ def applies(problem):
 
 def _row_minimizer(kind, l21, l1, a, h, u):
     """Into ``u``: argmin ``1/2 sum h u^2 - a.u + l21 ||u|| + l1 |u|_1``
-    (``h > 0``): soft thresholding by ``l1``, then the L2,1 minimiser."""
+    (``h > 0``): soft thresholding by ``l1``, then the L2,1 minimiser
+    (:func:`._kernels._group_shrink`)."""
     T = a.shape[0]
     if kind == _L1 or kind == _SGL:
         for t in range(T):
@@ -88,35 +88,7 @@ def _row_minimizer(kind, l21, l1, a, h, u):
         for t in range(T):
             u[t] = a[t] / h[t] if h[t] > 0 else 0.0
         return
-    norm2, hmax = 0.0, 0.0
-    for t in range(T):
-        norm2 += a[t] * a[t]
-        hmax = max(hmax, h[t])
-    norm = np.sqrt(norm2)
-    if norm <= l21:
-        for t in range(T):
-            u[t] = 0.0
-        return
-    r = (norm - l21) / hmax  # Newton on 1 / psi(r) = 1, as penalties._l21
-    for _ in range(30):
-        psi2, slope = 0.0, 0.0
-        for t in range(T):
-            q = 1.0 / (h[t] * r + l21)
-            aq = a[t] * q
-            psi2 += aq * aq
-            slope += aq * aq * h[t] * q
-        psi = np.sqrt(psi2)
-        slope /= psi**3
-        step = (1.0 / psi - 1.0) / slope
-        r -= step
-        if abs(step) <= 1e-13 * r:
-            break
-    if not r > 0:
-        for t in range(T):
-            u[t] = 0.0
-        return
-    for t in range(T):
-        u[t] = a[t] / (h[t] + l21 / r) if h[t] > 0 else 0.0
+    group_shrink(l21, a, h, u)  # the L2,1 minimiser of ._kernels
 
 
 def _row_step(w, g, h, coupling, top, kind, l21, l1, inner_max, inner_tol,
@@ -190,6 +162,7 @@ def _kernels():
         import numba
 
         jit = numba.njit(cache=True, nogil=True)
+        _globals["group_shrink"] = compiled_group_shrink()
         _globals["row_minimizer"] = jit(_row_minimizer)
         _globals["row_step"] = jit(_row_step)
         _compiled["sweep"] = jit(_sweep)
@@ -228,55 +201,12 @@ def _make_sweep(model, problem, order):
 
 
 def support_newton(model, problem, W, HW, certificate, order, l21, l1):
-    """One Newton step on the non-zero entries (kept if it lowers the objective).
-
-    On the non-zero entries of the support the penalty is smooth: the L2,1
-    term has gradient ``l21 u`` and Hessian ``l21 / ||w|| (I - u u^T)``
-    (``u = w / ||w||``, zero at the zero entries, which stay zero), the L1
-    term gradient ``l1 sign(w)`` and Hessian 0. As
-    :func:`._inner.support_newton`, which knows L2,1 or L1 alone, with both
-    at once (the sparse group penalty) and the coupling in the Hessian.
-    """
-    active = np.intersect1d(np.flatnonzero(np.any(W != 0, axis=1)), order)
-    T = W.shape[1]
-    if active.size == 0 or active.size * T > NEWTON_UNKNOWNS:
-        return W, HW
-    WA = W[active]
-    M = _support_hessian(model, problem, active)
-    grad = certificate.gradient(W, HW)[active] + l1 * np.sign(WA)
-    mask = WA != 0 if l1 > 0 else np.ones(WA.shape, dtype=bool)
-    if l21 > 0:
-        norms = np.sqrt(np.sum(WA * WA, axis=1))
-        U = WA / norms[:, None]
-        grad = grad + l21 * U
-        a = active.size
-        projector = np.eye(T) - U[:, :, None] * U[:, None, :]
-        blocks = (l21 / norms)[:, None, None] * projector
-        index = np.arange(a)
-        M.reshape(T, a, T, a)[:, index, :, index] += blocks
-    keep = mask.T.ravel()
-    if not keep.all():
-        M = M[np.ix_(keep, keep)]
-    try:
-        step = linalg.cho_solve(linalg.cho_factor(M, check_finite=False),
-                                grad.T.ravel()[keep], check_finite=False)
-    except (linalg.LinAlgError, ValueError):
-        return W, HW
-    if not np.all(np.isfinite(step)):
-        return W, HW
-    delta = np.zeros(T * active.size)
-    delta[keep] = step
-    D = np.zeros_like(W)
-    D[active] = -delta.reshape(T, active.size).T
-    HD = model.hessian_product(D)
-    current = certificate.objective(W, HW)
-    for halving in range(_NEWTON_HALVINGS):
-        t = 0.5**halving
-        W_new, HW_new = W + t * D, HW + t * HD
-        if certificate.objective(W_new, HW_new) < current:
-            certificate.offer(W_new, HW_new)
-            return W_new, HW_new
-    return W, HW
+    """One Newton step on the non-zero entries (kept if it lowers the
+    objective): :func:`._inner.newton_on_support`, which handles L2,1 and
+    L1 at once (the sparse group penalty) and the coupling in the Hessian,
+    on supports of at most :data:`NEWTON_UNKNOWNS` entries."""
+    return newton_on_support(model, problem, W, HW, certificate, order, l21, l1,
+                             NEWTON_UNKNOWNS)
 
 
 def coupled_descent(model, problem, W, certificate, *, tol, max_iter, rows=None):

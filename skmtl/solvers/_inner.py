@@ -256,30 +256,43 @@ def support_newton(model, problem, W, HW, certificate, order):
     to coordinate descent.
     """
     kind = newton_kind(problem.penalty)
-    active = np.intersect1d(np.flatnonzero(np.any(W != 0, axis=1)), order)
-    T = W.shape[1]
-    if kind is None or active.size == 0 or active.size * T > _NEWTON_UNKNOWNS:
+    if kind is None:
         return W, HW
     alpha = problem.penalty.alpha
+    l21, l1 = {"l21": (alpha, 0.0), "l1": (0.0, alpha), "none": (0.0, 0.0)}[kind]
+    return newton_on_support(model, problem, W, HW, certificate, order, l21, l1,
+                             _NEWTON_UNKNOWNS)
+
+
+def newton_on_support(model, problem, W, HW, certificate, order, l21, l1,
+                      max_unknowns):
+    """The Newton step of :func:`support_newton` for ``l21 sum_j ||w_j|| +
+    l1 sum |w_jt|`` (either may be 0), on supports of at most
+    ``max_unknowns`` entries; the coupling, if any, is in the Hessian.
+
+    On the non-zero entries the L1 term has gradient ``l1 sign(w)`` and
+    Hessian 0 (zero entries stay zero when ``l1 > 0``), the L2,1 term
+    gradient ``l21 u`` and Hessian ``l21 / ||w|| (I - u u^T)``.
+    """
+    active = np.intersect1d(np.flatnonzero(np.any(W != 0, axis=1)), order)
+    T = W.shape[1]
+    if active.size == 0 or active.size * T > max_unknowns:
+        return W, HW
     WA = W[active]
     M = _support_hessian(model, problem, active)
-    grad = (certificate.gradient(W, HW))[active]
-    if kind == "l21":
+    grad = certificate.gradient(W, HW)[active]
+    if l1 > 0:
+        grad = grad + l1 * np.sign(WA)
+    mask = WA != 0 if l1 > 0 else np.ones(WA.shape, dtype=bool)
+    if l21 > 0:
         norms = np.sqrt(np.sum(WA * WA, axis=1))
         U = WA / norms[:, None]
-        grad = grad + alpha * U
+        grad = grad + l21 * U
         a = active.size
         projector = np.eye(T) - U[:, :, None] * U[:, None, :]
-        blocks = (alpha / norms)[:, None, None] * projector
-        M4 = M.reshape(T, a, T, a)
+        blocks = (l21 / norms)[:, None, None] * projector
         index = np.arange(a)
-        M4[:, index, :, index] += blocks  # (a, T, T): row p's T x T block
-        mask = np.ones(WA.shape, dtype=bool)
-    elif kind == "l1":
-        grad = grad + alpha * np.sign(WA)
-        mask = WA != 0
-    else:
-        mask = np.ones(WA.shape, dtype=bool)
+        M.reshape(T, a, T, a)[:, index, :, index] += blocks  # row p's T x T block
     keep = mask.T.ravel()
     if not keep.all():
         M = M[np.ix_(keep, keep)]

@@ -65,10 +65,11 @@ _globals = globals()
 def _kernels():
     """The compiled functions, built (or loaded from the cache) on first use:
     numba is imported only by the first fit that needs it."""
-    if not _compiled:
+    if "shared" not in _compiled:  # (the group shrinkage may be compiled alone)
         import numba
 
         jit = numba.njit(cache=True, nogil=True)
+        compiled_group_shrink()
         minimizer = jit(_row_minimizer)
         _compiled["row_minimizer"] = minimizer
         _globals["row_minimizer"] = minimizer
@@ -98,7 +99,17 @@ def _row_minimizer(kind, alpha, a, h, u):
             else:
                 u[t] = 0.0
         return
-    # L2,1: u = a / (h + alpha / r), r the root of ||a / (h r + alpha)|| = 1
+    group_shrink(alpha, a, h, u)
+
+
+def _group_shrink(alpha, a, h, u):
+    """Into ``u``: ``argmin 1/2 sum h u^2 - a.u + alpha ||u||`` (``h >= 0``),
+    the L2,1 row minimiser of ``penalties._l21`` (same formulas): ``u = a /
+    (h + alpha / r)``, ``r`` the root of ``||a / (h r + alpha)|| = 1`` by
+    Newton's method on ``1 / psi(r) = 1``. Entries without curvature stay at
+    0 (``a`` is zeroed there). Shared by every compiled row minimiser that
+    has an L2,1 part (:mod:`._coupled` after its L1 soft threshold)."""
+    T = a.shape[0]
     norm2, hmax = 0.0, 0.0
     for t in range(T):
         if h[t] <= 0:
@@ -129,7 +140,7 @@ def _row_minimizer(kind, alpha, a, h, u):
             u[t] = 0.0
         return
     for t in range(T):
-        u[t] = a[t] / (h[t] + alpha / r)
+        u[t] = a[t] / (h[t] + alpha / r) if h[t] > 0 else 0.0
 
 
 def _row_step(j, W, g, D, ridge, coupling, kind, alpha, a, u, delta):
@@ -222,6 +233,18 @@ def _sweep_factor(W, Z, F, scale, C, D, ridge, coupling, order, kind, alpha):
 
 row_minimizer = _row_minimizer  # the compiled ones once _kernels() has run
 row_step = _row_step
+group_shrink = _group_shrink
+
+
+def compiled_group_shrink():
+    """The compiled :func:`_group_shrink` (compiled or loaded on first use)."""
+    if "group_shrink" not in _compiled:
+        import numba
+
+        shrink = numba.njit(cache=True, nogil=True)(_group_shrink)
+        _compiled["group_shrink"] = shrink
+        _globals["group_shrink"] = shrink
+    return _compiled["group_shrink"]
 
 _EMPTY = np.zeros((0, 0))
 

@@ -457,16 +457,12 @@ def _spectral(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
             problem, W0, b0, tol=tol, max_iter=max_iter, verbose=verbose,
             kkt_tol=kkt_tol,
         )
-    from ._stacked import decomposed_admm, reduced_solve, stacked_model  # models'
+    from ._stacked import stacked_solve  # models helper's: W = P + Q, own penalties
 
-    reduced = reduced_solve(problem, W0, b0, tol=tol, max_iter=max_iter,
-                            verbose=verbose, kkt_tol=kkt_tol)
-    if reduced is not None:  # a block is zero at the solution: one-block problem
-        return reduced
-    stacked = stacked_model(problem)  # W = P + Q: the model of X, not of [X, X]
-    if stacked is not None:
-        return decomposed_admm(problem, stacked, W0, b0, tol=tol, max_iter=max_iter,
-                                verbose=verbose, kkt_tol=kkt_tol)
+    result = stacked_solve(problem, W0, b0, tol=tol, max_iter=max_iter,
+                           verbose=verbose, kkt_tol=kkt_tol)
+    if result is not None:
+        return result
     W, b = start_point(problem, W0, b0)
     scales = tolerance_scales(problem)
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)

@@ -196,7 +196,7 @@ def admm(model, problem, W, certificate, *, tol, max_iter, check_every=4):
     return V, model.hessian_product(V), max_iter, "max_iter"
 
 
-__all__ = ["StackedModel", "admm", "decomposed_admm", "stacked_model"]
+__all__ = ["StackedModel", "admm", "decomposed_admm", "stacked_model", "stacked_solve"]
 
 
 def dual_norm_bound(first, second, d, c):
@@ -281,11 +281,29 @@ def reduced_solve(problem, W0, b0, **options):
     W[kept * d:(kept + 1) * d] = result.W
     status = result.status
     problem.gap_scale = sub.gap_scale
-    reduced = final_result(problem, W, result.b, result.n_iter, status,
-                           result.criterion, result.threshold, result.solver)
-    if not reduced.converged:  # the stacked certificate did not close: solve
-        return None            # the stacked problem (from W0) instead
-    return reduced
+    return final_result(problem, W, result.b, result.n_iter, status,
+                        result.criterion, result.threshold, result.solver)
+
+
+def stacked_solve(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
+    """The entry of :func:`._minimize._spectral` for this module's problems:
+    :func:`reduced_solve` when a block is zero by the strengths, else (or
+    when its stacked certificate stays open) :func:`decomposed_admm` on the
+    :func:`stacked_model`; None when neither applies. The reported
+    ``n_iter`` counts the iterations of both attempts."""
+    options = dict(tol=tol, max_iter=max_iter, verbose=verbose, kkt_tol=kkt_tol)
+    reduced = reduced_solve(problem, W0, b0, **options)
+    if reduced is not None and reduced.converged:
+        return reduced
+    spent = 0 if reduced is None else reduced.n_iter
+    model = stacked_model(problem)  # W = P + Q: the model of X, not of [X, X]
+    if model is None:
+        return reduced
+    # the stacked certificate of the one-block solution did not close: solve
+    # the stacked problem (from W0) instead
+    result = decomposed_admm(problem, model, W0, b0, **options)
+    result.n_iter += spent
+    return result
 
 
 # -- the dirty model: coordinate descent over the rows of P and Q ------------------
