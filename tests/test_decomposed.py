@@ -552,3 +552,65 @@ def test_iterations_of_a_failed_reduction_are_counted(monkeypatch):
     n_reduced, converged = spent["reduced"]
     assert not converged and n_reduced >= 1
     assert est.n_iter_ == n_reduced + spent["stacked"]
+
+
+def _task_group_prox(B, level, starts):
+    """Prox of ``sum_t ||B[:, C_t]||_F`` (task groups of columns), written here."""
+    out = np.zeros_like(B)
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
+        norm = np.linalg.norm(B[:, a:b])
+        out[:, a:b] = B[:, a:b] * max(1.0 - level / max(norm, 1e-300), 0.0)
+    return out
+
+
+@pytest.mark.parametrize("blocks", [("l21", "columns"), ("trace", "columns"),
+                                    ("trace", "l1"), ("l1", "trace")])
+def test_compiled_block_proxes_match_their_definitions(blocks):
+    """The compiled ADMM's block proxes (skmtl.solvers._admm_kernels) against
+    the proxes written in this file, on blocks with zeroed rows, columns and
+    small singular values; task groups of several columns (multinomial)."""
+    pytest.importorskip("numba")
+    from skmtl.penalties import L1, L21, TraceNorm
+    from skmtl.penalties._decomposed import BlockPenalty, TaskGroupNorm
+    from skmtl.solvers import _admm_kernels
+
+    rng = np.random.default_rng(1)
+    d, starts = 12, np.array([0, 1, 3, 4, 7])
+    T = starts[-1]
+    Z = rng.standard_normal((2 * d, T))
+    Z[3] *= 0.01
+    Z[d + 2] *= 0.01
+    strengths = (0.8, 0.5)
+    make = {"l1": L1, "l21": L21, "trace": TraceNorm,
+            "columns": lambda a: TaskGroupNorm(a, starts)}
+    penalty = BlockPenalty([make[k](a) for k, a in zip(blocks, strengths, strict=True)])
+    for step in (0.1, 0.7, 3.0):
+        expected = []
+        for b, (kind, a) in enumerate(zip(blocks, strengths, strict=True)):
+            block = Z[b * d:(b + 1) * d]
+            if kind == "columns":
+                expected.append(_task_group_prox(block, step * a, starts))
+            else:
+                expected.append(prox(kind, a, block, step))
+        got = _admm_kernels.prox(penalty, Z, step)
+        np.testing.assert_allclose(got, np.vstack(expected), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("model", ["RobustFeature", "RobustLowRank", "SparseLowRank"])
+def test_compiled_and_numpy_admm_agree(model, monkeypatch):
+    """The compiled ADMM iterations (relaxed, certificates between runs) and
+    the numpy ones reach the same objective, both certified."""
+    pytest.importorskip("numba")
+    from skmtl.solvers import _admm_kernels
+
+    X, Y = data(False, seed=3, n=60, d=8, T=4)
+    strengths = STRENGTHS[model, False]
+    compiled = fitted(model, False, strengths, X, Y, max_iter=5000)
+    assert compiled.solver_ == "ADMM"
+    monkeypatch.setattr(_admm_kernels, "stepper", lambda *args: None)
+    plain = fitted(model, False, strengths, X, Y, max_iter=5000)
+    values = [objective(X, Y, *parts(est, model), est.intercept_, model, strengths,
+                        False) for est in (compiled, plain)]
+    assert abs(values[0] - values[1]) <= 1e-8 * abs(values[1]), values
+    for est in (compiled, plain):
+        assert est.dual_gap_ <= 1e-8 * abs(values[1])
