@@ -223,3 +223,22 @@ def test_compiled_and_numpy_admm_agree(monkeypatch):
               + fused_value(m.coef_.T, 0.05, 0.01, 0.05) for m in (compiled, plain)]
     assert abs(values[0] - values[1]) <= 1e-8 * abs(values[1])
     assert compiled.dual_gap_ <= 1e-9 and plain.dual_gap_ <= 1e-9
+
+
+def test_compiled_kkt_distance_equals_the_python_one(monkeypatch):
+    """The compiled free-subgradient distances (runs of equal entries, taut
+    strings) give the KKT distance of the Python loop over rows."""
+    pytest.importorskip("numba")
+    import skmtl.penalties._fused as fused_module
+
+    rng = np.random.default_rng(6)
+    W = np.round(rng.standard_normal((30, 7)), 0)  # zeros and equal neighbours
+    W[3] = 0.0
+    G = rng.standard_normal((30, 7))
+    for alpha, l1, fused in [(0.3, 0.2, 0.4), (0.3, 0.0, 0.4), (0.3, 0.2, 0.0)]:
+        penalty = FusedGroupLasso(alpha, l1, fused)
+        compiled = penalty.violation(W, G)
+        with monkeypatch.context() as patch:
+            patch.setattr(fused_module, "_numba_available", lambda: False)
+            plain = penalty.violation(W, G)
+        assert_allclose(compiled, plain, rtol=1e-12)

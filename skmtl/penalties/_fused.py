@@ -121,7 +121,46 @@ def _taut_string_rows(V, lam, out):
                 t0, x0 = s_lo, lower[s_lo]
 
 
+def _free_distances(W, target, l1, fused, out):
+    """Into ``out[i]``: :meth:`FusedGroupLasso._free_distance` of row ``i``,
+    squared (the same runs and formulas, compiled)."""
+    n, T = W.shape
+    work = np.empty((1, T))
+    for i in range(n):
+        total, start = 0.0, 0
+        while start < T:
+            stop = start + 1
+            if fused > 0:
+                while stop < T and W[i, stop] == W[i, start]:
+                    stop += 1
+            size = stop - start
+            if size > 1:
+                taut_string(target[i:i + 1, start:stop], fused, work[:, :size])
+            else:
+                work[0, 0] = target[i, start]
+            for k in range(size):
+                r = work[0, k]
+                if W[i, start] == 0 and l1 > 0:
+                    m = abs(r) - l1
+                    r = np.sign(r) * m if m > 0 else 0.0
+                total += r * r
+            start = stop
+        out[i] = total
+
+
+taut_string = _taut_string_rows  # the compiled one once _kernels() has run
 _compiled = {}
+
+
+def _kernels():
+    if not _compiled:
+        import numba
+
+        jit = numba.njit(cache=True, nogil=True)
+        _compiled["rows"] = jit(_taut_string_rows)
+        globals()["taut_string"] = _compiled["rows"]
+        _compiled["free"] = jit(_free_distances)
+    return _compiled
 
 
 def _numba_available():
@@ -138,12 +177,8 @@ def tv_prox_rows(V, lam):
         return V.copy()
     if not _numba_available():
         return np.array([tv_prox(v, lam) for v in V]).reshape(V.shape)
-    if not _compiled:
-        import numba
-
-        _compiled["rows"] = numba.njit(cache=True, nogil=True)(_taut_string_rows)
     out = np.empty_like(V)
-    _compiled["rows"](V, float(lam), out)
+    _kernels()["rows"](V, float(lam), out)
     return out
 
 
@@ -257,6 +292,12 @@ class FusedGroupLasso:
             free |= (np.diff(Wn, axis=1) == 0).any(axis=1)
         fixed = target[~free]  # no free subgradient: the distance is the norm
         total += float(np.sum(fixed * fixed))
+        if np.any(free) and _numba_available():  # the same runs, compiled
+            out = np.empty(int(free.sum()))
+            _kernels()["free"](np.ascontiguousarray(Wn[free]),
+                               np.ascontiguousarray(target[free]),
+                               self.l1, self.fused, out)
+            return float(np.sqrt(total + out.sum()))
         for w, r in zip(Wn[free], target[free], strict=True):
             total += self._free_distance(w, r) ** 2
         return float(np.sqrt(total))

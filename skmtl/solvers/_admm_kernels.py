@@ -30,6 +30,7 @@ from ._kernels import AVAILABLE
 
 _L1, _L21, _TASK_GROUPS, _TRACE, _FUSED = 0, 1, 2, 3, 4
 _compiled = {}
+_ZERO = 1e-14  # eigenvalues below this times the largest are zero: dropped
 
 
 def penalty_codes(penalty):
@@ -172,26 +173,33 @@ def _prox_blocks(Z, step, codes, strengths, starts, out):
 
 
 def _structured_solve(R, shift, values, vectors, vectors_t, n_blocks, out):
-    """:func:`._stacked._structured_solve` into ``out``: ``values`` (s, T)
-    (times the column scales), ``vectors`` (1, s, s) for a shared Gram or
-    (T, s, s), ``vectors_t`` their transposes (contiguous)."""
-    s, T = values.shape
+    """:func:`._stacked._structured_solve` into ``out``.
+
+    ``values`` (r, T) are the Grams' eigenvalues (times the column scales),
+    ``vectors`` (1, s, r) for a shared Gram or (T, s, r), ``vectors_t``
+    their transposes (contiguous): only the ``r`` eigenvectors of non-zero
+    eigenvalues are needed (``H S`` has no component along the others), so
+    on wide designs (fewer rows per task than features) the products cost
+    ``s r`` instead of ``s^2``.
+    """
+    r, T = values.shape
+    s = R.shape[0] // n_blocks
     total = np.zeros((s, T))
     for b in range(n_blocks):
         total += R[b * s:(b + 1) * s]
     HS = np.empty((s, T))
     if vectors.shape[0] == 1:
         coeffs = np.dot(vectors_t[0], total)
-        for i in range(s):
+        for i in range(r):
             for t in range(T):
                 coeffs[i, t] *= values[i, t] / (n_blocks * values[i, t] + shift)
         HS[:] = np.dot(vectors[0], coeffs)
     else:
         totals = np.ascontiguousarray(total.T)
-        coeff = np.empty(s)
+        coeff = np.empty(r)
         for t in range(T):
             c = np.dot(vectors_t[t], totals[t])
-            for i in range(s):
+            for i in range(r):
                 coeff[i] = c[i] * values[i, t] / (n_blocks * values[i, t] + shift)
             column = np.dot(vectors[t], coeff)
             for i in range(s):
@@ -270,12 +278,15 @@ def stepper(model, problem, relax):
         return None
     codes, strengths, starts = codes
     run = _kernels()["run"]
-    values, vectors = model.base.eigen()
+    values, vectors = model.base.eigen()  # ascending eigenvalues
     if model.shared:
-        values = np.outer(values, model.scale)
-        vectors = vectors[None]
+        values, vectors = np.outer(values, model.scale), vectors[None]
     else:
         values = values.T
+    top = float(values.max(initial=0.0))
+    rank = int(np.max(np.sum(values > _ZERO * top, axis=0), initial=0))
+    rank = max(rank, 1)
+    values, vectors = values[-rank:], vectors[:, :, -rank:]
     values = np.ascontiguousarray(values, dtype=np.float64)
     vectors = np.ascontiguousarray(vectors, dtype=np.float64)
     vectors_t = np.ascontiguousarray(vectors.transpose(0, 2, 1))
