@@ -210,18 +210,57 @@ def _structured_solve(R, shift, values, vectors, vectors_t, n_blocks, out):
                 out[b * s + i, t] = (R[b * s + i, t] - HS[i, t]) / shift
 
 
+def _factored_solve(R, shift, factors, n_blocks, out):
+    """As :func:`_structured_solve` for per-column Grams, from the Cholesky
+    factors ``L_t`` of ``B H_t + shift I`` (``factors`` (T, s, s), lower):
+    ``S_t`` by forward and backward substitution (rows of ``L_t`` only), then
+    ``H_t S_t = (sum_b r_bt - shift S_t) / B``."""
+    T, s = factors.shape[0], factors.shape[1]
+    totals = np.zeros((T, s))
+    for b in range(n_blocks):
+        for i in range(s):
+            for t in range(T):
+                totals[t, i] += R[b * s + i, t]
+    HS = np.empty((s, T))
+    y = np.empty(s)
+    for t in range(T):
+        L, total = factors[t], totals[t]
+        for i in range(s):  # L y = total
+            acc = total[i]
+            for k in range(i):
+                acc -= L[i, k] * y[k]
+            y[i] = acc / L[i, i]
+        for i in range(s - 1, -1, -1):  # L^T S = y, column by column
+            y[i] /= L[i, i]
+            yi = y[i]
+            for k in range(i):
+                y[k] -= L[i, k] * yi
+        for i in range(s):
+            HS[i, t] = (total[i] - shift * y[i]) / n_blocks
+    for b in range(n_blocks):
+        for i in range(s):
+            for t in range(T):
+                out[b * s + i, t] = (R[b * s + i, t] - HS[i, t]) / shift
+
+
 def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
-         codes, strengths, starts):
-    """``n_steps`` ADMM iterations from ``(V, U, tau)``, in place; returns
-    ``tau``."""
+         factors, codes, strengths, starts):
+    """Up to ``n_steps`` ADMM iterations from ``(V, U, tau)``, in place;
+    returns ``(n_done, tau)``. With Cholesky ``factors`` (for this ``tau``)
+    the run ends after an iteration that changes ``tau`` (the caller
+    refactors); with eigenvectors it goes on."""
     n, T = V.shape
     B = codes.size
+    factored = factors.shape[0] > 0
     R, W, Z, V_new = np.empty((n, T)), np.empty((n, T)), np.empty((n, T)), np.empty((n, T))
-    for _ in range(n_steps):
+    for step in range(n_steps):
         for i in range(n):
             for t in range(T):
                 R[i, t] = C[i, t] + tau * (V[i, t] - U[i, t])
-        _structured_solve(R, ridge + tau, values, vectors, vectors_t, B, W)
+        if factored:
+            _factored_solve(R, ridge + tau, factors, B, W)
+        else:
+            _structured_solve(R, ridge + tau, values, vectors, vectors_t, B, W)
         for i in range(n):
             for t in range(T):
                 W[i, t] = relax * W[i, t] + (1.0 - relax) * V[i, t]
@@ -237,13 +276,18 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
                 dual2 += m * m
                 V[i, t] = V_new[i, t]
         primal, dual = np.sqrt(primal2), tau * np.sqrt(dual2)
+        changed = False
         if primal > 10 * dual:
             tau *= 2.0
             U /= 2.0
+            changed = True
         elif dual > 10 * primal:
             tau /= 2.0
             U *= 2.0
-    return tau
+            changed = True
+        if changed and factored:
+            return step + 1, tau
+    return n_steps, tau
 
 
 taut_string = None  # the compiled taut string, set by _kernels()
@@ -251,7 +295,8 @@ prox_blocks = _prox_blocks
 _globals = globals()
 # compiled by _kernels() in this order (callees first), replacing the globals
 _HELPERS = ("_soft", "_shrink_rows", "_shrink_task_groups",
-            "_singular_value_threshold", "_fused_rows", "_structured_solve")
+            "_singular_value_threshold", "_fused_rows", "_structured_solve",
+            "_factored_solve")
 
 
 def _kernels():
@@ -272,32 +317,106 @@ def _kernels():
 
 def stepper(model, problem, relax):
     """A function ``run(n_steps, V, U, tau) -> tau`` making compiled ADMM
-    iterations on ``model`` (a :class:`._stacked.StackedModel`), or None."""
+    iterations on ``model`` (a :class:`._stacked.StackedModel`), or None.
+
+    A shared Gram is solved through its eigendecomposition (one, of
+    side ``s``); per-column Grams through Cholesky factors of ``B H_t +
+    (rho + tau) I``, made for each value ``tau`` takes (it changes by
+    factors of 2, a few times per solve; the last few are kept): ``T``
+    eigendecompositions cost about 10 times as much as ``T`` factors.
+    """
     codes = penalty_codes(problem.penalty) if AVAILABLE else None
     if codes is None:
         return None
     codes, strengths, starts = codes
     run = _kernels()["run"]
-    values, vectors = model.base.eigen()  # ascending eigenvalues
-    if model.shared:
-        values, vectors = np.outer(values, model.scale), vectors[None]
-    else:
-        values = values.T
-    top = float(values.max(initial=0.0))
-    rank = int(np.max(np.sum(values > _ZERO * top, axis=0), initial=0))
-    rank = max(rank, 1)
-    values, vectors = values[-rank:], vectors[:, :, -rank:]
-    values = np.ascontiguousarray(values, dtype=np.float64)
-    vectors = np.ascontiguousarray(vectors, dtype=np.float64)
-    vectors_t = np.ascontiguousarray(vectors.transpose(0, 2, 1))
     C = np.ascontiguousarray(model.C, dtype=np.float64)
     ridge = float(problem.ridge)
+    if model.shared:
+        values, vectors, vectors_t = _shared_eigen(model)
+        factors_of, H = None, None
+    else:
+        values, vectors, vectors_t = np.zeros((0, 0)), _EMPTY3, _EMPTY3
+        H = np.ascontiguousarray(np.moveaxis(model.base.H, 2, 0), dtype=np.float64)
+        factors_of = _factor_cache(H, model.n_blocks, ridge)
 
     def step(n_steps, V, U, tau):
-        return run(int(n_steps), V, U, float(tau), C, ridge, float(relax), values,
-                   vectors, vectors_t, codes, strengths, starts)
+        done = 0
+        while done < n_steps:
+            factors = _EMPTY3 if factors_of is None else factors_of(tau)
+            n_done, tau = run(int(n_steps - done), V, U, float(tau), C, ridge,
+                              float(relax), values, vectors, vectors_t, factors,
+                              codes, strengths, starts)
+            done += n_done
+        return tau
 
+    step.initial_tau = initial_tau(model, H)
     return step
+
+
+_EMPTY3 = np.zeros((0, 0, 0))
+_CACHED_FACTORS = 4
+
+
+def _shared_eigen(model):
+    """Eigenvalues (r, T) times the column scales and the ``r`` eigenvectors
+    of non-zero eigenvalues, (1, s, r) and transposed (1, r, s)."""
+    values, vectors = model.base.eigen()  # ascending eigenvalues
+    values = np.outer(values, model.scale)
+    top = float(values.max(initial=0.0))
+    rank = max(int(np.max(np.sum(values > _ZERO * top, axis=0), initial=0)), 1)
+    values = np.ascontiguousarray(values[-rank:], dtype=np.float64)
+    vectors = np.ascontiguousarray(vectors[None, :, -rank:], dtype=np.float64)
+    return values, vectors, np.ascontiguousarray(vectors.transpose(0, 2, 1))
+
+
+def _factor_cache(H, B, ridge):
+    """``tau -> `` the Cholesky factors of ``B H_t + (ridge + tau) I`` (``H``
+    (T, s, s))."""
+    diagonal, cache = np.arange(H.shape[1]), {}
+
+    def factors(tau):
+        if tau not in cache:
+            if len(cache) >= _CACHED_FACTORS:
+                cache.pop(next(iter(cache)))
+            M = B * H
+            M[:, diagonal, diagonal] += ridge + tau
+            cache[tau] = np.linalg.cholesky(M)
+        return cache[tau]
+
+    return factors
+
+
+def initial_tau(model, H=None):
+    """``sqrt(top small)`` with ``top`` the largest eigenvalue of the stacked
+    Hessian and ``small`` a typical one: for a shared Gram from its
+    eigendecomposition (the median of the non-zero eigenvalues); for
+    per-column Grams, which the compiled iterations do not decompose, by
+    power iterations and the mean eigenvalue ``tr H_t / s`` (``H`` the
+    Grams laid out (T, s, s), contiguous)."""
+    B = model.n_blocks
+    if model.shared:
+        values = model.base.eigen()[0]
+        scale = model.scale.max()
+        top = B * float(values.max(initial=0.0)) * scale
+        positive = values[values > 1e-10 * max(top, 1e-300)]
+        small = B * float(np.median(positive)) * scale if positive.size else top
+    else:
+        if H is None:
+            H = np.ascontiguousarray(np.moveaxis(model.base.H, 2, 0))
+        v = np.random.default_rng(0).standard_normal(H.shape[:2])
+        top = 0.0
+        for _ in range(_POWER_STEPS):
+            v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-300)
+            Hv = np.matmul(H, v[:, :, None])[:, :, 0]
+            top = float(np.max(np.sum(v * Hv, axis=1)))
+            v = Hv
+        top *= B
+        small = B * float(np.mean(np.trace(H, axis1=1, axis2=2))) / H.shape[1]
+    return max(np.sqrt(max(top, 1e-12) * max(small, 1e-12)), 1e-12)
+
+
+_POWER_STEPS = 8  # the largest eigenvalue within a few per cent: enough for tau
 
 
 def prox(penalty, Z, step):

@@ -159,6 +159,11 @@ def admm(model, problem, W, certificate, *, tol, max_iter, check_every=4):
     (as :func:`._inner.admm`); returns ``V, HV, n_iter, status``."""
     penalty, ridge = problem.penalty, problem.ridge
     V = np.array(W, dtype=np.float64)
+    step = _admm_kernels.stepper(model, problem, _RELAX)
+    if step is not None:  # compiled iterations (per-column Grams: no eigh)
+        tau = step.initial_tau
+        U = -certificate.gradient(V, model.hessian_product(V)) / tau
+        return _compiled_admm(step, model, certificate, V, U, tau, tol, max_iter)
     values = model.base.eigen()[0]
     scale = model.scale.max() if model.shared else 1.0
     top = model.n_blocks * float(values.max(initial=0.0)) * scale
@@ -170,9 +175,6 @@ def admm(model, problem, W, certificate, *, tol, max_iter, check_every=4):
     # the scaled dual variable at a solution is -grad / tau: from a warm start
     # ADMM then starts at its fixed point instead of moving away from it
     U = -certificate.gradient(V, model.hessian_product(V)) / tau
-    step = _admm_kernels.stepper(model, problem, _RELAX)
-    if step is not None:
-        return _compiled_admm(step, model, certificate, V, U, tau, tol, max_iter)
     progress = _Progress()
     for n_iter in range(max_iter):
         if n_iter % check_every == 0:
