@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from _models_reference import (
     best_structure,
+    capped_weights,
     fista,
     lipschitz,
     logistic_loss,
@@ -185,3 +186,24 @@ def _expected_failed(estimator):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+@pytest.mark.parametrize("shape", [(30, 7), (7, 30)])
+@pytest.mark.parametrize("alpha, eta, k", [(0.5, 0.1, 3), (0.05, 0.3, 2.5), (2.0, 0.1, 1)])
+def test_compiled_admm_prox_matches_the_spectral_formula(shape, alpha, eta, k):
+    """The clustered prox of the compiled ADMM (skmtl.solvers._admm_kernels):
+    the singular values of ``Z`` times ``e / (e + 2 a)``, ``e = eta + gamma``,
+    ``gamma`` the capped allocation (by bisection, _models_reference) at
+    ``eta + 2 a``, ``a = step alpha eta (1 + eta)``."""
+    pytest.importorskip("numba")
+    from skmtl.penalties._clustered import ClusterPenalty
+    from skmtl.solvers import _admm_kernels
+
+    Z = np.random.default_rng(7).standard_normal(shape)
+    U, s, Vt = np.linalg.svd(Z, full_matrices=False)
+    for step in (0.1, 1.0, 10.0):
+        a = step * alpha * eta * (1 + eta)
+        e = eta + capped_weights(s, eta + 2 * a, k)
+        expected = (U * (s * e / (e + 2 * a))) @ Vt
+        got = _admm_kernels.prox(ClusterPenalty(alpha, eta, k), Z, step)
+        assert_allclose(got, expected, atol=1e-10)

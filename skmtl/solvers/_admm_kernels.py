@@ -20,7 +20,8 @@ iteration) is evaluated by the caller between calls only.
 The blocks' proximal operators are written here for the penalties of the
 decomposed and fused models (:func:`penalty_codes`, the same formulas as
 their classes: soft thresholding, row and task-group shrinkage, singular
-value thresholding, taut string then shrinkage); a block penalty without a
+value thresholding, taut string then shrinkage, the clustered models'
+spectral shrinkage); a block penalty without a
 code runs the numpy iterations of :func:`._stacked.admm`.
 """
 
@@ -28,7 +29,7 @@ import numpy as np
 
 from ._kernels import AVAILABLE
 
-_L1, _L21, _TASK_GROUPS, _TRACE, _FUSED = 0, 1, 2, 3, 4
+_L1, _L21, _TASK_GROUPS, _TRACE, _FUSED, _CLUSTER = 0, 1, 2, 3, 4, 5
 _compiled = {}
 _ZERO = 1e-14  # eigenvalues below this times the largest are zero: dropped
 
@@ -42,6 +43,7 @@ def penalty_codes(penalty):
     most; empty otherwise).
     """
     from ..penalties import L1, L21, TraceNorm
+    from ..penalties._clustered import ClusterPenalty
     from ..penalties._decomposed import BlockPenalty, TaskGroupNorm
     from ..penalties._fused import FusedGroupLasso, FusedLasso
 
@@ -52,6 +54,10 @@ def penalty_codes(penalty):
         if kind in (FusedGroupLasso, FusedLasso):
             codes.append(_FUSED)
             strengths.append((block.group, block.l1, block.fused))
+            continue
+        if kind is ClusterPenalty:
+            codes.append(_CLUSTER)
+            strengths.append((block.scale, block.eta, block.k))
             continue
         code = {L1: _L1, L21: _L21, TaskGroupNorm: _TASK_GROUPS, TraceNorm: _TRACE}
         if kind not in code:
@@ -120,6 +126,54 @@ def _singular_value_threshold(Z, level, out):
     out[:] = np.dot(left, np.ascontiguousarray(Vt[:r]))
 
 
+def _capped_allocation(a, offset, k, g):
+    """:func:`penalties._clustered.capped_allocation` into ``g`` (the same
+    breakpoints and formulas; ``a >= 0``, ``k <= a.size``)."""
+    m = a.size
+    r = 0
+    for i in range(m):
+        if a[i] > 0:
+            r += 1
+    if r <= k:
+        for i in range(m):
+            g[i] = 1.0 if a[i] > 0 else (k - r) / (m - r)
+        return
+    thetas, d_slope, d_const = np.empty(2 * r), np.empty(2 * r), np.empty(2 * r)
+    p = 0
+    for i in range(m):
+        if a[i] > 0:
+            thetas[p], d_slope[p], d_const[p] = offset / a[i], a[i], -offset
+            thetas[r + p], d_slope[r + p] = (offset + 1.0) / a[i], -a[i]
+            d_const[r + p] = offset + 1.0
+            p += 1
+    order = np.argsort(thetas, kind="mergesort")
+    slope, const = np.cumsum(d_slope[order]), np.cumsum(d_const[order])
+    thetas = thetas[order]
+    at = slope * thetas + const
+    j = min(np.searchsorted(at, k - 1e-12 * max(k, 1.0)), thetas.size - 1)
+    if j == 0 or slope[j - 1] <= 0:
+        theta = thetas[j]
+    else:
+        theta = (k - const[j - 1]) / slope[j - 1]
+    for i in range(m):
+        g[i] = min(max(theta * a[i] - offset, 0.0), 1.0) if a[i] > 0 else 0.0
+
+
+def _cluster_prox(Z, step, scale, eta, k, out):
+    """:meth:`ClusterPenalty.prox`: singular values ``s e / (e + 2 a)``,
+    ``e = eta + gamma``, ``gamma`` the allocation at ``eta + 2 a``,
+    ``a = step scale``."""
+    if scale == 0:
+        out[:] = Z
+        return
+    U, s, Vt = np.linalg.svd(Z, full_matrices=False)
+    a = step * scale
+    gamma = np.empty(s.size)
+    _capped_allocation(np.abs(s), eta + 2.0 * a, k, gamma)
+    e = eta + gamma
+    out[:] = np.dot(U * (s * e / (e + 2.0 * a)), Vt)
+
+
 def _fused_rows(Z, step, group, l1, fused, out):
     """:meth:`FusedGroupLasso._prox_rows`: rows the group shrinkage zeroes
     skipped, else the taut string (TV prox), soft thresholding, shrinkage."""
@@ -167,9 +221,12 @@ def _prox_blocks(Z, step, codes, strengths, starts, out):
             _shrink_task_groups(block, level, starts, target)
         elif code == _TRACE:
             _singular_value_threshold(np.ascontiguousarray(block), level, target)
-        else:
+        elif code == _FUSED:
             _fused_rows(block, step, strengths[b, 0], strengths[b, 1],
                         strengths[b, 2], target)
+        else:
+            _cluster_prox(np.ascontiguousarray(block), step, strengths[b, 0],
+                          strengths[b, 1], strengths[b, 2], target)
 
 
 def _structured_solve(R, shift, values, vectors, vectors_t, n_blocks, out):
@@ -294,7 +351,8 @@ taut_string = None  # the compiled taut string, set by _kernels()
 prox_blocks = _prox_blocks
 _globals = globals()
 # compiled by _kernels() in this order (callees first), replacing the globals
-_HELPERS = ("_soft", "_shrink_rows", "_shrink_task_groups",
+_HELPERS = ("_soft", "_shrink_rows", "_shrink_task_groups", "_capped_allocation",
+            "_cluster_prox",
             "_singular_value_threshold", "_fused_rows", "_structured_solve",
             "_factored_solve")
 
