@@ -113,22 +113,92 @@ def _shrink_task_groups(Z, level, starts, out):
                 out[i, t] = Z[i, t] * scale
 
 
-def _singular_value_threshold(Z, level, out):
-    """``U (s - level)_+ V^T`` (prox of the trace norm)."""
-    U, s, Vt = np.linalg.svd(Z, full_matrices=False)
-    r = 0
-    while r < s.size and s[r] > level:
-        r += 1
-    if r == 0:
-        out[:] = 0.0
-        return
-    left = U[:, :r] * (s[:r] - level)
-    out[:] = np.dot(left, np.ascontiguousarray(Vt[:r]))
+def _jacobi(A, V):
+    """One-sided Jacobi (Hestenes) in place: the columns of ``A`` (m, n),
+    ``n <= m``, rotated until orthogonal, the rotations accumulated in ``V``
+    (n, n, the identity on entry). Then ``A_in = A V^T`` with orthogonal
+    columns ``a_k = sigma_k u_k``: the SVD without LAPACK (numba compiles
+    its ``np.linalg.svd`` in about 20 s; this in about 1 s), accurate to
+    rounding and fast for the few columns (tasks) of these models."""
+    m, n = A.shape
+    for _ in range(60):
+        rotated = False
+        for p in range(n - 1):
+            for q in range(p + 1, n):
+                alpha, beta, gamma = 0.0, 0.0, 0.0
+                for i in range(m):
+                    alpha += A[i, p] * A[i, p]
+                    beta += A[i, q] * A[i, q]
+                    gamma += A[i, p] * A[i, q]
+                if abs(gamma) <= 1e-15 * np.sqrt(alpha * beta) or gamma == 0.0:
+                    continue
+                rotated = True
+                zeta = (beta - alpha) / (2.0 * gamma)
+                t = (1.0 if zeta >= 0 else -1.0) / (abs(zeta) + np.sqrt(1.0 + zeta * zeta))
+                c = 1.0 / np.sqrt(1.0 + t * t)
+                sn = c * t
+                for i in range(m):
+                    ap, aq = A[i, p], A[i, q]
+                    A[i, p], A[i, q] = c * ap - sn * aq, sn * ap + c * aq
+                for i in range(n):
+                    vp, vq = V[i, p], V[i, q]
+                    V[i, p], V[i, q] = c * vp - sn * vq, sn * vp + c * vq
+        if not rotated:
+            return
+
+
+def _spectral_shrink(Z, kind, level, eta, k, out):
+    """``U f(s) V^T`` for ``Z = U diag(s) V^T`` into ``out``: singular value
+    thresholding ``f(s) = (s - level)_+`` (``kind`` 0, the trace norm's prox)
+    or the clustered shrinkage ``f(s) = s e / (e + 2 level)``, ``e = eta +
+    gamma``, ``gamma`` the capped allocation at ``eta + 2 level`` (``kind``
+    1). Works on ``Z`` or its transpose, whichever has fewer columns."""
+    wide = Z.shape[1] > Z.shape[0]
+    m, n = max(Z.shape[0], Z.shape[1]), min(Z.shape[0], Z.shape[1])
+    A, V = np.empty((m, n)), np.zeros((n, n))
+    for i in range(m):
+        for j in range(n):
+            A[i, j] = Z[j, i] if wide else Z[i, j]
+    for j in range(n):
+        V[j, j] = 1.0
+    _jacobi(A, V)
+    s = np.empty(n)
+    for j in range(n):
+        acc = 0.0
+        for i in range(m):
+            acc += A[i, j] * A[i, j]
+        s[j] = np.sqrt(acc)
+    factor = np.zeros(n)  # f(s) / s
+    if kind == 0:
+        for j in range(n):
+            if s[j] > level:
+                factor[j] = (s[j] - level) / s[j]
+    else:
+        gamma = np.empty(n)
+        _capped_allocation(s, eta + 2.0 * level, k, gamma)
+        for j in range(n):
+            if s[j] > 0:
+                e = eta + gamma[j]
+                factor[j] = e / (e + 2.0 * level)
+    result = np.zeros((m, n))  # A diag(factor) V^T
+    for i in range(m):
+        for j in range(n):
+            f = A[i, j] * factor[j]
+            if f != 0.0:
+                for l in range(n):
+                    result[i, l] += f * V[l, j]
+    for i in range(m):
+        for j in range(n):
+            if wide:
+                out[j, i] = result[i, j]
+            else:
+                out[i, j] = result[i, j]
 
 
 def _capped_allocation(a, offset, k, g):
     """:func:`penalties._clustered.capped_allocation` into ``g`` (the same
-    breakpoints and formulas; ``a >= 0``, ``k <= a.size``)."""
+    breakpoints and formulas; ``a >= 0``, ``k <= a.size``; a stable
+    insertion sort of the ``2 r`` events, ``r`` at most the tasks)."""
     m = a.size
     r = 0
     for i in range(m):
@@ -138,7 +208,8 @@ def _capped_allocation(a, offset, k, g):
         for i in range(m):
             g[i] = 1.0 if a[i] > 0 else (k - r) / (m - r)
         return
-    thetas, d_slope, d_const = np.empty(2 * r), np.empty(2 * r), np.empty(2 * r)
+    size = 2 * r
+    thetas, d_slope, d_const = np.empty(size), np.empty(size), np.empty(size)
     p = 0
     for i in range(m):
         if a[i] > 0:
@@ -146,32 +217,31 @@ def _capped_allocation(a, offset, k, g):
             thetas[r + p], d_slope[r + p] = (offset + 1.0) / a[i], -a[i]
             d_const[r + p] = offset + 1.0
             p += 1
-    order = np.argsort(thetas, kind="mergesort")
-    slope, const = np.cumsum(d_slope[order]), np.cumsum(d_const[order])
-    thetas = thetas[order]
-    at = slope * thetas + const
-    j = min(np.searchsorted(at, k - 1e-12 * max(k, 1.0)), thetas.size - 1)
+    order = np.arange(size)
+    for i in range(1, size):  # stable: equal events keep their order
+        current, j = order[i], i - 1
+        while j >= 0 and thetas[order[j]] > thetas[current]:
+            order[j + 1] = order[j]
+            j -= 1
+        order[j + 1] = current
+    slope, const, at = np.empty(size), np.empty(size), np.empty(size)
+    running_slope, running_const = 0.0, 0.0
+    for i in range(size):
+        running_slope += d_slope[order[i]]
+        running_const += d_const[order[i]]
+        slope[i], const[i] = running_slope, running_const
+        at[i] = running_slope * thetas[order[i]] + running_const
+    level = k - 1e-12 * max(k, 1.0)
+    j = 0
+    while j < size and at[j] < level:  # searchsorted (left)
+        j += 1
+    j = min(j, size - 1)
     if j == 0 or slope[j - 1] <= 0:
-        theta = thetas[j]
+        theta = thetas[order[j]]
     else:
         theta = (k - const[j - 1]) / slope[j - 1]
     for i in range(m):
         g[i] = min(max(theta * a[i] - offset, 0.0), 1.0) if a[i] > 0 else 0.0
-
-
-def _cluster_prox(Z, step, scale, eta, k, out):
-    """:meth:`ClusterPenalty.prox`: singular values ``s e / (e + 2 a)``,
-    ``e = eta + gamma``, ``gamma`` the allocation at ``eta + 2 a``,
-    ``a = step scale``."""
-    if scale == 0:
-        out[:] = Z
-        return
-    U, s, Vt = np.linalg.svd(Z, full_matrices=False)
-    a = step * scale
-    gamma = np.empty(s.size)
-    _capped_allocation(np.abs(s), eta + 2.0 * a, k, gamma)
-    e = eta + gamma
-    out[:] = np.dot(U * (s * e / (e + 2.0 * a)), Vt)
 
 
 def _fused_rows(Z, step, group, l1, fused, out):
@@ -220,13 +290,17 @@ def _prox_blocks(Z, step, codes, strengths, starts, out):
         elif code == _TASK_GROUPS:
             _shrink_task_groups(block, level, starts, target)
         elif code == _TRACE:
-            _singular_value_threshold(np.ascontiguousarray(block), level, target)
+            _spectral_shrink(block, 0, level, 0.0, 0.0, target)
         elif code == _FUSED:
             _fused_rows(block, step, strengths[b, 0], strengths[b, 1],
                         strengths[b, 2], target)
+        elif strengths[b, 0] == 0:  # the clustered penalty at alpha = 0
+            for i in range(d):
+                for t in range(block.shape[1]):
+                    target[i, t] = block[i, t]
         else:
-            _cluster_prox(np.ascontiguousarray(block), step, strengths[b, 0],
-                          strengths[b, 1], strengths[b, 2], target)
+            _spectral_shrink(block, 1, step * strengths[b, 0], strengths[b, 1],
+                             strengths[b, 2], target)
 
 
 def _structured_solve(R, shift, values, vectors, vectors_t, n_blocks, out):
@@ -237,30 +311,32 @@ def _structured_solve(R, shift, values, vectors, vectors_t, n_blocks, out):
     their transposes (contiguous): only the ``r`` eigenvectors of non-zero
     eigenvalues are needed (``H S`` has no component along the others), so
     on wide designs (fewer rows per task than features) the products cost
-    ``s r`` instead of ``s^2``.
+    ``s r`` instead of ``s^2``. Plain loops: numba's ``np.dot`` brings in
+    error formatting that takes seconds to compile.
     """
     r, T = values.shape
     s = R.shape[0] // n_blocks
-    total = np.zeros((s, T))
+    shared = vectors.shape[0] == 1
+    totals = np.zeros((T, s))
     for b in range(n_blocks):
-        total += R[b * s:(b + 1) * s]
-    HS = np.empty((s, T))
-    if vectors.shape[0] == 1:
-        coeffs = np.dot(vectors_t[0], total)
-        for i in range(r):
+        for i in range(s):
             for t in range(T):
-                coeffs[i, t] *= values[i, t] / (n_blocks * values[i, t] + shift)
-        HS[:] = np.dot(vectors[0], coeffs)
-    else:
-        totals = np.ascontiguousarray(total.T)
-        coeff = np.empty(r)
-        for t in range(T):
-            c = np.dot(vectors_t[t], totals[t])
+                totals[t, i] += R[b * s + i, t]
+    HS = np.empty((s, T))
+    coeff, column = np.empty(r), np.empty(s)
+    for t in range(T):
+        g = 0 if shared else t
+        E, Et, total = vectors[g], vectors_t[g], totals[t]
+        for i in range(r):
+            acc = 0.0
+            for l in range(s):
+                acc += Et[i, l] * total[l]
+            coeff[i] = acc * values[i, t] / (n_blocks * values[i, t] + shift)
+        for l in range(s):
+            acc = 0.0
             for i in range(r):
-                coeff[i] = c[i] * values[i, t] / (n_blocks * values[i, t] + shift)
-            column = np.dot(vectors[t], coeff)
-            for i in range(s):
-                HS[i, t] = column[i]
+                acc += E[l, i] * coeff[i]
+            HS[l, t] = acc
     for b in range(n_blocks):
         for i in range(s):
             for t in range(T):
@@ -333,15 +409,17 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
                 dual2 += m * m
                 V[i, t] = V_new[i, t]
         primal, dual = np.sqrt(primal2), tau * np.sqrt(dual2)
-        changed = False
+        factor = 1.0
         if primal > 10 * dual:
-            tau *= 2.0
-            U /= 2.0
-            changed = True
+            factor = 2.0
         elif dual > 10 * primal:
-            tau /= 2.0
-            U *= 2.0
-            changed = True
+            factor = 0.5
+        changed = factor != 1.0
+        if changed:
+            tau *= factor
+            for i in range(n):
+                for t in range(T):
+                    U[i, t] /= factor
         if changed and factored:
             return step + 1, tau
     return n_steps, tau
@@ -352,8 +430,7 @@ prox_blocks = _prox_blocks
 _globals = globals()
 # compiled by _kernels() in this order (callees first), replacing the globals
 _HELPERS = ("_soft", "_shrink_rows", "_shrink_task_groups", "_capped_allocation",
-            "_cluster_prox",
-            "_singular_value_threshold", "_fused_rows", "_structured_solve",
+            "_jacobi", "_spectral_shrink", "_fused_rows", "_structured_solve",
             "_factored_solve")
 
 
