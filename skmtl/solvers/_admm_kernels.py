@@ -113,38 +113,39 @@ def _shrink_task_groups(Z, level, starts, out):
                 out[i, t] = Z[i, t] * scale
 
 
-def _jacobi(A, V):
-    """One-sided Jacobi (Hestenes) in place: the columns of ``A`` (m, n),
-    ``n <= m``, rotated until orthogonal, the rotations accumulated in ``V``
-    (n, n, the identity on entry). Then ``A_in = A V^T`` with orthogonal
-    columns ``a_k = sigma_k u_k``: the SVD without LAPACK (numba compiles
-    its ``np.linalg.svd`` in about 20 s; this in about 1 s), accurate to
-    rounding and fast for the few columns (tasks) of these models."""
-    m, n = A.shape
-    for _ in range(60):
-        rotated = False
+def _symmetric_eigen(G, V):
+    """Cyclic Jacobi on the symmetric ``G`` (n, n), in place: ``G`` ends
+    diagonal (its eigenvalues), the rotations accumulated in ``V`` (the
+    identity on entry; its columns the eigenvectors). No LAPACK: numba
+    compiles ``np.linalg.svd`` / ``eigh`` in about 20 s, this in about 1 s,
+    and for the ``n`` (tasks) of these models it is fast."""
+    n = G.shape[0]
+    for _ in range(50):
+        off, diag = 0.0, 0.0
+        for p in range(n):
+            diag += G[p, p] * G[p, p]
+            for q in range(p + 1, n):
+                off += G[p, q] * G[p, q]
+        if off <= 1e-30 * diag or off == 0.0:
+            return
         for p in range(n - 1):
             for q in range(p + 1, n):
-                alpha, beta, gamma = 0.0, 0.0, 0.0
-                for i in range(m):
-                    alpha += A[i, p] * A[i, p]
-                    beta += A[i, q] * A[i, q]
-                    gamma += A[i, p] * A[i, q]
-                if abs(gamma) <= 1e-15 * np.sqrt(alpha * beta) or gamma == 0.0:
+                apq = G[p, q]
+                if apq == 0.0:
                     continue
-                rotated = True
-                zeta = (beta - alpha) / (2.0 * gamma)
-                t = (1.0 if zeta >= 0 else -1.0) / (abs(zeta) + np.sqrt(1.0 + zeta * zeta))
-                c = 1.0 / np.sqrt(1.0 + t * t)
-                sn = c * t
-                for i in range(m):
-                    ap, aq = A[i, p], A[i, q]
-                    A[i, p], A[i, q] = c * ap - sn * aq, sn * ap + c * aq
-                for i in range(n):
-                    vp, vq = V[i, p], V[i, q]
-                    V[i, p], V[i, q] = c * vp - sn * vq, sn * vp + c * vq
-        if not rotated:
-            return
+                theta = (G[q, q] - G[p, p]) / (2.0 * apq)
+                t = (1.0 if theta >= 0 else -1.0) / (abs(theta) + np.sqrt(theta * theta + 1.0))
+                c = 1.0 / np.sqrt(t * t + 1.0)
+                sn = t * c
+                for k in range(n):  # columns p, q of G
+                    gkp, gkq = G[k, p], G[k, q]
+                    G[k, p], G[k, q] = c * gkp - sn * gkq, sn * gkp + c * gkq
+                for k in range(n):  # rows p, q of G
+                    gpk, gqk = G[p, k], G[q, k]
+                    G[p, k], G[q, k] = c * gpk - sn * gqk, sn * gpk + c * gqk
+                for k in range(n):
+                    vkp, vkq = V[k, p], V[k, q]
+                    V[k, p], V[k, q] = c * vkp - sn * vkq, sn * vkp + c * vkq
 
 
 def _spectral_shrink(Z, kind, level, eta, k, out):
@@ -152,22 +153,34 @@ def _spectral_shrink(Z, kind, level, eta, k, out):
     thresholding ``f(s) = (s - level)_+`` (``kind`` 0, the trace norm's prox)
     or the clustered shrinkage ``f(s) = s e / (e + 2 level)``, ``e = eta +
     gamma``, ``gamma`` the capped allocation at ``eta + 2 level`` (``kind``
-    1). Works on ``Z`` or its transpose, whichever has fewer columns."""
-    wide = Z.shape[1] > Z.shape[0]
-    m, n = max(Z.shape[0], Z.shape[1]), min(Z.shape[0], Z.shape[1])
-    A, V = np.empty((m, n)), np.zeros((n, n))
-    for i in range(m):
-        for j in range(n):
-            A[i, j] = Z[j, i] if wide else Z[i, j]
-    for j in range(n):
-        V[j, j] = 1.0
-    _jacobi(A, V)
+    1). From the eigendecomposition ``V diag(s^2) V^T`` of the small Gram
+    (``Z^T Z`` for ``T <= d``, else ``Z Z^T``): ``out = Z V diag(f(s) / s)
+    V^T`` (or its transpose), ``d T^2`` flops instead of an SVD's ``d T``
+    times more; the squared singular values lose accuracy only far below
+    the largest, where ``f(s) / s`` hardly varies."""
+    d, T = Z.shape
+    wide = T > d
+    n = d if wide else T
+    G, V = np.zeros((n, n)), np.zeros((n, n))
+    for p in range(n):
+        V[p, p] = 1.0
+        for q in range(p, n):
+            acc = 0.0
+            if wide:
+                for t in range(T):
+                    acc += Z[p, t] * Z[q, t]
+            else:
+                for i in range(d):
+                    acc += Z[i, p] * Z[i, q]
+            G[p, q] = acc
+            G[q, p] = acc
+    _symmetric_eigen(G, V)
     s = np.empty(n)
     for j in range(n):
-        acc = 0.0
-        for i in range(m):
-            acc += A[i, j] * A[i, j]
-        s[j] = np.sqrt(acc)
+        s[j] = np.sqrt(max(G[j, j], 0.0))
+    top = 0.0
+    for j in range(n):
+        top = max(top, s[j])
     factor = np.zeros(n)  # f(s) / s
     if kind == 0:
         for j in range(n):
@@ -177,22 +190,30 @@ def _spectral_shrink(Z, kind, level, eta, k, out):
         gamma = np.empty(n)
         _capped_allocation(s, eta + 2.0 * level, k, gamma)
         for j in range(n):
-            if s[j] > 0:
+            if s[j] > 1e-15 * top:
                 e = eta + gamma[j]
                 factor[j] = e / (e + 2.0 * level)
-    result = np.zeros((m, n))  # A diag(factor) V^T
-    for i in range(m):
-        for j in range(n):
-            f = A[i, j] * factor[j]
-            if f != 0.0:
-                for l in range(n):
-                    result[i, l] += f * V[l, j]
-    for i in range(m):
-        for j in range(n):
-            if wide:
-                out[j, i] = result[i, j]
-            else:
-                out[i, j] = result[i, j]
+    M = np.zeros((n, n))  # V diag(factor) V^T
+    for p in range(n):
+        for q in range(n):
+            acc = 0.0
+            for j in range(n):
+                acc += V[p, j] * factor[j] * V[q, j]
+            M[p, q] = acc
+    if wide:  # out = M Z
+        for p in range(d):
+            for t in range(T):
+                acc = 0.0
+                for q in range(d):
+                    acc += M[p, q] * Z[q, t]
+                out[p, t] = acc
+    else:  # out = Z M
+        for i in range(d):
+            for t in range(T):
+                acc = 0.0
+                for q in range(T):
+                    acc += Z[i, q] * M[q, t]
+                out[i, t] = acc
 
 
 def _capped_allocation(a, offset, k, g):
@@ -430,7 +451,7 @@ prox_blocks = _prox_blocks
 _globals = globals()
 # compiled by _kernels() in this order (callees first), replacing the globals
 _HELPERS = ("_soft", "_shrink_rows", "_shrink_task_groups", "_capped_allocation",
-            "_jacobi", "_spectral_shrink", "_fused_rows", "_structured_solve",
+            "_symmetric_eigen", "_spectral_shrink", "_fused_rows", "_structured_solve",
             "_factored_solve")
 
 
