@@ -189,7 +189,8 @@ def test_sklearn_compatible(estimator, check):
 
 
 @pytest.mark.parametrize("shape", [(30, 7), (7, 30)])
-@pytest.mark.parametrize("alpha, eta, k", [(0.5, 0.1, 3), (0.05, 0.3, 2.5), (2.0, 0.1, 1)])
+@pytest.mark.parametrize("alpha, eta, k",
+                         [(0.5, 0.1, 3), (0.05, 0.3, 2.5), (2.0, 0.1, 1)])
 def test_compiled_admm_prox_matches_the_spectral_formula(shape, alpha, eta, k):
     """The clustered prox of the compiled ADMM (skmtl.solvers._admm_kernels):
     the singular values of ``Z`` times ``e / (e + 2 a)``, ``e = eta + gamma``,

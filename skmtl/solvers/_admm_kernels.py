@@ -134,7 +134,8 @@ def _symmetric_eigen(G, V):
                 if apq == 0.0:
                     continue
                 theta = (G[q, q] - G[p, p]) / (2.0 * apq)
-                t = (1.0 if theta >= 0 else -1.0) / (abs(theta) + np.sqrt(theta * theta + 1.0))
+                sign = 1.0 if theta >= 0 else -1.0
+                t = sign / (abs(theta) + np.sqrt(theta * theta + 1.0))
                 c = 1.0 / np.sqrt(t * t + 1.0)
                 sn = t * c
                 for k in range(n):  # columns p, q of G
@@ -344,20 +345,20 @@ def _structured_solve(R, shift, values, vectors, vectors_t, n_blocks, out):
             for t in range(T):
                 totals[t, i] += R[b * s + i, t]
     HS = np.empty((s, T))
-    coeff, column = np.empty(r), np.empty(s)
+    coeff = np.empty(r)
     for t in range(T):
         g = 0 if shared else t
         E, Et, total = vectors[g], vectors_t[g], totals[t]
         for i in range(r):
             acc = 0.0
-            for l in range(s):
-                acc += Et[i, l] * total[l]
+            for j in range(s):
+                acc += Et[i, j] * total[j]
             coeff[i] = acc * values[i, t] / (n_blocks * values[i, t] + shift)
-        for l in range(s):
+        for j in range(s):
             acc = 0.0
             for i in range(r):
-                acc += E[l, i] * coeff[i]
-            HS[l, t] = acc
+                acc += E[j, i] * coeff[i]
+            HS[j, t] = acc
     for b in range(n_blocks):
         for i in range(s):
             for t in range(T):
@@ -406,7 +407,8 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
     n, T = V.shape
     B = codes.size
     factored = factors.shape[0] > 0
-    R, W, Z, V_new = np.empty((n, T)), np.empty((n, T)), np.empty((n, T)), np.empty((n, T))
+    R, W = np.empty((n, T)), np.empty((n, T))
+    Z, V_new = np.empty((n, T)), np.empty((n, T))
     for step in range(n_steps):
         for i in range(n):
             for t in range(T):
