@@ -224,10 +224,10 @@ def _compiled_admm(step, model, certificate, V, U, tau, tol, max_iter):
             return V, HV, n_iter, "stalled"
         if n_iter >= max_iter:
             return V, HV, n_iter, "max_iter"
-        if previous is not None and 0 < measure < previous:
+        if previous is not None and 0 < measure < previous and tol > 0:
             rate = np.log(previous / measure) / between  # per iteration
-            needed = int(np.ceil(np.log(measure / tol) / rate))
-            between = min(max(needed, _FIRST_CHECKS), _MAX_BETWEEN)
+            needed = np.ceil(np.log(measure / tol) / rate)
+            between = int(min(max(needed, _FIRST_CHECKS), _MAX_BETWEEN))
         previous = measure
         between = min(between, max_iter - n_iter)
         V = V.copy()  # the certificate may keep the previous point
