@@ -129,6 +129,9 @@ class Term:
     penalty: object
     parameter: str | None = None
     attribute: str | None = None
+    #: the strength of the penalty's row-group part when it has one besides
+    #: ``parameter`` (the task graph's ``l21`` next to ``l1``)
+    group_parameter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,8 @@ class Regularizer:
         for term, block in zip(self.terms, self.blocks(G), strict=True):
             if term.parameter == parameter:
                 return float(term.penalty.dual_norm(block))
+            if term.group_parameter == parameter:
+                return float(term.penalty.group_dual_norm(block))
         raise ValueError(f"no penalty has strength {parameter!r}.")
 
 
@@ -232,6 +237,9 @@ class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
 
     _parameter_constraints: dict = {}
     _sparsity_parameters: tuple = ()
+    #: strengths of a row-group part that alpha_max also accepts
+    #: (not tuned relative to it by default, never "auto")
+    _group_parameters: tuple = ()
 
     # -- to be provided by a model ---------------------------------------------
     def _regularizer(self, layout):
@@ -386,7 +394,8 @@ def alpha_max(estimator, X, y, sample_weight=None, param=None):
 
     ``param`` names the strength (default: the model's first sparsity
     parameter): ``alpha`` for the L2,1 and trace-norm models, ``l1`` for the
-    task-graph models; a decomposed model has one per block (``alpha`` and
+    task-graph models, whose ``l21`` is accepted too (each at the other's
+    value as set); a decomposed model has one per block (``alpha`` and
     ``l1`` for :class:`~skmtl.DirtyRegressor`, ...), and all its
     coefficients are zero exactly when every such strength is at least its
     ``alpha_max``. It is the dual norm of the gradient of the smooth part at
@@ -414,7 +423,8 @@ def alpha_max(estimator, X, y, sample_weight=None, param=None):
     >>> bool(np.all(model.coef_ == 0))
     True
     """
-    parameters = getattr(estimator, "_sparsity_parameters", ())
+    sparsity = getattr(estimator, "_sparsity_parameters", ())
+    parameters = sparsity + getattr(estimator, "_group_parameters", ())
     name = type(estimator).__name__
     if not parameters:
         raise ValueError(
@@ -428,7 +438,11 @@ def alpha_max(estimator, X, y, sample_weight=None, param=None):
             f"param={param!r} is not a sparsity parameter of {name}; "
             f"alpha_max is defined for {list(parameters)}."
         )
-    est = clone(estimator).set_params(**dict.fromkeys(parameters, 1.0))
+    # the other strengths as set, except that every sparsity strength is made
+    # non-zero when one of them is asked (each is then a block or a part of
+    # the penalty whose dual norm is taken)
+    ones = sparsity if param in sparsity else (param,)
+    est = clone(estimator).set_params(**dict.fromkeys(ones, 1.0))
     X, _, datafit = est._prepare(X, y, sample_weight)
     problem, regularizer = est._build_problem(X, datafit)
     G0 = problem.full_gradient(*problem.null_point())[3]
