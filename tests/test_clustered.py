@@ -158,7 +158,8 @@ def test_warm_start_and_errors():
     model.fit(X, Y)
     assert model.n_iter_ <= max(first // 2, 1)
     T = Y.shape[1]
-    with pytest.warns(UserWarning, match=f"n_clusters=5 exceeds the number of tasks .{T}."):
+    message = f"n_clusters=5 exceeds the number of tasks .{T}."
+    with pytest.warns(UserWarning, match=message):
         over = ClusteredRegressor(alpha=0.3, n_clusters=5, tol=1e-10).fit(X, Y)
     # more clusters than tasks is fitted as one cluster per task: M = I
     exact = ClusteredRegressor(alpha=0.3, n_clusters=T, tol=1e-10).fit(X, Y)

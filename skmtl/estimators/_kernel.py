@@ -1,6 +1,6 @@
 """Kernel multi-task ridge regression (Evgeniou, Micchelli & Pontil, 2005)."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy import linalg, sparse

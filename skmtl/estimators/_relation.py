@@ -109,7 +109,8 @@ def task_graph_path(
     problem, _ = est._build_problem(X, datafit)
     laplacian, problem.coupling = problem.coupling, None  # alpha = 1
     scale = float(np.sqrt(np.sum(problem.full_gradient(*problem.null_point())[3] ** 2)))
-    solver = quadratic_solver(problem, kkt_tol=tol * max(scale, 1e-300), max_iter=max_iter)
+    solver = quadratic_solver(problem, kkt_tol=tol * max(scale, 1e-300),
+                              max_iter=max_iter)
     coefs, intercepts, W = [], [], None
     for alpha in np.asarray(alphas, dtype=float):
         problem.coupling = alpha * laplacian
@@ -266,8 +267,9 @@ class MeanRegularizedClassifier(_MeanRegularized, MultiTaskClassifierBase):
     -----
     Proximal Newton (each step solves the weighted least-squares model of
     the loss, a linear system, then a line search; see
-    :class:`L21Classifier` for multiclass tasks). It stops when the gradient norm (with the intercept's) is at most ``tol``
-    times its value at zero coefficients.
+    :class:`L21Classifier` for multiclass tasks). It stops when the gradient
+    norm (with the intercept's) is at most ``tol`` times its value at zero
+    coefficients.
 
     Examples
     --------
