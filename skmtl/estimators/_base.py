@@ -288,7 +288,7 @@ class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
                 verbose=self.verbose,
             )
         if not result.converged:
-            warnings.warn(_convergence_message(self, result), ConvergenceWarning,
+            warnings.warn(_convergence_message(self, result, X), ConvergenceWarning,
                           stacklevel=3)
         self.n_iter_ = int(result.n_iter)
         self.kkt_violation_ = float(result.kkt)
@@ -370,18 +370,45 @@ def _centre_over_classes(W, b, layout, regularizer):
     return W, b
 
 
-def _convergence_message(estimator, result):
+def _scale_spread(X):
+    """Largest over smallest non-zero standard deviation of the columns of X."""
+    if sparse.issparse(X):
+        X = sparse.csc_matrix(X)
+        mean = np.asarray(X.mean(axis=0)).ravel()
+        var = np.asarray(X.multiply(X).mean(axis=0)).ravel() - mean * mean
+    else:
+        var = np.var(X, axis=0)
+    std = np.sqrt(np.maximum(np.asarray(var, dtype=np.float64), 0.0))
+    std = std[std > 0]
+    return float(std.max() / std.min()) if std.size else 1.0
+
+
+#: a spread of feature scales from which standardising is the advice
+_BAD_SPREAD = 1e3
+
+
+def _convergence_message(estimator, result, X=None):
     """Advice that fits the reason the solver stopped."""
     name = type(estimator).__name__
+    value = result.gap if result.criterion == "duality_gap" and (
+        result.gap is not None) else result.measure
     where = (
-        f"{result.criterion} {result.measure:.3e} > tolerance "
-        f"{result.threshold:.3e} after {result.n_iter} iterations"
+        f"{result.criterion} {value:.3e} ({result.measure / result.threshold:.3g} "
+        f"times the tolerance) after {result.n_iter} iterations"
     )
     if result.status == "stalled":
         return (
             f"{name} stalled at {where}: the objective no longer decreases in "
             "double precision, so more iterations will not help. Standardise the "
             "features (StandardScaler), add a small ridge, or raise tol."
+        )
+    spread = 1.0 if X is None else _scale_spread(X)
+    if spread >= _BAD_SPREAD:
+        return (
+            f"{name} did not converge: {where} (max_iter={estimator.max_iter}). "
+            f"The scales of the features differ by a factor {spread:.1e}, which "
+            "slows every solver: standardise them (StandardScaler in a Pipeline) "
+            "before raising max_iter."
         )
     return (
         f"{name} did not converge: {where} (max_iter={estimator.max_iter}). "
