@@ -50,8 +50,7 @@ from .._data import (
 )
 from ..datafits import Logistic, Quadratic
 from ..penalties import NoPenalty
-from ..solvers import Problem, minimize
-from ..solvers._threads import blas_threads_for
+from ..solvers import Problem, blas_threads_for, minimize
 from ._defaults import resolve_strengths
 from ._signature import PublicSignatureMixin
 

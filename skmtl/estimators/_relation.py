@@ -6,7 +6,7 @@ from sklearn.base import is_regressor
 
 from ..penalties import L1, NoPenalty, SquaredTraceNorm, TaskMatrixView
 from ..penalties._sparse_group import row_sparse_penalty
-from ..solvers._closed_form import quadratic_solver, solve_quadratic
+from ..solvers import PathSolver
 from ._base import (
     SHARED_PARAMETERS,
     MultiTaskClassifierBase,
@@ -107,14 +107,12 @@ def task_graph_path(
     )
     X, _, datafit = est._prepare(X, y, sample_weight)
     problem, _ = est._build_problem(X, datafit)
-    laplacian, problem.coupling = problem.coupling, None  # alpha = 1
-    scale = float(np.sqrt(np.sum(problem.full_gradient(*problem.null_point())[3] ** 2)))
-    solver = quadratic_solver(problem, kkt_tol=tol * max(scale, 1e-300),
-                              max_iter=max_iter)
+    laplacian = problem.coupling  # alpha = 1
+    path = PathSolver(tol=tol, max_iter=max_iter)
     coefs, intercepts, W = [], [], None
     for alpha in np.asarray(alphas, dtype=float):
         problem.coupling = alpha * laplacian
-        result = solve_quadratic(problem, W, tol=tol, max_iter=max_iter, solver=solver)
+        result = path.minimize(problem, W)
         W = result.W
         coefs.append(W.T)
         intercepts.append(result.b)

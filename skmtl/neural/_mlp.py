@@ -29,7 +29,7 @@ from ..estimators._base import MultiTaskClassifierMixin
 from ..estimators._docs import fill_doc
 from ..estimators._selection import CLASS_WEIGHT_DOC
 from ..estimators._signature import PublicSignatureMixin
-from ..solvers._threads import blas_threads_for
+from ..solvers import blas_threads_for
 from ._heads import ClassificationHeads, RegressionHeads
 from ._network import Parameters, forward, initialize
 from ._optimizers import Adam, MomentumSGD
