@@ -401,7 +401,7 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
     if W0 is None and isinstance(state, _DesignState):
         state.seed = W, null_gradient  # W is the null point: no second product
     del null_gradient  # entry-sized arrays: not kept beyond their use
-    n_iter, size, status, inner_tol = 0, _MIN_WORKING_SET, "max_iter", np.inf
+    n_iter, size, status, loose_tol = 0, _MIN_WORKING_SET, "max_iter", np.inf
     previous = None
     for outer in range(_MAX_OUTER):
         G, measure = state.gradient_and_measure(W, b)
@@ -416,9 +416,12 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
         previous = rows
         if stable or _epochs_cheap(state, problem, rows):
             inner_tol = 0.3 * threshold
-        else:
-            inner_tol = max(min(_INNER_FRACTION * measure, 0.5 * inner_tol),
+        else:  # a fraction of the global measure, decreasing between dear sets
+            # (a cheap set solved to the end does not make the next, dearer
+            # one be solved to the end as well: its features may still change)
+            loose_tol = max(min(_INNER_FRACTION * measure, 0.5 * loose_tol),
                             0.3 * threshold)
+            inner_tol = loose_tol
         sub = Certificate(problem, state.restrict(rows), criterion)
         WS, _, epochs, status = inner(
             sub.model, problem, W[rows], sub, tol=inner_tol,

@@ -23,6 +23,7 @@ from ._protocols import check_datafit, check_penalty
 
 _CHUNK_ENTRIES = 2**20
 _MAX_GRAM_ENTRIES = 2 * 10**7
+_WIDE = 16  # d / T above which X^T R is computed as (R^T X)^T
 
 
 def sqnorm(A):
@@ -380,6 +381,10 @@ def _transposed_dot(X, features, R, rows=None):
         block = X if rows is None else X[rows]
         return _dense(block[:, features].T @ R)
     if X.dtype == np.float64 and rows is None and features.size == X.shape[1]:
+        if X.shape[1] >= _WIDE * R.shape[1]:
+            # a wide product laid out as (T, d) = R^T X: 1.3-2x faster in
+            # OpenBLAS than X^T R for d >> T (one thread, both layouts of X)
+            return np.ascontiguousarray((R.T @ X).T)
         return X.T @ R
     out = np.zeros((features.size, R.shape[1]))
     n = X.shape[0] if rows is None else rows.size
