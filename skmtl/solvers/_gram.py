@@ -252,9 +252,28 @@ def gram_model(problem, features):
     H, C = np.zeros((s, s, T)), np.zeros((s, T))
     k, y_mean = np.zeros(T), np.zeros(T)
     x_mean = np.zeros((s, T)) if center else None
+    budget = max(1, _CHUNK_ENTRIES // max(s, 1))
+    segments = getattr(problem, "segments", None)
+    if segments is not None and all(hi - lo <= budget for _, _, lo, hi in segments):
+        # each column on a slice of X (no gather of the entries' rows)
+        X = problem.X if s == problem.n_features else problem.X[:, features]
+        for t, start, lo, hi in segments:
+            Xt = X[start:start + hi - lo]
+            wt, yt = w[lo:hi], y[lo:hi]
+            total = float(wt.sum())
+            if center and total > 0:
+                xm = (wt @ Xt) / total
+                y_mean[t] = (wt @ yt) / total
+                x_mean[:, t] = xm
+                Xt = Xt - xm
+            yc = yt - y_mean[t]
+            Xw = Xt * wt[:, None]
+            H[:, :, t] = Xw.T @ Xt
+            C[:, t] = yc @ Xw
+            k[t] = wt @ (yc * yc)
+        return GramModel(features, C, k, y_mean, x_mean, H=H)
     bounds = np.searchsorted(cols, np.arange(T + 1))
     counts = np.diff(bounds)
-    budget = max(1, _CHUNK_ENTRIES // max(s, 1))
     for first, last, m in _column_groups(counts, s):
         if m > budget:  # one large column: its rows in chunks (bounded memory)
             part = slice(bounds[first], bounds[first + 1])
