@@ -91,7 +91,14 @@ class GramModel:
         return self.y_mean - np.einsum("jt,jt->t", self.x_mean, W)
 
     def restrict(self, positions):
-        """The model on ``features[positions]`` (a copy of the needed blocks)."""
+        """The model on ``features[positions]`` (a copy of the needed blocks;
+        the model itself when ``positions`` is every feature in order: the
+        working set of all features copies nothing, which for per-column
+        Grams of 10,000 tasks is 200 MB)."""
+        positions = np.asarray(positions)
+        if (positions.size == self.n_features
+                and np.array_equal(positions, np.arange(self.n_features))):
+            return self
         index = np.ix_(positions, positions)
         x_mean = None if self.x_mean is None else self.x_mean[positions]
         return GramModel(
