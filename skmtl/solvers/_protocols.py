@@ -91,7 +91,7 @@ class Penalty(Protocol):
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    TypeError: penalty Unfinished lacks class_centring_safe, conjugate, ... of skmtl.solvers.
+    TypeError: penalty Unfinished lacks class_centring_safe, conjugate, ...
     """
 
     alpha: float
@@ -121,7 +121,7 @@ class SpectralPenalty(Penalty, Protocol):
     def violation(self, W, G): ...  # distance of -G to the subdifferential
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _members(protocol):  # cached: every Newton step builds a problem
     names = set()
     for klass in protocol.__mro__:
