@@ -47,6 +47,7 @@ __all__ = ["GramL21Path", "applies"]
 
 _ANDERSON = 5  # iterates per extrapolation, as solvers._inner
 _BLOCK = 32  # rows per block of an epoch
+_CRAWL = 100  # epochs between the checks of the rate of convergence
 _STALL = 20  # epochs without a lower objective (double precision) or measure
 _RELATIVE_FLOOR = 1e-3  # as solvers._minimize._RELATIVE_FLOOR
 _CHUNK_ENTRIES = 2**22  # entries of W kept per chunk of the path (32 MB)
@@ -194,12 +195,16 @@ def _epoch_shared(W, HW, gram, scale, C, D, ridge, alpha, a, u, g, Delta, moved,
             if changed:
                 moved[n_moved] = j
                 n_moved += 1
-        if n_moved > 0:
+        b1 = min(b0 + _BLOCK, d)
+        if n_moved == b1 - b0:  # every row moved: the block's rows as they are
+            np.dot(gram[b0:b1].T, Delta[:n_moved], product)
+        elif n_moved > 0:
             for m in range(n_moved):
                 i = moved[m]
                 for c in range(d):
                     rows[m, c] = gram[i, c]
             np.dot(rows[:n_moved].T, Delta[:n_moved], product)
+        if n_moved > 0:
             for i in range(d):
                 for t in range(T):
                     HW[i, t] += product[i, t]
@@ -300,8 +305,9 @@ def _measure(primal, dual, gap_scale):
 def _path(alphas, W, HW, gram, scale, Ht, C, D, ksum, ridge, threshold,
           gap_scale, max_epochs, Ws, epochs, gaps, status):
     """Solve the strengths ``alphas`` in order from ``W`` (``HW`` its
-    transposed ``H W``); into ``Ws[k]``, ``epochs[k]``, ``gaps[k]`` and
-    ``status[k]`` (0 converged, 1 max_iter, 2 stalled).
+    ``H W``); into ``Ws[k]``, ``epochs[k]``, ``gaps[k]`` and ``status[k]``
+    (0 converged, 1 max_iter, 2 stalled). Returns the number of strengths
+    done: all of them, or up to the first that did not converge.
 
     Every ``_ANDERSON`` epochs the last iterates are extrapolated; the
     extrapolated point gives a second dual point and replaces the iterate
@@ -318,7 +324,7 @@ def _path(alphas, W, HW, gram, scale, Ht, C, D, ksum, ridge, threshold,
     for k in range(alphas.size):
         alpha = alphas[k]
         best_dual, best_primal, best_measure, quiet = -np.inf, np.inf, np.inf, 0
-        state, epoch, gap = 1, 0, np.inf
+        state, epoch, gap, cycle_measure = 1, 0, np.inf, np.inf
         history[0] = W
         stored = 1
         while True:
@@ -342,6 +348,16 @@ def _path(alphas, W, HW, gram, scale, Ht, C, D, ksum, ridge, threshold,
                 break
             if epoch >= max_epochs:
                 break
+            if epoch % _CRAWL == 0:
+                # past _CRAWL epochs, the rate since the last check says that
+                # max_epochs will not do: hand over now (the caller's solver
+                # takes Newton steps on the support)
+                if epoch >= _CRAWL and measure < cycle_measure:
+                    left = _CRAWL * np.log(measure / threshold) / np.log(
+                        cycle_measure / measure)
+                    if epoch + left > max_epochs:
+                        break
+                cycle_measure = measure
             improved = (primal < best_primal - 4e-16 * abs(best_primal)
                         or measure < 0.999 * best_measure)
             best_primal = min(best_primal, primal)
@@ -357,6 +373,9 @@ def _path(alphas, W, HW, gram, scale, Ht, C, D, ksum, ridge, threshold,
             stored = min(stored + 1, K + 1)
         Ws[k] = W
         epochs[k], gaps[k], status[k] = epoch, gap, state
+        if state != 0:
+            return k + 1  # the caller may take over this strength
+    return alphas.size
 
 
 def _kernel():
@@ -386,10 +405,15 @@ class GramL21Path:
     ``problem`` is the estimator's problem at any strength (only its
     datafit, design, ridge and quadratic model are used); ``tol`` and
     ``max_iter`` are the estimator's (``max_iter`` epochs per strength).
+    ``fallback(alpha, W)``, when given, solves a strength that the compiled
+    epochs did not (a badly conditioned support, where coordinate descent
+    crawls and the general solver's Newton steps on the support converge)
+    from their last point, and returns a :class:`skmtl.solvers.Result`.
     """
 
-    def __init__(self, problem, tol, max_iter):
+    def __init__(self, problem, tol, max_iter, fallback=None):
         self.problem, self.tol, self.max_iter = problem, float(tol), int(max_iter)
+        self.fallback = fallback
         model = problem.gram(np.arange(problem.n_features))
         self.model = model
         d, T = model.C.shape
@@ -412,18 +436,21 @@ class GramL21Path:
         self.gap_scale = self.ksum if self.ksum > 0 else 1.0
         self.shape = (d, T)
 
+    _STATUS = np.array(["converged", "max_iter", "stalled"])
 
     def solve(self, alphas, W0=None):
-        """Yield ``(k, W, b, n_epochs, gap, status)`` for each ``alphas[k]``,
-        warm-started from the previous solution (from ``W0``, default zero).
-        ``W`` is (n_features, n_columns) and ``b`` the profiled intercepts;
-        ``status`` is "converged", "max_iter" or "stalled"."""
+        """Yield the solutions for ``alphas`` (positive, in the given order),
+        each warm-started from the previous one (the first from ``W0``,
+        default zero), in chunks of about ``_CHUNK_ENTRIES`` coefficients:
+        ``(start, Ws, bs, n_iter, gaps, status)`` with ``Ws[i]``
+        (n_features, n_columns) and ``bs[i]`` the profiled intercepts at
+        ``alphas[start + i]``, ``n_iter[i]`` the epochs (plus the fallback's
+        iterations), ``status[i]`` one of "converged", "max_iter",
+        "stalled"."""
         alphas = np.ascontiguousarray(alphas, dtype=np.float64)
         d, T = self.shape
         W = np.zeros(self.shape) if W0 is None else np.array(W0, dtype=np.float64)
         HW = np.ascontiguousarray(self.model.hessian_product(W))
-        kernel = _kernel()
-        names = ("converged", "max_iter", "stalled")
         per_chunk = max(1, _CHUNK_ENTRIES // max(d * T, 1))
         for start in range(0, alphas.size, per_chunk):
             chunk = alphas[start:start + per_chunk]
@@ -431,13 +458,34 @@ class GramL21Path:
             Ws = np.empty((n, d, T))
             epochs, gaps = np.zeros(n, dtype=np.int64), np.zeros(n)
             status = np.zeros(n, dtype=np.int64)
-            kernel(chunk, W, HW, self.gram, self.scale, self.Ht, self.C, self.D,
-                   self.ksum, self.ridge, self.tol * self.gap_scale, self.gap_scale,
-                   self.max_iter, Ws, epochs, gaps, status)
-            for i in range(n):
-                b = self.model.intercept(Ws[i])
-                yield (start + i, Ws[i], b, int(epochs[i]), float(gaps[i]),
-                       names[status[i]])
+            done = 0
+            while done < n:
+                done += _kernel()(
+                    chunk[done:], W, HW, self.gram, self.scale, self.Ht, self.C,
+                    self.D, self.ksum, self.ridge, self.tol * self.gap_scale,
+                    self.gap_scale, self.max_iter, Ws[done:], epochs[done:],
+                    gaps[done:], status[done:])
+                if status[done - 1] != 0 and self.fallback is not None:
+                    self._take_over(chunk[done - 1], W, HW, done - 1, Ws, epochs,
+                                    gaps, status)
+            yield start, Ws, self.intercepts(Ws), epochs, gaps, self._STATUS[status]
+
+    def _take_over(self, alpha, W, HW, i, Ws, epochs, gaps, status):
+        """The fallback's solution of ``alpha`` from ``W``, into row ``i``."""
+        result = self.fallback(float(alpha), W.copy())
+        W[:] = result.W
+        HW[:] = self.model.hessian_product(W)
+        Ws[i] = W
+        epochs[i] += int(result.n_iter)
+        gaps[i] = np.nan if result.gap is None else result.gap
+        status[i] = int(np.flatnonzero(self._STATUS == result.status)[0])
+
+    def intercepts(self, Ws):
+        """The profiled intercepts of the solutions ``Ws`` (n, d, T)."""
+        model = self.model
+        if model.x_mean is None:
+            return np.tile(model.y_mean, (Ws.shape[0], 1))
+        return model.y_mean - np.einsum("jt,kjt->kt", model.x_mean, Ws)
 
 
 def batch_predictions(X, Ws, bs):

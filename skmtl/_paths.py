@@ -34,6 +34,7 @@ import scipy.sparse as sp
 from sklearn.base import clone, is_regressor
 from sklearn.exceptions import ConvergenceWarning
 
+from . import _gram_path
 from ._splitters import observed_entries
 from .estimators import alpha_max
 from .estimators._base import _MultiTaskLinearModel
@@ -246,7 +247,66 @@ class _LinearPath:
         self.unconverged = []
 
     def __iter__(self):
+        fast = self.compiled()
+        if fast is not None:
+            return self._compiled_points(fast)
         return self._points(clone(self.estimator))
+
+    def compiled(self):
+        """The compiled Gram-space path of this fold (:mod:`skmtl._gram_path`)
+        when it solves this problem (an L2,1 squared-loss problem whose Gram
+        is affordable, every strength positive, numba present), else None.
+        Built once; the data are validated once for both routes."""
+        if hasattr(self, "_compiled"):
+            return self._compiled
+        self._compiled = None
+        if not (_gram_path.available() and self.alphas.size
+                and np.all(self.alphas > 0)):
+            return None
+        est = clone(self.estimator).set_params(
+            **{self.parameter: float(self.alphas[0])})
+        X, targets, datafit = est._prepare(self.X, self.Y, self.sample_weight)
+        problem, regularizer = est._build_problem(X, datafit)
+        if (regularizer.decomposed or regularizer.terms[0].parameter != self.parameter
+                or not _gram_path.applies(problem)
+                or problem.penalty.alpha != float(self.alphas[0])):
+            return None
+        def fallback(alpha, W):  # the estimator's solver, same quadratic model
+            est.set_params(**{self.parameter: alpha})
+            problem_at, _ = est._build_problem(X, datafit)
+            problem_at.share_gram(problem)
+            return minimize(problem_at, W, None, tol=est.tol, max_iter=est.max_iter)
+
+        self._compiled = _gram_path.GramL21Path(problem, est.tol, est.max_iter,
+                                                fallback)
+        self._compiled_state = dict(X=X, datafit=datafit, layout=datafit.layout,
+                                    regularizer=regularizer,
+                                    single=targets.single_task,
+                                    regression=is_regressor(est), dtype=X.dtype)
+        return self._compiled
+
+    def solutions(self):
+        """Chunks ``(start, Ws, bs, n_iter)`` of the compiled path's solutions
+        (see :meth:`skmtl._gram_path.GramL21Path.solve`), recording the
+        strengths that did not converge in ``unconverged``."""
+        self.unconverged = []
+        for start, Ws, bs, epochs, _, status in self._compiled.solve(self.alphas):
+            failed = np.flatnonzero(status != "converged")
+            self.unconverged.extend(float(a) for a in self.alphas[start + failed])
+            yield start, Ws, bs, epochs
+
+    def _compiled_points(self, fast):
+        template = None
+        state = self._compiled_state
+        for _, Ws, bs, epochs in self.solutions():
+            if template is None:  # the fitted attributes of every view
+                est = clone(self.estimator).set_params(
+                    **{self.parameter: float(self.alphas[0])})
+                recorded = list(self.unconverged)
+                template, _ = self._first_fit(est)  # records its own warning
+                self.unconverged = recorded
+            for W, b, n_iter in zip(Ws, bs, epochs, strict=True):
+                yield _view(template, state["regularizer"], state, W, b), int(n_iter)
 
     def _points(self, est):
         self.unconverged = []
