@@ -113,8 +113,15 @@ def test_warm_started_path_equals_cold_fits(estimator, missing):
         assert_allclose(intercept, cold.intercept_, atol=2e-4 * scale)
 
 
+@pytest.mark.parametrize(
+    "estimator",
+    [MeanRegularizedRegressor(ridge=0.01, tol=1e-12),
+     TaskGraphRegressor(graph=[[0, 1, 0], [1, 0, 1], [0, 1, 0]], ridge=0.01,
+                        tol=1e-12)],
+    ids=lambda e: type(e).__name__,
+)
 @pytest.mark.parametrize("missing", [0.0, 0.3])
-def test_quadratic_path_decomposes_once(monkeypatch, missing):
+def test_quadratic_path_decomposes_once(monkeypatch, missing, estimator):
     X, Y = regression_data(missing=missing, seed=3)
     calls = {"eigh": 0, "inv": 0}
     eigh, inv = np.linalg.eigh, np.linalg.inv
@@ -129,7 +136,6 @@ def test_quadratic_path_decomposes_once(monkeypatch, missing):
 
     monkeypatch.setattr(np.linalg, "eigh", counting_eigh)
     monkeypatch.setattr(np.linalg, "inv", counting_inv)
-    estimator = MeanRegularizedRegressor(ridge=0.01, tol=1e-12)
     alphas, coefs, _ = regularization_path(estimator, X, Y, n_alphas=10)
     monkeypatch.undo()
     # the first point is the estimator's own fit, the other nine share one
