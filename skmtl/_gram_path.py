@@ -16,25 +16,36 @@ that keeps nothing but ``W`` and ``H W``:
 
 * one epoch visits every row ``j`` and replaces it by the exact minimiser of
   the objective in that row, majorised by the row's curvatures
-  ``D_jt = H_t[j, j] + rho`` (the row minimiser of
+  ``D_jt = H_t[j, j] + rho`` (the L2,1 row minimiser of
   :mod:`skmtl.solvers._kernels`); a row that is zero and stays zero costs
-  ``O(T)``, a row that moves updates ``H W`` (``O(d T)``); no residuals;
+  ``O(T)``; the rows that move update ``H W`` block by block, in one BLAS
+  product per block of ``_BLOCK`` rows (no residuals);
 * after every epoch the duality gap is computed from the moments
   (``O(d T)``): ``r^T r = sum_t k_t - 2 c_t^T w_t + w_t^T H_t w_t``,
   ``y^T r = sum_t k_t - c_t^T w_t``, the gradient ``G = H W - C + rho W``
   and the dual point ``s r`` with ``s = min(1, alpha / max_j ||G_j||)``
   (without ridge; with it the conjugate of the ridge-augmented penalty), the
   best dual value of the strength kept;
+* every ``_ANDERSON`` epochs the last iterates are extrapolated (Anderson);
+  the extrapolated point offers a second dual point and replaces the iterate
+  when its objective is lower, as in :func:`skmtl.solvers._inner.coordinate_descent`;
 * a strength stops when the gap meets the estimator's criterion,
   ``gap <= tol * max(P, 10^-3 * 2 F(0))`` with ``2 F(0) = sum_t k_t``
-  (:func:`skmtl.solvers._minimize.gap_measure`), and the next one starts
-  from its solution.
+  (:func:`skmtl.solvers._minimize.gap_measure`); the next one starts from
+  its solution or, when its objective there is lower, from the secant
+  predictor ``W_k + (W_k - W_{k-1})`` (steps in ``log alpha`` rescaled);
+* a strength on which the epochs will not converge within ``max_iter``
+  (judged from the rate over the last ``_CRAWL`` epochs: a badly
+  conditioned support, where coordinate descent crawls) is handed to the
+  estimator's own solver from the last point (its Newton steps on the
+  support converge there), through ``fallback``.
 
-This is the solver's own problem, stated once by the estimator
+This is the estimator's own problem, stated once by the estimator
 (``_prepare`` / ``_build_problem``), so each point is the estimator's fit at
 that strength up to ``tol``; only the algorithm differs (the estimator's
 working sets pay Python overheads per strength that a 100-strength path on
-five folds multiplies by 500).
+five folds multiplies by 500). Compiled by numba (``cache=True``) on first
+use; without numba the paths use the general solver.
 """
 
 import numpy as np

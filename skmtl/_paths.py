@@ -7,6 +7,11 @@ linear models the fold's quadratic model (Gram moments, and for the
 quadratic models its eigendecompositions) is built once and reused by every
 strength.
 
+An L2,1 regressor's path (squared loss, affordable Gram) runs compiled in
+Gram space (:mod:`skmtl._gram_path`): one call per chunk of the grid
+instead of one solver call per strength; the CV estimators then score a
+fold's strengths from one product with the stacked coefficients.
+
 The grid (:func:`alpha_grid`) descends geometrically from ``alpha_max``
 (:func:`skmtl.alpha_max`, the smallest strength that zeroes every
 coefficient) to ``eps * alpha_max``, as in scikit-learn's ``lasso_path``.
