@@ -240,15 +240,29 @@ def _read_csv(args):
                 f"{option}: column {column!r} is not in {args.csv} "
                 f"(columns: {', '.join(map(str, frame.columns))})"
             )
+    unlabelled = int(frame[args.target].isna().sum())
+    if unlabelled:  # said, not silent: a row without a target has nothing to score
+        _log(f"--csv: {unlabelled} of {len(frame)} rows have no {args.target!r} "
+             "value and are left out")
     return frame.dropna(subset=[args.target])
 
 
 def _csv_features(frame, args):
     features = frame.drop(columns=[args.target, args.task])
     bad = [str(c) for c in features.columns if features[c].dtype.kind not in "biuf"]
-    if bad or features.isna().any().any():
-        problem = f"non-numeric columns {bad}" if bad else "missing values"
-        raise _UsageError(f"--csv: the feature columns have {problem}; encode them.")
+    if bad:
+        raise _UsageError(
+            f"--csv: the feature columns {bad} are not numeric; encode them "
+            "(one column per category) or drop them from the file."
+        )
+    holes = features.isna()
+    if holes.any().any():
+        columns = [str(c) for c in features.columns[holes.any().to_numpy()]]
+        raise _UsageError(
+            f"--csv: the feature columns {columns} have missing values (in "
+            f"{int(holes.any(axis=1).sum())} rows); fill them in (impute) or drop "
+            "those rows from the file."
+        )
     return features.to_numpy(float)
 
 

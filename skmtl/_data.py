@@ -369,7 +369,8 @@ def _check_every_task_observed(tasks, task_names):
     if empty.size:
         names = ", ".join(repr(str(task_names[t])) for t in empty[:5])
         more = f" and {empty.size - 5} more" if empty.size > 5 else ""
-        subject = f"Task {names} has" if empty.size == 1 else f"Tasks {names}{more} have"
+        subject = (f"Task {names} has" if empty.size == 1
+                   else f"Tasks {names}{more} have")
         raise ValueError(
             f"{subject} no observed target (every entry is missing). Remove the "
             "task or give it data; after a "

@@ -13,7 +13,12 @@ import warnings
 import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 
-from ._data import check_sample_weight, is_sparse_targets, observed_mask, sparse_to_dense
+from ._data import (
+    check_sample_weight,
+    is_sparse_targets,
+    observed_mask,
+    sparse_to_dense,
+)
 
 __all__ = [
     "average_scores",

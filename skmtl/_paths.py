@@ -43,9 +43,7 @@ from . import _gram_path
 from ._splitters import observed_entries
 from .estimators import alpha_max
 from .estimators._base import _MultiTaskLinearModel
-from .solvers import minimize
-from .solvers._closed_form import CoupledSolver, conjugate_gradient, solve_quadratic
-from .solvers._minimize import tolerance_scales
+from .solvers import PathSolver
 
 __all__ = [
     "alpha_grid",
@@ -196,47 +194,6 @@ def check_alphas(alphas, name="alphas"):
 # --------------------------------------------------------------------------
 
 
-class EigenCoupledSolver(CoupledSolver):
-    """Conjugate gradients for any task penalty ``Q`` from one set of
-    per-column eigendecompositions ``H_t = U_t diag(lambda_t) U_t^T``.
-
-    The block preconditioner ``(H_t + Q_tt I)^{-1}`` is applied as
-    ``U_t diag(1 / (lambda_t + Q_tt)) U_t^T``, so that a path over the
-    strength of ``Q`` decomposes the Grams once (the plain solver inverts
-    the blocks again for every ``Q``).
-    """
-
-    def solve(self, Q, W0=None):
-        model = self.model
-        values, vectors = model.eigen()  # (T, s), (T, s, s), cached by the model
-        shift = values + np.diag(Q)[:, None]
-        inverse = 1.0 / np.maximum(shift, 1e-12 * max(float(shift.max()), 1e-300))
-
-        def apply(W):
-            return model.hessian_product(W) + W @ Q
-
-        def precondition(R):
-            projected = np.einsum("tkj,kt->tj", vectors, R) * inverse
-            return np.einsum("tjk,tk->jt", vectors, projected)
-
-        x0 = np.zeros_like(model.C) if W0 is None else np.array(W0, dtype=float)
-        return conjugate_gradient(apply, precondition, model.C, x0, self.tol,
-                                  self.max_iter)
-
-
-def _quadratic_solver(problem, tol, max_iter):
-    """A solver for every strength of a quadratic path, or None (too big)."""
-    from .solvers._closed_form import SharedDesignSolver
-
-    if not problem.gram_affordable(problem.n_features):
-        return None
-    model = problem.gram(np.arange(problem.n_features))
-    if model.shared:
-        return SharedDesignSolver(model)  # eigen() of G is cached by the model
-    kkt_threshold = tol * tolerance_scales(problem)[1]
-    return EigenCoupledSolver(model, 1e-3 * kkt_threshold, max_iter)
-
-
 class _LinearPath:
     """Solutions of a ``_MultiTaskLinearModel`` for descending strengths.
 
@@ -324,7 +281,7 @@ class _LinearPath:
                 continue
             problem, regularizer = self._next_problem(est, state)
             result = self._solve(problem, state, est)
-            state["W"], state["b"], state["problem"] = result.W, result.b, problem
+            state["W"], state["b"] = result.W, result.b
             if not result.converged:
                 self.unconverged.append(float(alpha))
             yield _view(template, regularizer, state, result.W, result.b), int(
@@ -345,36 +302,21 @@ class _LinearPath:
         start.warm_start = True  # the template's solution as the next start
         W, b = start._warm_start_point(problem, regularizer, datafit.layout)
         state = dict(X=X, datafit=datafit, layout=datafit.layout, W=W, b=b,
-                     problem=None, solver=None, single=targets.single_task,
+                     path=None, single=targets.single_task,
                      regression=is_regressor(est), dtype=X.dtype)
         return template, state
 
     @staticmethod
     def _next_problem(est, state):
-        problem, regularizer = est._build_problem(state["X"], state["datafit"])
-        previous = state["problem"]
-        if previous is not None:
-            problem.share_gram(previous)  # the fold's quadratic model, built once
-        elif state["datafit"].profiled_intercept and problem.gram_affordable(
-                problem.n_features):
-            problem.gram(np.arange(problem.n_features))  # built once for the path
-        if _is_quadratic(problem) and state["solver"] is None:
-            state["solver"] = _quadratic_solver(problem, est.tol, est.max_iter)
-        return problem, regularizer
+        return est._build_problem(state["X"], state["datafit"])
 
     @staticmethod
     def _solve(problem, state, est):
-        options = dict(tol=est.tol, max_iter=est.max_iter)
-        if _is_quadratic(problem) and state["solver"] is not None:
-            return solve_quadratic(problem, state["W"], solver=state["solver"],
-                                   **options)
-        return minimize(problem, state["W"], state["b"], **options)
-
-
-def _is_quadratic(problem):
-    """Squared loss and only quadratic terms: a linear system per strength."""
-    return problem.datafit.profiled_intercept and getattr(
-        problem.penalty, "alpha", None) == 0
+        """The point from the previous one; the fold's quadratic model (and a
+        linear system's decomposition) is shared through one PathSolver."""
+        if state["path"] is None:
+            state["path"] = PathSolver(tol=est.tol, max_iter=est.max_iter)
+        return state["path"].minimize(problem, state["W"], state["b"])
 
 
 def _view(template, regularizer, state, W, b):

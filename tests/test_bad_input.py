@@ -400,3 +400,30 @@ def test_regression_edge_cases_fit_finite(name, case):
     if case == "task with one observed row" and "linear" in groups(name):
         # the unpenalised intercept fits the task's lone row exactly
         assert abs(prediction[0, 1] - Y_REG[0, 1]) < 1e-3
+
+
+def test_convergence_warning_reports_the_gap_and_the_scale_of_the_features():
+    """The warning's value is the fitted dual_gap_; with feature scales far
+    apart it advises standardising (which converges), not max_iter alone."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.preprocessing import StandardScaler
+
+    from skmtl import TraceNormRegressor
+
+    rng = np.random.default_rng(0)
+    scales = np.array([1e-3, 1.0, 1e3, 1.0, 1e4, 1.0])
+    X = rng.standard_normal((80, 6)) * scales
+    Y = X @ (rng.standard_normal((6, 3)) / scales[:, None]) * 100
+    Y += 1e5 + rng.standard_normal(Y.shape)
+    model = TraceNormRegressor(max_iter=50)
+    with pytest.warns(ConvergenceWarning) as record:
+        model.fit(X, Y)
+    message = str(record[0].message)
+    assert f"duality_gap {model.dual_gap_:.3e} (" in message
+    assert "scales of the features differ by a factor" in message
+    assert "StandardScaler" in message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        TraceNormRegressor(max_iter=50).fit(StandardScaler().fit_transform(X), Y)

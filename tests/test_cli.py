@@ -124,6 +124,35 @@ def test_csv_errors_name_the_problem(tmp_path, capsys):
         with pytest.raises(SystemExit):
             main(["compare", "--csv", str(path), *argv])
         assert message in capsys.readouterr().err
+    lines = path.read_text().splitlines()
+    text = {"a": lines[0] + ",colour\n" + "\n".join(f"{r},red" for r in lines[1:]),
+            "hole": "\n".join([*lines[:3], "north,,0.5,0.1,1.0", *lines[3:]])}
+    for name, message in [
+        ("a", "the feature columns ['colour'] are not numeric; encode them"),
+        ("hole", "the feature columns ['a'] have missing values (in 1 rows); fill"),
+    ]:
+        bad = tmp_path / f"{name}.csv"
+        bad.write_text(text[name] + "\n")
+        with pytest.raises(SystemExit):
+            main(["compare", "--csv", str(bad), "--target", "outcome",
+                  "--task", "site"])
+        assert message in capsys.readouterr().err
+
+
+def test_csv_rows_without_target_are_reported(tmp_path, capsys):
+    pytest.importorskip("pandas")
+    from argparse import Namespace
+
+    from skmtl.__main__ import _read_csv
+
+    path = write_csv(tmp_path / "data.csv", classification=False)
+    lines = path.read_text().splitlines()
+    lines[1] = ",".join(lines[1].split(",")[:-1]) + ","  # no outcome
+    path.write_text("\n".join(lines) + "\n")
+    frame = _read_csv(Namespace(csv=str(path), target="outcome", task="site"))
+    assert len(frame) == len(lines) - 2
+    assert "1 of 120 rows have no 'outcome' value and are left out" in (
+        capsys.readouterr().err)
 
 
 def test_no_command_prints_help_and_fails(capsys):

@@ -157,8 +157,15 @@ def test_warm_start_and_errors():
     first = model.n_iter_
     model.fit(X, Y)
     assert model.n_iter_ <= max(first // 2, 1)
-    with pytest.raises(ValueError, match="n_clusters=5 exceeds the number of tasks"):
-        ClusteredRegressor(n_clusters=5).fit(X, Y)
+    T = Y.shape[1]
+    message = f"n_clusters=5 exceeds the number of tasks .{T}."
+    with pytest.warns(UserWarning, match=message):
+        over = ClusteredRegressor(alpha=0.3, n_clusters=5, tol=1e-10).fit(X, Y)
+    # more clusters than tasks is fitted as one cluster per task: M = I
+    exact = ClusteredRegressor(alpha=0.3, n_clusters=T, tol=1e-10).fit(X, Y)
+    assert_allclose(over.coef_, exact.coef_, atol=1e-10)
+    assert_allclose(over.task_similarity_, np.eye(T), atol=1e-8)
+    assert sorted(over.task_clusters_) == list(range(T))
     with pytest.raises(ValueError, match="n_components=6 exceeds the number of feat"):
         SharedSubspaceRegressor(n_components=6).fit(X, Y)
     with pytest.raises(ValueError, match="eta"):
@@ -169,12 +176,6 @@ def _expected_failed(estimator):
     failed = {}
     if is_classifier(estimator):
         failed["check_classifier_multioutput"] = "predict_proba is a list per task"
-    if hasattr(estimator, "n_clusters"):
-        failed["check_methods_sample_order_invariance"] = (
-            "the check sets n_clusters=2 on any estimator with that parameter, "
-            "then fits one task: n_clusters may not exceed the number of tasks "
-            "(a clear ValueError)"
-        )
     return failed
 
 

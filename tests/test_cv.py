@@ -616,12 +616,6 @@ def _expected_failed(estimator):
         failed["check_classifier_multioutput"] = (
             "predict_proba returns one array per task (see test_estimator_checks)"
         )
-    if "n_clusters" in estimator.get_params():
-        failed["check_methods_sample_order_invariance"] = (
-            "the check sets n_clusters=2 on any estimator with that parameter, "
-            "then fits one task: n_clusters may not exceed the number of tasks "
-            "(a clear ValueError; see tests/test_clustered.py)"
-        )
     return failed
 
 

@@ -23,7 +23,8 @@ from skmtl.datasets import (
 
 # the real data sets: $SKMTL_DATA (as the loaders), else ../shared/data
 DATA_DIR = Path(
-    os.environ.get("SKMTL_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data"
+    os.environ.get("SKMTL_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
 )
 SCHOOL_FILE = DATA_DIR / "school.mat"
 LANDMINE_FILE = DATA_DIR / "LandmineData.mat"

@@ -82,7 +82,9 @@ def test_default_instance_learns(cls, classification, n_tasks):
     Y2, Y2_test = Y.reshape(N_TRAIN, -1), Y_test.reshape(N_TEST, -1)
     if classification:
         majority = [np.bincount(Y2[:, t]).argmax() for t in range(n_tasks)]
-        baseline = np.mean([np.mean(Y2_test[:, t] == m) for t, m in enumerate(majority)])
+        baseline = np.mean(
+            [np.mean(Y2_test[:, t] == m) for t, m in enumerate(majority)]
+        )
         assert score > baseline + 0.05, (score, baseline)
     else:
         mean = Y2.mean(axis=0)

@@ -66,12 +66,6 @@ def expected_failed_checks(estimator):
     failed = {}
     if is_classifier(estimator):
         failed["check_classifier_multioutput"] = _LIST_PROBA
-    if "n_clusters" in estimator.get_params():
-        failed["check_methods_sample_order_invariance"] = (
-            "the check sets n_clusters=2 on any estimator with that parameter, "
-            "then fits one task: n_clusters may not exceed the number of tasks "
-            "(a clear ValueError; see tests/test_clustered.py)"
-        )
     return failed
 
 

@@ -127,6 +127,26 @@ def test_precomputed_kernel_and_errors():
         MultiTaskKernelRidge(graph=np.eye(3)).fit(X, Y)
 
 
+def test_float32_and_caller_array():
+    """float32 features give the float64 model of the same values (the kernel
+    is computed in float64), and changing the caller's X after fit changes
+    nothing (X_fit_ is a copy); a sparse precomputed kernel equals the dense."""
+    X, Y, rng = _data(5)
+    X32 = X.astype(np.float32)
+    exact = MultiTaskKernelRidge(gamma=0.3).fit(X32.astype(np.float64), Y)
+    single = MultiTaskKernelRidge(gamma=0.3).fit(X32, Y)
+    assert_allclose(single.dual_coef_, exact.dual_coef_, rtol=1e-12, atol=1e-13)
+    X_test = rng.standard_normal((5, X.shape[1]))
+    before = single.predict(X_test)
+    X32[:] = 0.0
+    assert_allclose(single.predict(X_test), before, rtol=0, atol=0)
+    K = X @ X.T
+    dense = MultiTaskKernelRidge(kernel="precomputed").fit(K, Y)
+    stored = MultiTaskKernelRidge(kernel="precomputed").fit(sparse.csr_matrix(K), Y)
+    assert_allclose(stored.predict(sparse.csr_matrix(K[:4])), dense.predict(K[:4]),
+                    atol=1e-12)
+
+
 @parametrize_with_checks([MultiTaskKernelRidge()])
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -80,7 +80,7 @@ def test_column_layout_views():
 def test_alpha_max_names_the_parameters():
     X = np.random.default_rng(0).standard_normal((20, 3))
     Y = X @ np.ones((3, 2))
-    with pytest.raises(ValueError, match=r"alpha_max is defined for \['l1'\]"):
+    with pytest.raises(ValueError, match=r"alpha_max is defined for \['l1', 'l21'\]"):
         skmtl.alpha_max(skmtl.TaskGraphRegressor(), X, Y, param="alpha")
     default = skmtl.alpha_max(skmtl.L21Regressor(), X, Y)
     assert default == skmtl.alpha_max(skmtl.L21Regressor(), X, Y, param="alpha")

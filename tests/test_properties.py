@@ -454,7 +454,7 @@ class TaskGroups(Penalty):
 
     def __init__(self, alpha, starts):
         super().__init__(alpha)
-        self.groups = [slice(int(a), int(b)) for a, b in zip(starts[:-1], starts[1:])]
+        self.groups = [slice(int(a), int(b)) for a, b in itertools.pairwise(starts)]
 
     def value(self, W):
         return self.alpha * sum(float(np.linalg.norm(W[:, g])) for g in self.groups)

@@ -80,7 +80,9 @@ def test_support_with_tiny_coefficients():
 
 def test_select_from_model_in_a_pipeline_keeps_the_active_features():
     pipe = make_pipeline(
-        SelectFromModel(skmtl.L21Regressor(), threshold=skmtl.L21Regressor.nonzero_threshold),
+        SelectFromModel(
+            skmtl.L21Regressor(), threshold=skmtl.L21Regressor.nonzero_threshold
+        ),
         skmtl.MeanRegularizedRegressor(),
     ).fit(X, Y)
     selected = pipe[0].get_support()
@@ -146,7 +148,8 @@ def test_balanced_equals_its_sample_weights(model):
     for t in range(LABELS.shape[1]):
         totals = np.bincount(LABELS[:, t], sw)
         weights.append({k: totals.sum() / (2 * totals[k]) for k in (0, 1)})
-    balanced = model.set_params(class_weight="balanced").fit(X, LABELS, sample_weight=sw)
+    balanced = model.set_params(class_weight="balanced")
+    balanced.fit(X, LABELS, sample_weight=sw)
     manual = type(model)(**{**model.get_params(), "class_weight": None})
     manual.fit(X, LABELS, sample_weight=sw[:, None] * per_entry(weights))
     assert_same_fit(balanced, manual)
@@ -162,7 +165,9 @@ def test_class_weight_forms_agree():
     """One dict for all tasks = a list of it = a dict by task name."""
     spec = {0: 1.0, 1: 4.0}
     forms = [spec, [spec, spec, spec], {"task_0": spec, "task_1": spec, "task_2": spec}]
-    fits = [skmtl.L21Classifier(class_weight=f, tol=1e-10).fit(X, LABELS) for f in forms]
+    fits = [
+        skmtl.L21Classifier(class_weight=f, tol=1e-10).fit(X, LABELS) for f in forms
+    ]
     for other in fits[1:]:
         assert_same_fit(fits[0], other)
     partial = skmtl.L21Classifier(class_weight={"task_1": "balanced"}, tol=1e-10)

@@ -83,7 +83,9 @@ class RemainingModelsDirective(SphinxDirective):
             section += body
             result.append(section)
         if not result:
-            paragraph = nodes.paragraph(text="(Every exported model is described above.)")
+            paragraph = nodes.paragraph(
+                text="(Every exported model is described above.)"
+            )
             result.append(paragraph)
         return result
 

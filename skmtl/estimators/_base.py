@@ -50,8 +50,7 @@ from .._data import (
 )
 from ..datafits import Logistic, Quadratic
 from ..penalties import NoPenalty
-from ..solvers import Problem, minimize
-from ..solvers._threads import blas_threads_for
+from ..solvers import Problem, blas_threads_for, minimize
 from ._defaults import resolve_strengths
 from ._signature import PublicSignatureMixin
 
@@ -129,6 +128,9 @@ class Term:
     penalty: object
     parameter: str | None = None
     attribute: str | None = None
+    #: the strength of the penalty's row-group part when it has one besides
+    #: ``parameter`` (the task graph's ``l21`` next to ``l1``)
+    group_parameter: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,8 @@ class Regularizer:
         for term, block in zip(self.terms, self.blocks(G), strict=True):
             if term.parameter == parameter:
                 return float(term.penalty.dual_norm(block))
+            if term.group_parameter == parameter:
+                return float(term.penalty.group_dual_norm(block))
         raise ValueError(f"no penalty has strength {parameter!r}.")
 
 
@@ -232,6 +236,9 @@ class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
 
     _parameter_constraints: dict = {}
     _sparsity_parameters: tuple = ()
+    #: strengths of a row-group part that alpha_max also accepts
+    #: (not tuned relative to it by default, never "auto")
+    _group_parameters: tuple = ()
 
     # -- to be provided by a model ---------------------------------------------
     def _regularizer(self, layout):
@@ -280,7 +287,7 @@ class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
                 verbose=self.verbose,
             )
         if not result.converged:
-            warnings.warn(_convergence_message(self, result), ConvergenceWarning,
+            warnings.warn(_convergence_message(self, result, X), ConvergenceWarning,
                           stacklevel=3)
         self.n_iter_ = int(result.n_iter)
         self.kkt_violation_ = float(result.kkt)
@@ -362,18 +369,45 @@ def _centre_over_classes(W, b, layout, regularizer):
     return W, b
 
 
-def _convergence_message(estimator, result):
+def _scale_spread(X):
+    """Largest over smallest non-zero standard deviation of the columns of X."""
+    if sparse.issparse(X):
+        X = sparse.csc_matrix(X)
+        mean = np.asarray(X.mean(axis=0)).ravel()
+        var = np.asarray(X.multiply(X).mean(axis=0)).ravel() - mean * mean
+    else:
+        var = np.var(X, axis=0)
+    std = np.sqrt(np.maximum(np.asarray(var, dtype=np.float64), 0.0))
+    std = std[std > 0]
+    return float(std.max() / std.min()) if std.size else 1.0
+
+
+#: a spread of feature scales from which standardising is the advice
+_BAD_SPREAD = 1e3
+
+
+def _convergence_message(estimator, result, X=None):
     """Advice that fits the reason the solver stopped."""
     name = type(estimator).__name__
+    value = result.gap if result.criterion == "duality_gap" and (
+        result.gap is not None) else result.measure
     where = (
-        f"{result.criterion} {result.measure:.3e} > tolerance "
-        f"{result.threshold:.3e} after {result.n_iter} iterations"
+        f"{result.criterion} {value:.3e} ({result.measure / result.threshold:.3g} "
+        f"times the tolerance) after {result.n_iter} iterations"
     )
     if result.status == "stalled":
         return (
             f"{name} stalled at {where}: the objective no longer decreases in "
             "double precision, so more iterations will not help. Standardise the "
             "features (StandardScaler), add a small ridge, or raise tol."
+        )
+    spread = 1.0 if X is None else _scale_spread(X)
+    if spread >= _BAD_SPREAD:
+        return (
+            f"{name} did not converge: {where} (max_iter={estimator.max_iter}). "
+            f"The scales of the features differ by a factor {spread:.1e}, which "
+            "slows every solver: standardise them (StandardScaler in a Pipeline) "
+            "before raising max_iter."
         )
     return (
         f"{name} did not converge: {where} (max_iter={estimator.max_iter}). "
@@ -386,7 +420,8 @@ def alpha_max(estimator, X, y, sample_weight=None, param=None):
 
     ``param`` names the strength (default: the model's first sparsity
     parameter): ``alpha`` for the L2,1 and trace-norm models, ``l1`` for the
-    task-graph models; a decomposed model has one per block (``alpha`` and
+    task-graph models, whose ``l21`` is accepted too (each at the other's
+    value as set); a decomposed model has one per block (``alpha`` and
     ``l1`` for :class:`~skmtl.DirtyRegressor`, ...), and all its
     coefficients are zero exactly when every such strength is at least its
     ``alpha_max``. It is the dual norm of the gradient of the smooth part at
@@ -414,7 +449,8 @@ def alpha_max(estimator, X, y, sample_weight=None, param=None):
     >>> bool(np.all(model.coef_ == 0))
     True
     """
-    parameters = getattr(estimator, "_sparsity_parameters", ())
+    sparsity = getattr(estimator, "_sparsity_parameters", ())
+    parameters = sparsity + getattr(estimator, "_group_parameters", ())
     name = type(estimator).__name__
     if not parameters:
         raise ValueError(
@@ -428,7 +464,11 @@ def alpha_max(estimator, X, y, sample_weight=None, param=None):
             f"param={param!r} is not a sparsity parameter of {name}; "
             f"alpha_max is defined for {list(parameters)}."
         )
-    est = clone(estimator).set_params(**dict.fromkeys(parameters, 1.0))
+    # the other strengths as set, except that every sparsity strength is made
+    # non-zero when one of them is asked (each is then a block or a part of
+    # the penalty whose dual norm is taken)
+    ones = sparsity if param in sparsity else (param,)
+    est = clone(estimator).set_params(**dict.fromkeys(ones, 1.0))
     X, _, datafit = est._prepare(X, y, sample_weight)
     problem, regularizer = est._build_problem(X, datafit)
     G0 = problem.full_gradient(*problem.null_point())[3]

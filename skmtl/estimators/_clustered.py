@@ -1,5 +1,6 @@
 """Clustered tasks and shared feature subspaces (convex cMTL and ASO)."""
 
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -77,18 +78,38 @@ class _Clustered:
     _compares_tasks = True
 
     def _regularizer(self, layout):
-        if self.n_clusters > layout.n_tasks:
-            raise ValueError(
-                f"n_clusters={self.n_clusters} exceeds the number of tasks "
-                f"({layout.n_tasks}); use at most {layout.n_tasks}."
-            )
-        return structure_regularizer(self, self.n_clusters, layout, task_view=True)
+        return structure_regularizer(
+            self, self._n_clusters(layout, warn=True), layout, task_view=True
+        )
+
+    def _n_clusters(self, layout, warn=False):
+        """``n_clusters``, or the number of tasks where it asks for more.
+
+        With ``k`` equal to the number of tasks the constraint set holds only
+        ``M = I``: every task is its own cluster. More clusters than tasks
+        mean the same, so ``k`` is clamped there, with a warning.
+        """
+        k = self.n_clusters
+        if k > layout.n_tasks:
+            if warn:
+                warnings.warn(
+                    f"n_clusters={k} exceeds the number of tasks "
+                    f"({layout.n_tasks}); fitting with n_clusters="
+                    f"{layout.n_tasks}, every task its own cluster. Pass "
+                    f"n_clusters <= {layout.n_tasks} to choose the clusters "
+                    "yourself and silence this warning.",
+                    UserWarning,
+                    stacklevel=7,
+                )
+            k = layout.n_tasks
+        return k
 
     def _set_model_attributes(self, blocks, layout):
         tasks = layout.task_matrix(blocks[0])
-        M, _, _ = optimal_structure(tasks, self.eta, self.n_clusters, "columns")
+        k = self._n_clusters(layout)
+        M, _, _ = optimal_structure(tasks, self.eta, k, "columns")
         self.task_similarity_ = M
-        self.task_clusters_ = _cluster_rows(M, self.n_clusters)
+        self.task_clusters_ = _cluster_rows(M, k)
 
 
 def _cluster_rows(M, k):
@@ -120,9 +141,12 @@ _CLUSTER_DOC = r"""
 
 _CLUSTER_PARAMETERS = _STRENGTHS + """
     n_clusters : int, default=1
-        Number of task clusters ``k`` (the trace of ``M``), at most the number
-        of tasks. The default, one cluster, is valid for any number of tasks;
-        set it to the number of groups of tasks you expect."""
+        Number of task clusters ``k`` (the trace of ``M``). The default, one
+        cluster, is valid for any number of tasks; set it to the number of
+        groups of tasks you expect. A value above the number of tasks is
+        fitted as the number of tasks (then ``M = I``: every task is its own
+        cluster and the penalty is ``alpha * eta`` times the squared
+        Frobenius norm of ``W``), with a warning."""
 
 _CLUSTER_ATTRIBUTES = """
     task_similarity_ : ndarray of shape (n_tasks, n_tasks)

@@ -1,9 +1,9 @@
 """Kernel multi-task ridge regression (Evgeniou, Micchelli & Pontil, 2005)."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
-from scipy import linalg
+from scipy import linalg, sparse
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin, _fit_context
 from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -81,7 +81,8 @@ class MultiTaskKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         so that ``predict(X) = k(X, X_fit_) @ dual_coef_ + intercept_``.
     intercept_ : ndarray of shape (n_tasks,), or float for 1-D y
     X_fit_ : ndarray or sparse matrix of shape (n_samples, n_features)
-        The training data (the kernel's rows in ``predict``).
+        A float64 copy of the training data (the kernel's rows in
+        ``predict``).
     n_tasks_ : int
     task_names_ : ndarray of str
     n_features_in_ : int
@@ -197,8 +198,11 @@ class MultiTaskKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, "
                              "but the target y is None.")
+        # float64: a kernel of float32 features would carry float32 rounding
+        # into the linear system; a copy: X_fit_ must not change with the
+        # caller's array (predict computes k(X, X_fit_))
         X = validate_data(self, X, reset=True, accept_sparse=("csr", "csc"),
-                          dtype=[np.float64, np.float32])
+                          dtype=np.float64, copy=True)
         targets = validate_regression_targets(y, X.shape[0])
         T = targets.n_tasks
         sample_weight = check_sample_weight(sample_weight, X.shape[0], T)
@@ -208,8 +212,7 @@ class MultiTaskKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         rows, tasks = targets.entry_rows[keep], targets.entry_tasks[keep]
         values, omega = targets.entry_values[keep], omega[keep]
         Q_inv = self._task_inverse(T)
-        K = self._get_kernel(X) if self.kernel != "precomputed" else np.asarray(
-            X, dtype=np.float64)
+        K = self._get_kernel(X) if self.kernel != "precomputed" else _dense(X)
         beta, b = _solve(K[np.ix_(rows, rows)] * Q_inv[np.ix_(tasks, tasks)],
                          values, omega, tasks, T, self.fit_intercept)
         dual = np.zeros((X.shape[0], T))
@@ -226,8 +229,8 @@ class MultiTaskKernelRidge(MultiOutputMixin, RegressorMixin, BaseEstimator):
         """Predict every task for every row: (n_samples, n_tasks), or (n,) for 1-D y."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse=("csr", "csc"),
-                          dtype=[np.float64, np.float32])
-        K = np.asarray(X, np.float64) if self.kernel == "precomputed" else (
+                          dtype=np.float64)
+        K = _dense(X) if self.kernel == "precomputed" else (
             self._get_kernel(X, self.X_fit_))
         Z = K @ self.dual_coef_ + self.intercept_
         return Z[:, 0] if self._single_task else Z
@@ -260,3 +263,8 @@ def _solve(G, y, omega, tasks, n_tasks, fit_intercept):
     b = np.zeros(n_tasks)
     b[present] = solution[N:]
     return solution[:N], b
+
+
+def _dense(K):
+    """A precomputed kernel as a dense array."""
+    return K.toarray() if sparse.issparse(K) else K

@@ -6,7 +6,7 @@ from sklearn.base import is_regressor
 
 from ..penalties import L1, NoPenalty, SquaredTraceNorm, TaskMatrixView
 from ..penalties._sparse_group import row_sparse_penalty
-from ..solvers._closed_form import quadratic_solver, solve_quadratic
+from ..solvers import PathSolver
 from ._base import (
     SHARED_PARAMETERS,
     MultiTaskClassifierBase,
@@ -107,13 +107,12 @@ def task_graph_path(
     )
     X, _, datafit = est._prepare(X, y, sample_weight)
     problem, _ = est._build_problem(X, datafit)
-    laplacian, problem.coupling = problem.coupling, None  # alpha = 1
-    scale = float(np.sqrt(np.sum(problem.full_gradient(*problem.null_point())[3] ** 2)))
-    solver = quadratic_solver(problem, kkt_tol=tol * max(scale, 1e-300), max_iter=max_iter)
+    laplacian = problem.coupling  # alpha = 1
+    path = PathSolver(tol=tol, max_iter=max_iter)
     coefs, intercepts, W = [], [], None
     for alpha in np.asarray(alphas, dtype=float):
         problem.coupling = alpha * laplacian
-        result = solve_quadratic(problem, W, tol=tol, max_iter=max_iter, solver=solver)
+        result = path.minimize(problem, W)
         W = result.W
         coefs.append(W.T)
         intercepts.append(result.b)
@@ -135,7 +134,8 @@ def graph_regularizer(layout, alpha, ridge, graph=None, l1=0.0, l21=0.0):
     """Task-graph coupling (per class), ridge and the L1 (+ L2,1) terms."""
     coupling = alpha * layout.expand(task_laplacian(graph, layout.n_tasks))
     penalty = row_sparse_penalty(l21, l1) if l21 > 0 else penalty_or_none(L1, l1)
-    return Regularizer((Term(penalty, "l1"),), ridge=ridge, coupling=coupling)
+    term = Term(penalty, "l1", group_parameter="l21")
+    return Regularizer((term,), ridge=ridge, coupling=coupling)
 
 
 class _MeanRegularized:
@@ -265,8 +265,9 @@ class MeanRegularizedClassifier(_MeanRegularized, MultiTaskClassifierBase):
     -----
     Proximal Newton (each step solves the weighted least-squares model of
     the loss, a linear system, then a line search; see
-    :class:`L21Classifier` for multiclass tasks). It stops when the gradient norm (with the intercept's) is at most ``tol``
-    times its value at zero coefficients.
+    :class:`L21Classifier` for multiclass tasks). It stops when the gradient
+    norm (with the intercept's) is at most ``tol`` times its value at zero
+    coefficients.
 
     Examples
     --------
@@ -314,7 +315,8 @@ _GRAPH_PARAMETERS = """
     l21 : float, default=0.0
         Strength of the row-group (L2,1) penalty: a feature is used by all
         tasks or by none. ``alpha_max(model, X, y)`` is the smallest ``l1``
-        that zeroes ``W`` at this ``l21``."""
+        that zeroes ``W`` at this ``l21``, and ``alpha_max(model, X, y,
+        param="l21")`` the smallest ``l21`` that does so at this ``l1``."""
 
 
 class _TaskGraph(FeatureSupportMixin):
@@ -325,9 +327,12 @@ class _TaskGraph(FeatureSupportMixin):
         "alpha": strength(1.0),
         "ridge": SHARED_PARAMETERS["ridge"],
         "l1": strength(0.0, sparsity=True),
-        "l21": strength(0.0),  # not a sparsity parameter: alpha_max is on l1
+        "l21": strength(0.0),  # not tuned relative to alpha_max; see below
     }
     _compares_tasks = True
+    # alpha_max(model, X, y, param="l21") is the smallest l21 that zeroes W
+    # at the model's l1; the default grids and "auto" stay on l1
+    _group_parameters = ("l21",)
 
     def _regularizer(self, layout):
         return graph_regularizer(

@@ -1,6 +1,7 @@
 """Multi-task networks: shared hidden layers, one linear head per task."""
 
 import warnings
+from itertools import pairwise
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,7 +29,7 @@ from ..estimators._base import MultiTaskClassifierMixin
 from ..estimators._docs import fill_doc
 from ..estimators._selection import CLASS_WEIGHT_DOC
 from ..estimators._signature import PublicSignatureMixin
-from ..solvers._threads import blas_threads_for
+from ..solvers import blas_threads_for
 from ._heads import ClassificationHeads, RegressionHeads
 from ._network import Parameters, forward, initialize
 from ._optimizers import Adam, MomentumSGD
@@ -430,8 +431,8 @@ class _MultiTaskMLP(PublicSignatureMixin, BaseEstimator):
         starts = self._head_starts
         self.coefs_, self.intercepts_ = params.coefs[:-1], params.intercepts[:-1]
         V, beta = params.coefs[-1], params.intercepts[-1]
-        self.head_coefs_ = [V[:, a:b] for a, b in zip(starts[:-1], starts[1:])]
-        self.head_intercepts_ = [beta[a:b] for a, b in zip(starts[:-1], starts[1:])]
+        self.head_coefs_ = [V[:, a:b] for a, b in pairwise(starts)]
+        self.head_intercepts_ = [beta[a:b] for a, b in pairwise(starts)]
         if uncertainty:
             self.log_variances_ = params.log_variances.copy()
             self.task_weights_ = np.exp(-self.log_variances_)
@@ -676,7 +677,7 @@ class MultiTaskMLPClassifier(
         self.task_names_ = targets.task_names
         self.classes_ = classes[0] if targets.single_task else classes
         self._head_starts = starts
-        self.task_slices_ = [slice(a, b) for a, b in zip(starts[:-1], starts[1:])]
+        self.task_slices_ = [slice(a, b) for a, b in pairwise(starts)]
 
     def _make_heads(self, Y, weights):
         return ClassificationHeads(Y, weights, self._head_starts)

@@ -146,14 +146,14 @@ def backward(params, layers, dZ, activation):
     g_prime = ACTIVATIONS[activation][1]
     L = len(params.coefs) - 1
     coef_grads, intercept_grads = [None] * (L + 1), [None] * (L + 1)
-    delta = dZ  # d value / d (pre-activation of layer l + 1)
-    for l in range(L, -1, -1):
-        H = layers[l]
-        coef_grads[l] = np.asarray(H.T @ delta)
-        intercept_grads[l] = delta.sum(axis=0)
-        if l == 0:
+    delta = dZ  # d value / d (pre-activation of layer k + 1)
+    for k in range(L, -1, -1):
+        H = layers[k]
+        coef_grads[k] = np.asarray(H.T @ delta)
+        intercept_grads[k] = delta.sum(axis=0)
+        if k == 0:
             break
-        delta = delta @ params.coefs[l].T
+        delta = delta @ params.coefs[k].T
         if g_prime is not None:
             delta *= g_prime(H)
     return coef_grads, intercept_grads

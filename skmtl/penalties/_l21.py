@@ -80,6 +80,9 @@ class L21:
         """The norm whose ball of radius ``alpha`` is the dual feasible set."""
         return float(np.sqrt(np.max(np.einsum("ij,ij->i", V, V)))) if V.size else 0.0
 
+    #: the dual norm of the row-group part (all of it here)
+    group_dual_norm = dual_norm
+
     def conjugate(self, V, ridge):
         r"""Conjugate of the penalty plus :math:`\frac{\rho}{2}\lVert\cdot\rVert_F^2`.
 

@@ -113,6 +113,11 @@ class SparseGroupL21:
             return 0.0
         return max(l1_at_zero(v, self.l21) for v in V)
 
+    def group_dual_norm(self, V):
+        """The smallest ``l21`` (at this ``l1``) for which ``W = 0`` is optimal
+        when ``-V`` is the gradient: the largest ``||soft(V_j, l1)||_2``."""
+        return float(np.max(_row_norms(_soft(V, self.l1)))) if V.size else 0.0
+
     def conjugate(self, V, ridge):
         excess = np.maximum(_row_norms(_soft(V, self.l1)) - self.l21, 0.0)
         return float(np.sum(excess * excess)) / (2.0 * ridge)

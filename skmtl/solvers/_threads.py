@@ -32,6 +32,20 @@ def blas_threads_for(size):
 
     Nested uses (``minimize`` inside an estimator's fit, Newton subproblems)
     cost nothing: only the outermost context changes the thread count.
+    ``size`` is ``n_samples * n_features * n_columns`` of the problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from threadpoolctl import threadpool_info
+    >>> from skmtl.solvers import blas_threads_for
+    >>> def blas_threads():
+    ...     return [p["num_threads"] for p in threadpool_info()
+    ...             if p["user_api"] == "blas"]
+    >>> with blas_threads_for(1000):  # a small problem: one thread
+    ...     inside = blas_threads()
+    >>> all(n == 1 for n in inside)
+    True
     """
     global _depth
     if size >= _SINGLE_THREAD_BELOW or _depth:
