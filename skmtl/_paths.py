@@ -43,7 +43,7 @@ from . import _gram_path
 from ._splitters import observed_entries
 from .estimators import alpha_max
 from .estimators._base import _MultiTaskLinearModel
-from .solvers import PathSolver
+from .solvers import PathSolver, minimize
 
 __all__ = [
     "alpha_grid",

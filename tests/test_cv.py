@@ -278,7 +278,7 @@ def _general_path(monkeypatch, estimator, X, Y, alphas, **kwargs):
         return regularization_path(estimator, X, Y, alphas=alphas, **kwargs)
 
 
-@pytest.mark.skipif(not skmtl.solvers._kernels.AVAILABLE, reason="needs numba")
+@pytest.mark.skipif(not skmtl._gram_path.available(), reason="needs numba")
 @pytest.mark.parametrize("missing, ridge, weighted", [
     (0.0, 0.0, False), (0.25, 0.0, True), (0.0, 0.3, True), (0.25, 0.3, False)])
 def test_compiled_l21_path_meets_kkt_and_equals_the_general_solver(
@@ -313,7 +313,7 @@ def test_compiled_l21_path_meets_kkt_and_equals_the_general_solver(
         assert_allclose(b, other_b, atol=1e-5 * max(np.abs(other).max(), 1.0))
 
 
-@pytest.mark.skipif(not skmtl.solvers._kernels.AVAILABLE, reason="needs numba")
+@pytest.mark.skipif(not skmtl._gram_path.available(), reason="needs numba")
 def test_compiled_path_permutes_with_the_tasks_and_the_rows():
     X, Y = regression_data(n=50, d=10, T=4, missing=0.2, seed=22)
     grid = alpha_grid(L21Regressor(), X, Y, n_alphas=6, eps=1e-2)
@@ -326,7 +326,7 @@ def test_compiled_path_permutes_with_the_tasks_and_the_rows():
     assert_allclose(permuted_b, intercepts[:, tasks], atol=1e-7)
 
 
-@pytest.mark.skipif(not skmtl.solvers._kernels.AVAILABLE, reason="needs numba")
+@pytest.mark.skipif(not skmtl._gram_path.available(), reason="needs numba")
 def test_a_strength_coordinate_descent_crawls_on_goes_to_the_general_solver(
         monkeypatch):
     """5 rows, 10 features, a tiny strength: coordinate descent needs about
@@ -377,7 +377,7 @@ def _scorer_cases():
     ]
 
 
-@pytest.mark.skipif(not skmtl.solvers._kernels.AVAILABLE, reason="needs numba")
+@pytest.mark.skipif(not skmtl._gram_path.available(), reason="needs numba")
 @pytest.mark.parametrize("weights", [None, "rows", "entries"])
 @pytest.mark.parametrize("scorer", _scorer_cases(), ids=repr)
 def test_stacked_fold_scores_equal_the_scorer_on_each_model(scorer, weights):
@@ -401,7 +401,7 @@ def test_stacked_fold_scores_equal_the_scorer_on_each_model(scorer, weights):
     assert n_iter.shape == (7,)
 
 
-@pytest.mark.skipif(not skmtl.solvers._kernels.AVAILABLE, reason="needs numba")
+@pytest.mark.skipif(not skmtl._gram_path.available(), reason="needs numba")
 def test_stacked_scores_of_an_undefined_task_warn_as_the_scorer_does():
     """A test fold where a task has one observed row: R² is undefined there;
     the stacked route calls the metric per point (with its warning) and the
