@@ -130,7 +130,18 @@ class ClassificationTargets(_Entries):
 
 
 def _mask_entries(mask):
-    """``(rows, tasks)`` of the ``True`` entries, sorted by task then row."""
+    """``(rows, tasks)`` of the ``True`` entries, sorted by task then row.
+
+    A mostly missing mask (many tasks with their own rows) is read in its
+    memory order and the entries then sorted by task (a stable radix sort on
+    small integer codes): 30x faster there than walking the transposed mask,
+    which is faster when most entries are observed.
+    """
+    n_samples, n_tasks = mask.shape
+    if n_tasks < 2**15 and 8 * np.count_nonzero(mask) < mask.size:
+        rows, tasks = np.divmod(np.flatnonzero(mask), n_tasks)
+        order = np.argsort(tasks.astype(np.int16), kind="stable")
+        return rows[order].astype(np.intp), tasks[order].astype(np.intp)
     tasks, rows = np.nonzero(mask.T)
     return rows.astype(np.intp), tasks.astype(np.intp)
 
@@ -398,20 +409,37 @@ def validate_classification_targets(Y, n_samples):
     bounds = np.searchsorted(tasks, np.arange(len(task_names) + 1))
     codes = np.empty(rows.size, dtype=np.intp)
     classes = []
+    checked = _integral_numbers(labels)  # then no task needs sklearn's check
     for t in range(len(task_names)):
         part = slice(bounds[t], bounds[t + 1])
-        task_classes, codes[part] = _encode_task(labels[part], task_names[t], t)
+        task_classes, codes[part] = _encode_task(labels[part], task_names[t], t,
+                                                 checked)
         classes.append(task_classes)
     return ClassificationTargets(
         rows, tasks, codes, n_samples, classes, task_names, single_task
     )
 
 
-def _encode_task(labels, task_name, column):
-    """Sorted classes of one task and the code of each label."""
+def _integral_numbers(labels):
+    """Whether ``labels`` is a numeric array of finite whole numbers: then
+    every task's labels are "binary" or "multiclass" for scikit-learn's
+    ``check_classification_targets``, which need not run per task (it costs
+    about 1 ms a call; Landmine has 29 tasks)."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind in "iub":
+        return True
+    if labels.dtype.kind != "f":
+        return False
+    return bool(np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)))
+
+
+def _encode_task(labels, task_name, column, checked=False):
+    """Sorted classes of one task and the code of each label (``checked``:
+    the labels are known to be whole numbers, see :func:`_integral_numbers`)."""
     labels = _uniform_label_array(np.asarray(labels), task_name, column)
     try:
-        check_classification_targets(labels)
+        if not checked:
+            check_classification_targets(labels)
     except ValueError as exc:
         raise ValueError(f"Task {task_name!r} (column {column}): {exc}") from None
     task_classes, task_codes = np.unique(labels, return_inverse=True)

@@ -499,3 +499,16 @@ def test_layout_from_string_classes():
     layout = ColumnLayout.from_classes(classes)
     assert layout.n_columns == 4
     assert_array_equal(layout.task_of_column, [0, 1, 1, 1])
+
+
+@pytest.mark.parametrize("density", [0.002, 0.05, 0.5, 1.0])
+@pytest.mark.parametrize("shape", [(300, 1), (200, 7), (60, 400)])
+def test_mask_entries_are_sorted_by_task_then_row(shape, density):
+    """Both reading orders give the entries of the transposed mask."""
+    from skmtl._data import _mask_entries
+
+    mask = np.random.default_rng(0).random(shape) < density
+    rows, tasks = _mask_entries(mask)
+    expected_tasks, expected_rows = np.nonzero(mask.T)
+    assert np.array_equal(rows, expected_rows) and np.array_equal(tasks, expected_tasks)
+    assert rows.dtype == tasks.dtype == np.intp

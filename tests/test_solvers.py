@@ -255,6 +255,92 @@ def test_gram_of_restricted_features(pattern, fit_intercept):
                             restricted.H[:, :, t], atol=1e-10)
 
 
+def _stacked_data(seed, n_per_task=70, d=5, T=3):
+    """Tasks with their own consecutive rows (the stacked layout of
+    ``stack_tasks``), float64, enough rows per task for the per-column
+    products on slices of ``X`` (``Problem.segments``)."""
+    rng = np.random.default_rng(seed)
+    n = n_per_task * T
+    X = rng.standard_normal((n, d)) + rng.uniform(-1, 1, d)
+    Y = np.full((n, T), np.nan)
+    for t in range(T):
+        rows = slice(t * n_per_task, (t + 1) * n_per_task)
+        Y[rows, t] = X[rows] @ rng.standard_normal(d) + rng.standard_normal()
+    return X, Y, rng.uniform(0.2, 3.0, n), rng.uniform(0.5, 2.0, T)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_stacked_rows_products_match_definition(fit_intercept):
+    """The per-column products on slices of X (tasks with their own
+    consecutive rows) against dense formulas, and against the same problem
+    with its rows shuffled (which takes the general entry path)."""
+    X, Y, sw, tw = _stacked_data(20)
+    problem = quadratic_problem(X, Y, sw, tw, L21(0.1), fit_intercept)
+    assert problem.segments is not None
+    perm = np.random.default_rng(21).permutation(X.shape[0])
+    shuffled = quadratic_problem(X[perm], Y[perm], sw[perm], tw, L21(0.1),
+                                 fit_intercept)
+    assert shuffled.segments is None
+    d, T = X.shape[1], Y.shape[1]
+    W = random_W(22, d, T, zero_rows=1)
+    XW = X @ W
+    assert_allclose(problem.linear_predictor(W), XW[problem.rows, problem.cols],
+                    rtol=1e-12, atol=1e-12)
+    g = np.random.default_rng(23).standard_normal(problem.rows.size)
+    E = np.zeros_like(XW)
+    E[problem.rows, problem.cols] = g
+    assert_allclose(problem.design_gradient(g), X.T @ E, rtol=1e-10, atol=1e-10)
+    features = np.array([4, 0, 2])
+    assert_allclose(problem.design_gradient(g, features), (X.T @ E)[features],
+                    rtol=1e-10, atol=1e-10)
+    weights = weights_of(Y, sw, tw)
+    b = best_intercept(X, Y, W, weights, fit_intercept)
+    GW, _ = squared_gradient(X, Y, W, b, weights)
+    for feats in (np.arange(d), features):
+        model = gram_model(problem, feats)
+        other = gram_model(shuffled, feats)
+        V = np.zeros((d, T))
+        V[feats] = W[feats]
+        bV = best_intercept(X, Y, V, weights, fit_intercept)
+        GV, _ = squared_gradient(X, Y, V, bV, weights)
+        HV = model.hessian_product(V[feats])
+        assert_allclose(model.gradient(V[feats], HV), GV[feats], rtol=1e-10,
+                        atol=1e-10 * np.abs(GV).max())
+        assert_allclose(model.moments(V[feats], HV)[0],
+                        squared_data(X, Y, V, bV, weights), rtol=1e-10)
+        assert_allclose(model.intercept(V[feats]), bV, rtol=1e-10, atol=1e-12)
+        assert_allclose(model.H, other.H, rtol=1e-10, atol=1e-10)
+        assert_allclose(model.C, other.C, rtol=1e-10, atol=1e-10)
+    assert_allclose(GW, gram_model(problem, np.arange(d)).gradient(
+        W, gram_model(problem, np.arange(d)).hessian_product(W)), rtol=1e-10,
+        atol=1e-10 * np.abs(GW).max())
+
+
+def test_stacked_rows_classifier_matches_shuffled_rows():
+    """Newton on tasks with their own consecutive rows (per-column products
+    on slices of X) ends where it ends on the same rows shuffled, and at a
+    point whose KKT distance, written here, is small."""
+    X, Y, sw, _ = _stacked_data(24)
+    labels = np.where(np.isnan(Y), np.nan, (Y > np.nanmedian(Y, axis=0)) * 1.0)
+    perm = np.random.default_rng(25).permutation(X.shape[0])
+    model = L21Classifier(alpha=0.02, tol=1e-10).fit(X, labels, sample_weight=sw)
+    other = L21Classifier(alpha=0.02, tol=1e-10).fit(X[perm], labels[perm],
+                                                      sample_weight=sw[perm])
+    assert_allclose(model.coef_, other.coef_, atol=1e-7)
+    assert_allclose(model.intercept_, other.intercept_, atol=1e-7)
+    # KKT of sum_t 1/S_t sum_i s_i logistic(y, x_i w_t + b_t) + alpha ||W||_21
+    W, b = model.coef_.T, model.intercept_
+    GW, gb = np.zeros_like(W), np.zeros_like(b)
+    for t in range(Y.shape[1]):
+        rows = ~np.isnan(labels[:, t])
+        s = sw[rows] / sw[rows].sum()
+        p = 1.0 / (1.0 + np.exp(-(X[rows] @ W[:, t] + b[t])))
+        r = s * (p - labels[rows, t])
+        GW[:, t], gb[t] = X[rows].T @ r, r.sum()
+    assert l21_violation(W, GW, 0.02) < 1e-6
+    assert_allclose(gb, 0.0, atol=1e-7)
+
+
 # -- 2. row minimisers ---------------------------------------------------------------
 def _row_objective(penalty_value, a, h):
     return lambda u: 0.5 * np.sum(h * u * u, axis=-1) - u @ a + penalty_value(u)

@@ -73,7 +73,8 @@ def classification_data(seed=0, n=60, d=5, T=3, n_classes=2, missing=0.3):
     Y = scores.reshape(n, T, n_classes).argmax(axis=2).astype(float)
     Y[rng.random((n, T)) < missing] = np.nan
     for t in range(T):
-        Y[t * n_classes:(t + 1) * n_classes, t] = np.arange(n_classes)  # label 0 = stored 0
+        # label 0 = a stored 0
+        Y[t * n_classes:(t + 1) * n_classes, t] = np.arange(n_classes)
     return X, Y
 
 

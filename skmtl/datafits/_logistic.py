@@ -118,6 +118,9 @@ class Logistic:
         (Gershgorin) and, being the same for all classes, keeps the model's
         solution centred over the classes as the loss's own gradient is.
         """
+        if self._binary is not None:  # every task binary: all entries at once
+            p = expit(z)
+            return self._binary[0] * p * (1.0 - p)
         h = np.empty_like(z)
         for block, width, w, _ in self._blocks:
             if width == 1:
@@ -159,10 +162,14 @@ class Logistic:
         around ``z`` is ``1/2 sum h (u - z')^2`` up to a constant, with the
         working response ``u = z - g / h``.
         """
-        _, g = self.value_and_gradient(z)
-        h = np.maximum(
-            self.entry_curvature(z), 1e-12 * np.max(np.abs(g), initial=1e-300)
-        )
+        if self._binary is not None:  # one logistic per entry for g and h
+            w, y = self._binary
+            p = expit(z)
+            g, h = w * (p - y), w * p * (1.0 - p)
+        else:
+            _, g = self.value_and_gradient(z)
+            h = self.entry_curvature(z)
+        h = np.maximum(h, 1e-12 * np.max(np.abs(g), initial=1e-300))
         return z - g / h, h
 
     def null_intercept(self):

@@ -30,6 +30,7 @@ _MIN_WORKING_SET = 20
 _GROWTH = 2
 _SATURATED = 0.9  # support / working set above which the set grows faster
 _INNER_FRACTION = 0.1
+_SETTLED = 0.05  # new features / working set at most this: the set is settled
 _MAX_OUTER = 50
 _FULL_GRAM_FEATURES = 200  # below this, the Gram of all features is cheap
 
@@ -401,7 +402,7 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
     if W0 is None and isinstance(state, _DesignState):
         state.seed = W, null_gradient  # W is the null point: no second product
     del null_gradient  # entry-sized arrays: not kept beyond their use
-    n_iter, size, status, inner_tol = 0, _MIN_WORKING_SET, "max_iter", np.inf
+    n_iter, size, status, loose_tol = 0, _MIN_WORKING_SET, "max_iter", np.inf
     previous = None
     for outer in range(_MAX_OUTER):
         G, measure = state.gradient_and_measure(W, b)
@@ -414,11 +415,19 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
         size = rows.size
         stable = previous is not None and np.isin(rows, previous).all()
         previous = rows
-        if stable or _epochs_cheap(state, problem, rows):
+        # settled: the support fills the set but for a few violating features
+        # (the set is about the final one): solved to the end at once instead
+        # of one outer iteration per tenth of the gap
+        settled = rows.size - np.count_nonzero(np.any(W != 0, axis=1)) <= (
+            _SETTLED * rows.size)
+        if stable or settled or _epochs_cheap(state, problem, rows):
             inner_tol = 0.3 * threshold
-        else:
-            inner_tol = max(min(_INNER_FRACTION * measure, 0.5 * inner_tol),
+        else:  # a fraction of the global measure, decreasing between dear sets
+            # (a cheap set solved to the end does not make the next, dearer
+            # one be solved to the end as well: its features may still change)
+            loose_tol = max(min(_INNER_FRACTION * measure, 0.5 * loose_tol),
                             0.3 * threshold)
+            inner_tol = loose_tol
         sub = Certificate(problem, state.restrict(rows), criterion)
         WS, _, epochs, status = inner(
             sub.model, problem, W[rows], sub, tol=inner_tol,

@@ -23,6 +23,7 @@ from ._protocols import check_datafit, check_penalty
 
 _CHUNK_ENTRIES = 2**20
 _MAX_GRAM_ENTRIES = 2 * 10**7
+_WIDE = 16  # d / T above which X^T R is computed as (R^T X)^T
 
 
 def sqnorm(A):
@@ -88,6 +89,11 @@ class Problem:
         self._bounds = np.searchsorted(self.cols, np.arange(self.n_columns + 1))
         self.profiled = self.fit_intercept and datafit.profiled_intercept
         self.task_scale = _shared_rows(datafit) if datafit.profiled_intercept else None
+        # each column's entries consecutive rows of a float64 X (tasks with
+        # their own rows, stacked): products by column on slices of X
+        self.segments = None
+        if self.task_scale is None:
+            self.segments = _segments(self.X, self.rows, self._bounds)
         self._gram = None
         self.gap_scale = None  # 2 F(0), set by solvers.tolerance_scales
         # False: a solver may report its quadratic model's own figures instead
@@ -127,6 +133,12 @@ class Problem:
         if self.task_scale is not None:  # shared rows: one product, column-major
             rows = self.task_scale[0]
             return _dot(self.X, features, WS, rows).T.ravel()
+        if self.segments is not None:
+            out = np.empty(self.rows.size)
+            X = self.X if features.size == self.n_features else self.X[:, features]
+            for t, start, lo, hi in self.segments:
+                out[lo:hi] = X[start:start + hi - lo] @ WS[:, t]
+            return out
         if self.rows.size >= 0.5 * self.X.shape[0] * self.n_columns:
             XW = _dot(self.X, features, WS)
             return XW[self.rows, self.cols]
@@ -151,6 +163,12 @@ class Problem:
             rows = self.task_scale[0]
             return _transposed_dot(self.X, features, g.reshape(self.n_columns, -1).T,
                                    rows)
+        if self.segments is not None:  # by column, on slices of X
+            X = self.X if features.size == self.n_features else self.X[:, features]
+            out = np.zeros((features.size, self.n_columns))
+            for t, start, lo, hi in self.segments:
+                out[:, t] = g[lo:hi] @ X[start:start + hi - lo]
+            return out
         if (not sparse.issparse(self.X) and self.X.dtype == np.float64
                 and features.size == self.n_features):  # one product, no copy of X
             S = sparse.csr_matrix((g, self.rows, self._bounds),
@@ -335,6 +353,9 @@ def _dense(M):
 
 def _block(X, rows, features):
     """``X[rows][:, features]`` as a dense float64 array."""
+    if (isinstance(rows, np.ndarray) and rows.size > 1
+            and rows[-1] - rows[0] == rows.size - 1 and np.all(np.diff(rows) == 1)):
+        rows = slice(int(rows[0]), int(rows[-1]) + 1)  # consecutive: no gather
     block = X[rows]
     block = block[:, features] if features.size < X.shape[1] else block
     return np.asarray(block.toarray() if sparse.issparse(block) else block, np.float64)
@@ -380,12 +401,40 @@ def _transposed_dot(X, features, R, rows=None):
         block = X if rows is None else X[rows]
         return _dense(block[:, features].T @ R)
     if X.dtype == np.float64 and rows is None and features.size == X.shape[1]:
+        if X.shape[1] >= _WIDE * R.shape[1]:
+            # a wide product laid out as (T, d) = R^T X: 1.3-2x faster in
+            # OpenBLAS than X^T R for d >> T (one thread, both layouts of X)
+            return np.ascontiguousarray((R.T @ X).T)
         return X.T @ R
     out = np.zeros((features.size, R.shape[1]))
     n = X.shape[0] if rows is None else rows.size
     for part, index in _row_parts(n, features.size, rows):
         out += _block(X, index, features).T @ R[part]
     return out
+
+
+_MAX_SEGMENTS = 256  # columns: above, a Python loop over them costs more
+_MIN_SEGMENT_ROWS = 64  # mean entries per column: below, the same
+
+
+def _segments(X, rows, bounds):
+    """``[(column, first row, lo, hi)]`` when every column's entries
+    ``lo:hi`` are the consecutive rows ``first, first + 1, ...`` of a dense
+    float64 ``X`` (tasks with their own rows, stacked), for few columns with
+    many entries each; else None."""
+    counts = np.diff(bounds)
+    T = counts.size
+    if (sparse.issparse(X) or X.dtype != np.float64 or T == 0
+            or T > _MAX_SEGMENTS or rows.size < _MIN_SEGMENT_ROWS * T):
+        return None
+    firsts = np.zeros(T, dtype=np.intp)
+    observed = counts > 0
+    firsts[observed] = rows[bounds[:-1][observed]]
+    offsets = np.arange(rows.size) - np.repeat(bounds[:-1], counts)
+    if not np.array_equal(rows, np.repeat(firsts, counts) + offsets):
+        return None
+    return [(t, int(firsts[t]), int(bounds[t]), int(bounds[t + 1]))
+            for t in np.flatnonzero(observed)]
 
 
 def _shared_rows(datafit):

@@ -5,6 +5,7 @@ The solvers call these members only; a class that lacks one fails when the
 the member, instead of an ``AttributeError`` deep inside a solver.
 """
 
+import functools
 from typing import Protocol, runtime_checkable
 
 
@@ -90,7 +91,7 @@ class Penalty(Protocol):
     ... # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    TypeError: penalty Unfinished lacks class_centring_safe, conjugate, ... of skmtl.solvers.
+    TypeError: penalty Unfinished lacks class_centring_safe, conjugate, ...
     """
 
     alpha: float
@@ -120,7 +121,8 @@ class SpectralPenalty(Penalty, Protocol):
     def violation(self, W, G): ...  # distance of -G to the subdifferential
 
 
-def _members(protocol):
+@functools.cache
+def _members(protocol):  # cached: every Newton step builds a problem
     names = set()
     for klass in protocol.__mro__:
         if klass.__name__ in ("Protocol", "Generic", "object"):
