@@ -33,7 +33,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from . import _gram_path, _paths
+from . import _paths
 from ._splitters import TaskStratifiedKFold
 from .estimators import (
     DirtyClassifier,
@@ -143,7 +143,7 @@ def _fold_path(estimator, X, Y, sample_weight, split, alphas, scorer, parameter)
 
 
 def _batched_fold_scores(path, scorer, X_test, Y_test, sample_weight):
-    """``(scores, n_iters)`` of a compiled path (:mod:`skmtl._gram_path`)
+    """``(scores, n_iters)`` of a compiled path (:mod:`skmtl.solvers._gram_path`)
     scored from its stacked predictions, or None when the path or the scorer
     needs the estimator views (then the caller scores each view).
 
@@ -160,7 +160,7 @@ def _batched_fold_scores(path, scorer, X_test, Y_test, sample_weight):
     single = path._compiled_state["single"]
     scores, n_iters = [], []
     for _, Ws, bs, epochs in path.solutions():
-        predictions = _gram_path.batch_predictions(X_test, Ws, bs)
+        predictions = _batch_predictions(X_test, Ws, bs)
         if single:
             predictions = predictions[:, :, 0]
         scores.extend(_stack_scores(spec, Y_test, predictions, sample_weight))
@@ -958,3 +958,13 @@ def cv_classes():
 
 
 cv_classes()
+
+
+def _batch_predictions(X, Ws, bs):
+    """``X @ W_k + b_k`` for every ``k``: (n_points, n_samples, n_columns),
+    from one product with the stacked coefficients."""
+    n_points, d, T = Ws.shape
+    stacked = np.moveaxis(Ws, 0, 1).reshape(d, n_points * T)
+    P = X @ stacked
+    P = np.asarray(P.toarray() if sp.issparse(P) else P)
+    return P.reshape(X.shape[0], n_points, T).transpose(1, 0, 2) + bs[:, None, :]

@@ -8,7 +8,7 @@ quadratic models its eigendecompositions) is built once and reused by every
 strength.
 
 An L2,1 regressor's path (squared loss, affordable Gram) runs compiled in
-Gram space (:mod:`skmtl._gram_path`): one call per chunk of the grid
+Gram space (:mod:`skmtl.solvers._gram_path`): one call per chunk of the grid
 instead of one solver call per strength; the CV estimators then score a
 fold's strengths from one product with the stacked coefficients.
 
@@ -39,7 +39,6 @@ import scipy.sparse as sp
 from sklearn.base import clone, is_regressor
 from sklearn.exceptions import ConvergenceWarning
 
-from . import _gram_path
 from ._splitters import observed_entries
 from .estimators import alpha_max
 from .estimators._base import _MultiTaskLinearModel
@@ -215,14 +214,14 @@ class _LinearPath:
         return self._points(clone(self.estimator))
 
     def compiled(self):
-        """The compiled Gram-space path of this fold (:mod:`skmtl._gram_path`)
+        """The compiled Gram-space path of this fold (:mod:`skmtl.solvers._gram_path`)
         when it solves this problem (an L2,1 squared-loss problem whose Gram
         is affordable, every strength positive, numba present), else None.
         Built once; the data are validated once for both routes."""
         if hasattr(self, "_compiled"):
             return self._compiled
         self._compiled = None
-        if not (_gram_path.available() and self.alphas.size
+        if not (PathSolver.compiles() and self.alphas.size
                 and np.all(self.alphas > 0)):
             return None
         est = clone(self.estimator).set_params(
@@ -230,7 +229,6 @@ class _LinearPath:
         X, targets, datafit = est._prepare(self.X, self.Y, self.sample_weight)
         problem, regularizer = est._build_problem(X, datafit)
         if (regularizer.decomposed or regularizer.terms[0].parameter != self.parameter
-                or not _gram_path.applies(problem)
                 or problem.penalty.alpha != float(self.alphas[0])):
             return None
         def fallback(alpha, W):  # the estimator's solver, same quadratic model
@@ -239,8 +237,10 @@ class _LinearPath:
             problem_at.share_gram(problem)
             return minimize(problem_at, W, None, tol=est.tol, max_iter=est.max_iter)
 
-        self._compiled = _gram_path.GramL21Path(problem, est.tol, est.max_iter,
-                                                fallback)
+        self._compiled = PathSolver(tol=est.tol, max_iter=est.max_iter).compiled_path(
+            problem, fallback)
+        if self._compiled is None:
+            return None
         self._compiled_state = dict(X=X, datafit=datafit, layout=datafit.layout,
                                     regularizer=regularizer,
                                     single=targets.single_task,
@@ -249,7 +249,7 @@ class _LinearPath:
 
     def solutions(self):
         """Chunks ``(start, Ws, bs, n_iter)`` of the compiled path's solutions
-        (see :meth:`skmtl._gram_path.GramL21Path.solve`), recording the
+        (see :meth:`skmtl.solvers._gram_path.GramL21Path.solve`), recording the
         strengths that did not converge in ``unconverged``."""
         self.unconverged = []
         for start, Ws, bs, epochs, _, status in self._compiled.solve(self.alphas):

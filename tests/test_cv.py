@@ -33,6 +33,7 @@ from skmtl.model_selection import (
     cv_class,
     regularization_path,
 )
+from skmtl.solvers import PathSolver
 
 CV_CLASSES = [
     getattr(skmtl, name) for name in skmtl.__all__ if name.endswith("CV")
@@ -247,7 +248,7 @@ def test_grid_without_alpha_max_is_on_the_data_scale():
 
 
 # ---------------------------------------------------------------------------
-# The compiled L2,1 path (skmtl._gram_path) and the stacked fold scores
+# The compiled L2,1 path (skmtl.solvers._gram_path) and the stacked fold scores
 # ---------------------------------------------------------------------------
 
 
@@ -271,14 +272,14 @@ def weighted_l21_kkt(X, Y, W, b, alpha, ridge, sample_weight, task_weights):
 
 def _general_path(monkeypatch, estimator, X, Y, alphas, **kwargs):
     """The same path by the general solver (the compiled one switched off)."""
-    from skmtl import _gram_path
+    from skmtl.solvers import _gram_path
 
     with monkeypatch.context() as patch:
         patch.setattr(_gram_path, "available", lambda: False)
         return regularization_path(estimator, X, Y, alphas=alphas, **kwargs)
 
 
-@pytest.mark.skipif(not skmtl._gram_path.available(), reason="needs numba")
+@pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")
 @pytest.mark.parametrize("missing, ridge, weighted", [
     (0.0, 0.0, False), (0.25, 0.0, True), (0.0, 0.3, True), (0.25, 0.3, False)])
 def test_compiled_l21_path_meets_kkt_and_equals_the_general_solver(
@@ -291,7 +292,8 @@ def test_compiled_l21_path_meets_kkt_and_equals_the_general_solver(
                              task_weights=list(task_weights))
     grid = alpha_grid(estimator, X, Y, n_alphas=10, eps=1e-3,
                       sample_weight=sample_weight)
-    from skmtl import _gram_path, _paths
+    from skmtl import _paths
+    from skmtl.solvers import _gram_path
 
     path = _paths.path_points(estimator, X, Y, grid, sample_weight=sample_weight)
     assert path.compiled() is not None  # this problem takes the compiled route
@@ -313,7 +315,7 @@ def test_compiled_l21_path_meets_kkt_and_equals_the_general_solver(
         assert_allclose(b, other_b, atol=1e-5 * max(np.abs(other).max(), 1.0))
 
 
-@pytest.mark.skipif(not skmtl._gram_path.available(), reason="needs numba")
+@pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")
 def test_compiled_path_permutes_with_the_tasks_and_the_rows():
     X, Y = regression_data(n=50, d=10, T=4, missing=0.2, seed=22)
     grid = alpha_grid(L21Regressor(), X, Y, n_alphas=6, eps=1e-2)
@@ -326,7 +328,7 @@ def test_compiled_path_permutes_with_the_tasks_and_the_rows():
     assert_allclose(permuted_b, intercepts[:, tasks], atol=1e-7)
 
 
-@pytest.mark.skipif(not skmtl._gram_path.available(), reason="needs numba")
+@pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")
 def test_a_strength_coordinate_descent_crawls_on_goes_to_the_general_solver(
         monkeypatch):
     """5 rows, 10 features, a tiny strength: coordinate descent needs about
@@ -335,7 +337,8 @@ def test_a_strength_coordinate_descent_crawls_on_goes_to_the_general_solver(
     the KKT conditions; a warning is given only if that solver fails too."""
     from sklearn.datasets import make_regression
 
-    from skmtl import _gram_path, _paths
+    from skmtl import _paths
+    from skmtl.solvers import _gram_path
 
     X, y = make_regression(random_state=42, n_targets=5, n_samples=11,
                            n_features=10)
@@ -377,7 +380,7 @@ def _scorer_cases():
     ]
 
 
-@pytest.mark.skipif(not skmtl._gram_path.available(), reason="needs numba")
+@pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")
 @pytest.mark.parametrize("weights", [None, "rows", "entries"])
 @pytest.mark.parametrize("scorer", _scorer_cases(), ids=repr)
 def test_stacked_fold_scores_equal_the_scorer_on_each_model(scorer, weights):
@@ -401,7 +404,7 @@ def test_stacked_fold_scores_equal_the_scorer_on_each_model(scorer, weights):
     assert n_iter.shape == (7,)
 
 
-@pytest.mark.skipif(not skmtl._gram_path.available(), reason="needs numba")
+@pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")
 def test_stacked_scores_of_an_undefined_task_warn_as_the_scorer_does():
     """A test fold where a task has one observed row: R² is undefined there;
     the stacked route calls the metric per point (with its warning) and the
@@ -422,7 +425,7 @@ def test_stacked_scores_of_an_undefined_task_warn_as_the_scorer_does():
 
 
 def test_cv_choice_is_the_same_with_and_without_the_compiled_path(monkeypatch):
-    from skmtl import _gram_path
+    from skmtl.solvers import _gram_path
 
     X, Y = regression_data(n=90, d=15, T=4, missing=0.1, seed=25)
     compiled = L21RegressorCV(alphas=15, cv=3, tol=1e-8).fit(X, Y)

@@ -49,10 +49,9 @@ use; without numba the paths use the general solver.
 """
 
 import numpy as np
-import scipy.sparse as sp
 
-from .penalties import L21
-from .solvers import _kernels
+from ..penalties import L21
+from . import _kernels
 
 __all__ = ["GramL21Path", "applies"]
 
@@ -523,13 +522,3 @@ class GramL21Path:
         if model.x_mean is None:
             return np.tile(model.y_mean, (Ws.shape[0], 1))
         return model.y_mean - np.einsum("jt,kjt->kt", model.x_mean, Ws)
-
-
-def batch_predictions(X, Ws, bs):
-    """``X @ W_k + b_k`` for every ``k``: (n_points, n_samples, n_columns),
-    from one product with the stacked coefficients."""
-    n_points, d, T = Ws.shape
-    stacked = np.moveaxis(Ws, 0, 1).reshape(d, n_points * T)
-    P = X @ stacked
-    P = np.asarray(P.toarray() if sp.issparse(P) else P)
-    return P.reshape(X.shape[0], n_points, T).transpose(1, 0, 2) + bs[:, None, :]
