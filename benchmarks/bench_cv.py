@@ -1,92 +1,147 @@
 """Cross-validated tuning: L21RegressorCV against MultiTaskLassoCV, and School.
 
-Part 1 (one process, one BLAS thread, both fitted ``--repeat`` times, the
-minimum kept): ``L21RegressorCV`` against scikit-learn's
-``MultiTaskLassoCV`` on (n, d, T) = (500, 300, 10) (AR(1) features,
-``rho = 0.6``, 2 % of the features active, SNR 3, every entry observed),
-the same 100-alpha grid (from ``alpha_max`` to ``1e-3 alpha_max``), the same
-5 shuffled folds (``KFold(5, shuffle=True, random_state=0)``), both at
-``tol=1e-4`` and scored by the mean squared error. Reports the time ratio
-and whether both chose the same ``alpha_``.
+Part 1 (one process, one BLAS thread): ``L21RegressorCV`` against
+scikit-learn's ``MultiTaskLassoCV`` on (n, d, T) = (500, 300, 10) (AR(1)
+features, ``rho = 0.6``, 2 % of the features active, SNR 3, every entry
+observed), the same 100-alpha grid (from ``alpha_max`` to ``1e-3
+alpha_max``), the same 5 shuffled folds (``KFold(5, shuffle=True,
+random_state=0)``), ``tol=1e-4`` for both (``--tol`` for ours), scored by
+the mean squared error. The two fits alternate ``--repeat`` times; the
+median of the per-repeat ratios is reported, in wall time and in CPU time
+(the process's; it moves less with a shared machine's load), with the load
+average and whether both chose the same ``alpha_``.
 
-Part 2 (``--school``): School (139 schools, ``SKMTL_DATA`` or
+Then the accuracy each one attains on the first fold: at a few strengths,
+the objective ``1/(2n) ||Y - X W - b||^2 + alpha sum_j ||W_j||`` (written
+here) of our path (``regularization_path``, the CV's own path) and of
+scikit-learn's (``lasso_path`` on the centred fold, what
+``MultiTaskLassoCV`` computes), relative to a reference optimum
+(``MultiTaskLasso`` at ``tol=1e-12``).
+
+Part 2 (``--quadratic``): ``MeanRegularizedRegressorCV`` (all strengths of
+a fold from one decomposition) against ``GridSearchCV`` over
+``MeanRegularizedRegressor`` with the same grid, splits and scorer.
+
+Part 3 (``--school``): School (139 schools, ``SKMTL_DATA`` or
 ``--data-home``), ``--splits`` random 75/25 splits within each school
 (``task_train_test_split``); each CV estimator on its defaults is tuned on
 the training rows only (raw features, nothing else), refitted, and scored by
 the pooled explained variance (``explained_variance_mtl``) of the test rows;
 ConvergenceWarnings are counted.
 
-Run: ``python benchmarks/bench_cv.py`` (``--school`` adds part 2,
-``--quick`` smaller part 1).
+Run: ``python benchmarks/bench_cv.py`` (``--quick`` smaller part 1).
 """
 
-import argparse
+import argparse  # noqa: I001 (_timing first: one BLAS thread before numpy loads)
 import os
+import time
+import warnings
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from _timing import make_data, one_blas_thread, timed
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import MultiTaskLasso, MultiTaskLassoCV, lasso_path
+from sklearn.model_selection import GridSearchCV, KFold
 
-import time  # noqa: E402
-import warnings  # noqa: E402
+import skmtl
+from skmtl import L21Regressor, MeanRegularizedRegressor, alpha_max
+from skmtl.datasets import load_school, make_multitask_regression
+from skmtl.metrics import explained_variance_mtl, get_scorer
+from skmtl.model_selection import (
+    TaskStratifiedKFold,
+    alpha_grid,
+    regularization_path,
+    task_train_test_split,
+)
 
-import numpy as np  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.linear_model import MultiTaskLassoCV  # noqa: E402
-from sklearn.model_selection import KFold  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
-
-import skmtl  # noqa: E402
-from skmtl import L21Regressor, alpha_max  # noqa: E402
-from skmtl.datasets import load_school  # noqa: E402
-from skmtl.metrics import explained_variance_mtl  # noqa: E402
-from skmtl.model_selection import task_train_test_split  # noqa: E402
-
-
-def make_data(n, d, T, seed=0, rho=0.6, fraction=0.02, snr=3.0):
-    rng = np.random.default_rng(seed)
-    E = rng.standard_normal((n, d))
-    X = np.empty((n, d))
-    X[:, 0] = E[:, 0]
-    for j in range(1, d):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * E[:, j]
-    k = max(5, int(fraction * d))
-    W = np.zeros((d, T))
-    W[rng.choice(d, k, replace=False)] = rng.standard_normal((k, T))
-    signal = X @ W
-    noise = rng.standard_normal((n, T))
-    noise *= np.linalg.norm(signal) / (snr * np.linalg.norm(noise))
-    return np.asfortranarray(X), signal + noise
+CHECKED = (0, 25, 46, 60, 80, 99)  # strengths whose objectives are compared
 
 
-def best_time(fit, repeat):
-    times, model = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        model = fit()
-        times.append(time.perf_counter() - start)
-    return min(times), model
+def load():
+    return "load average " + ", ".join(f"{v:.1f}" for v in os.getloadavg())
 
 
-def versus_sklearn(shape, repeat, n_jobs):
+def versus_sklearn(shape, repeat, n_jobs, tol):
     X, Y = make_data(*shape)
     top = alpha_max(L21Regressor(), X, Y)
     alphas = np.geomspace(top, 1e-3 * top, 100)
     folds = KFold(5, shuffle=True, random_state=0)
-    ours = skmtl.L21RegressorCV(alphas=alphas, cv=folds, tol=1e-4, n_jobs=n_jobs,
+    ours = skmtl.L21RegressorCV(alphas=alphas, cv=folds, tol=tol, n_jobs=n_jobs,
                                 scoring="neg_mean_squared_error")
     theirs = MultiTaskLassoCV(alphas=alphas, cv=folds, tol=1e-4, n_jobs=n_jobs,
                               max_iter=10000)
+    print(f"(n, d, T) = {shape}, our tol {tol:g}; {load()}")
+    ours.fit(X, Y)  # compiled kernels loaded (or compiled) once, not timed
+    walls, cpus = [], []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        t_ours, ours = best_time(lambda: ours.fit(X, Y), repeat)
-        t_theirs, theirs = best_time(lambda: theirs.fit(X, Y), repeat)
+        for r in range(repeat):
+            w_ours, c_ours, _ = timed(lambda: ours.fit(X, Y))
+            w_theirs, c_theirs, _ = timed(lambda: theirs.fit(X, Y))
+            walls.append(w_ours / w_theirs)
+            cpus.append(c_ours / c_theirs)
+            print(f"  repeat {r}: L21RegressorCV {w_ours:.2f} s wall ({c_ours:.2f} s "
+                  f"CPU), MultiTaskLassoCV {w_theirs:.2f} s ({c_theirs:.2f} s); "
+                  f"ratio {walls[-1]:.2f} wall, {cpus[-1]:.2f} CPU", flush=True)
     same = np.isclose(ours.alpha_, theirs.alpha_, rtol=1e-12)
-    print(f"(n, d, T) = {shape}: L21RegressorCV {t_ours:.2f} s, MultiTaskLassoCV "
-          f"{t_theirs:.2f} s, ratio {t_ours / t_theirs:.2f}; alpha_ "
-          f"{ours.alpha_:.5g} vs {theirs.alpha_:.5g} (index "
+    print(f"  median ratio {np.median(walls):.2f} wall, {np.median(cpus):.2f} CPU "
+          f"(target <= 0.5); alpha_ {ours.alpha_:.5g} vs {theirs.alpha_:.5g} (index "
           f"{int(np.argmin(abs(alphas - ours.alpha_)))} vs "
           f"{int(np.argmin(abs(alphas - theirs.alpha_)))}), same: {bool(same)}; "
-          f"ConvergenceWarnings: {len(caught)}")
+          f"epochs per fold {ours.n_iter_path_.sum(axis=0).tolist()}; "
+          f"ConvergenceWarnings: {len(caught)}; {load()}")
+    objectives_on_a_fold(X, Y, alphas, next(folds.split(X)), tol)
+
+
+def l21_objective(X, Y, W, b, alpha):
+    R = Y - X @ W - b
+    return 0.5 / X.shape[0] * np.sum(R**2) + alpha * np.sum(np.linalg.norm(W, axis=1))
+
+
+def objectives_on_a_fold(X, Y, alphas, split, tol):
+    train = split[0]
+    X, Y = X[train], Y[train]
+    _, coefs, intercepts = regularization_path(L21Regressor(tol=tol), X, Y,
+                                               alphas=alphas)
+    x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
+    _, sk_coefs, _ = lasso_path(np.asfortranarray(X - x_mean), Y - y_mean,
+                                alphas=alphas, tol=1e-4, max_iter=10000)
+    print("  first fold, (P - P*) / P* at alpha index: ours | scikit-learn")
+    for k in CHECKED:
+        reference = MultiTaskLasso(alpha=alphas[k], tol=1e-12, max_iter=100000).fit(
+            X, Y)
+        best = l21_objective(X, Y, reference.coef_.T, reference.intercept_, alphas[k])
+        W_sk = sk_coefs[:, :, k].T
+        mine = l21_objective(X, Y, coefs[k].T, intercepts[k], alphas[k])
+        theirs = l21_objective(X, Y, W_sk, y_mean - x_mean @ W_sk, alphas[k])
+        mine, theirs = (mine - best) / best, (theirs - best) / best
+        print(f"    {k:3d}: {mine:9.1e} | {theirs:9.1e}")
+
+
+def quadratic_versus_grid_search(repeat):
+    """MeanRegularizedRegressorCV (one decomposition per fold) against
+    GridSearchCV (one fit per strength and fold), same grid, splits, scorer."""
+    X, Y = make_multitask_regression(60, 30, 20, structure="mean", noise=0.5,
+                                     shared_rows=False, random_state=0)
+    splits = list(TaskStratifiedKFold(5, random_state=0).split(X, Y))
+    alphas = alpha_grid(MeanRegularizedRegressor(), X, Y, n_alphas=30)
+    ours = skmtl.MeanRegularizedRegressorCV(alphas=alphas, cv=splits)
+    search = GridSearchCV(MeanRegularizedRegressor(), {"alpha": list(alphas)},
+                          cv=splits, scoring=get_scorer("r2"))
+    print(f"MeanRegularizedRegressorCV vs GridSearchCV: X {X.shape}, "
+          f"{Y.shape[1]} tasks, {alphas.size} strengths, 5 folds; {load()}")
+    ours.fit(X, Y)
+    walls, cpus = [], []
+    for r in range(repeat):
+        w_ours, c_ours, _ = timed(lambda: ours.fit(X, Y))
+        w_grid, c_grid, _ = timed(lambda: search.fit(X, Y))
+        walls.append(w_ours / w_grid)
+        cpus.append(c_ours / c_grid)
+        print(f"  repeat {r}: CV {w_ours:.2f} s wall ({c_ours:.2f} s CPU), "
+              f"GridSearchCV {w_grid:.2f} s ({c_grid:.2f} s); ratio {walls[-1]:.3f} "
+              f"wall, {cpus[-1]:.3f} CPU", flush=True)
+    print(f"  median ratio {np.median(walls):.3f} wall, {np.median(cpus):.3f} CPU; "
+          f"same alpha_: {ours.alpha_ == search.best_params_['alpha']}; {load()}")
 
 
 def school(data_home, n_splits, names):
@@ -121,16 +176,23 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tol", type=float, default=1e-4,
+                        help="tol of L21RegressorCV (scikit-learn's stays 1e-4)")
     parser.add_argument("--n-jobs", type=int, default=None,
                         help="folds in parallel, for both estimators (default 1)")
+    parser.add_argument("--no-l21", action="store_true", help="skip part 1")
+    parser.add_argument("--quadratic", action="store_true")
     parser.add_argument("--school", action="store_true")
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--splits", type=int, default=3)
     parser.add_argument("--models", default=",".join(SCHOOL_MODELS))
     args = parser.parse_args()
-    with threadpool_limits(1):
-        versus_sklearn((200, 100, 5) if args.quick else (500, 300, 10), args.repeat,
-                       args.n_jobs)
+    with one_blas_thread():
+        if not args.no_l21:
+            versus_sklearn((200, 100, 5) if args.quick else (500, 300, 10),
+                           args.repeat, args.n_jobs, args.tol)
+        if args.quadratic:
+            quadratic_versus_grid_search(args.repeat)
         if args.school:
             school(args.data_home, args.splits, args.models.split(","))
 

@@ -17,42 +17,20 @@ Protocol (one process, one BLAS thread):
 Run: ``python benchmarks/bench_l21.py`` (``--quick`` for smaller shapes).
 """
 
-import argparse
-import os
+import argparse  # noqa: I001 (_timing first: one BLAS thread before numpy loads)
+import warnings
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+from _timing import best_time, make_data, one_blas_thread
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import MultiTaskLasso
 
-import time  # noqa: E402
-import warnings  # noqa: E402
-
-import numpy as np  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.linear_model import MultiTaskLasso  # noqa: E402
-from threadpoolctl import threadpool_limits  # noqa: E402
-
-from skmtl import L21Regressor, alpha_max  # noqa: E402
+from skmtl import L21Regressor, alpha_max
 
 SHAPES = [(500, 2000, 20), (2000, 500, 50), (200, 5000, 10)]
 QUICK_SHAPES = [(200, 500, 10), (500, 200, 20), (100, 1000, 5)]
 TOLERANCES = [m * 10.0**-k for k in range(4, 13) for m in (1.0, 0.5, 0.2)]
 TARGET = 0.5e-7
-
-
-def make_data(n, d, T, seed=0, rho=0.6, fraction=0.02, snr=3.0):
-    rng = np.random.default_rng(seed)
-    E = rng.standard_normal((n, d))
-    X = np.empty((n, d))
-    X[:, 0] = E[:, 0]
-    for j in range(1, d):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * E[:, j]
-    k = max(5, int(fraction * d))
-    W = np.zeros((d, T))
-    W[rng.choice(d, k, replace=False)] = rng.standard_normal((k, T))
-    signal = X @ W
-    noise = rng.standard_normal((n, T))
-    noise *= np.linalg.norm(signal) / (snr * np.linalg.norm(noise))
-    return np.asfortranarray(X), signal + noise
 
 
 def objective(X, Y, coef, intercept, alpha):
@@ -62,15 +40,12 @@ def objective(X, Y, coef, intercept, alpha):
 
 
 def fit_timed(make_model, X, Y, repeat):
-    times = []
-    for _ in range(repeat):
-        model = make_model()
-        start = time.perf_counter()
+    def fit():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, Y)
-        times.append(time.perf_counter() - start)
-    return min(times), model
+            return make_model().fit(X, Y)
+
+    return best_time(fit, repeat)
 
 
 def loosest_tolerance(make_model, X, Y, alpha, optimum):
@@ -129,7 +104,7 @@ def main(argv=None):
     )
     print(header)
     ratios = []
-    with threadpool_limits(1):
+    with one_blas_thread():
         for n, d, T in shapes:
             r = run_shape(n, d, T, args.repeat)
             ratios.append(r["ratio"])

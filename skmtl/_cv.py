@@ -121,20 +121,121 @@ def _fold_path(estimator, X, Y, sample_weight, split, alphas, scorer, parameter)
     train, test = split
     weight = None if sample_weight is None else _safe_indexing(sample_weight, train)
     X_test, Y_test = _safe_indexing(X, test), _safe_indexing(Y, test)
+    test_weight = None
     test_kwargs = {}
     if sample_weight is not None:
-        test_kwargs["sample_weight"] = _safe_indexing(sample_weight, test)
+        test_weight = _safe_indexing(sample_weight, test)
+        test_kwargs["sample_weight"] = test_weight
     path = _paths.path_points(
         estimator, _safe_indexing(X, train), _safe_indexing(Y, train), alphas,
         sample_weight=weight, parameter=parameter,
     )
-    scores, n_iters = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UndefinedMetricWarning)
+        batched = _batched_fold_scores(path, scorer, X_test, Y_test, test_weight)
+        if batched is not None:
+            return (*batched, path.unconverged)
+        scores, n_iters = [], []
         for model, n_iter in path:
             scores.append(float(scorer(model, X_test, Y_test, **test_kwargs)))
             n_iters.append(n_iter)
     return np.array(scores), np.array(n_iters), path.unconverged
+
+
+def _batched_fold_scores(path, scorer, X_test, Y_test, sample_weight):
+    """``(scores, n_iters)`` of a compiled path (:mod:`skmtl.solvers._gram_path`)
+    scored from its stacked predictions, or None when the path or the scorer
+    needs the estimator views (then the caller scores each view).
+
+    The predictions ``X_test W_k + b_k`` are those of the views' ``predict``
+    (same arithmetic in float64); the scorer's metric is applied to them,
+    vectorised over the strengths for the metrics of :func:`_stack_scores`.
+    """
+    spec = getattr(scorer, "prediction_metric", lambda: None)()
+    dense = isinstance(X_test, np.ndarray) and X_test.dtype == np.float64
+    csr = sp.issparse(X_test) and X_test.dtype == np.float64
+    compiled = getattr(path, "compiled", None)  # only linear models' paths
+    if spec is None or not (dense or csr) or compiled is None or compiled() is None:
+        return None
+    single = path._compiled_state["single"]
+    scores, n_iters = [], []
+    for _, Ws, bs, epochs in path.solutions():
+        predictions = _batch_predictions(X_test, Ws, bs)
+        if single:
+            predictions = predictions[:, :, 0]
+        scores.extend(_stack_scores(spec, Y_test, predictions, sample_weight))
+        n_iters.extend(int(e) for e in epochs)
+    return np.array(scores, dtype=float), np.array(n_iters)
+
+
+_STACKED_METRICS = {}  # metric -> name, filled on first use (metrics imports us)
+
+
+def _stack_scores(spec, Y, predictions, sample_weight):
+    """``sign * metric(Y, predictions[k], **kwargs)`` for every ``k``.
+
+    R², MSE and RMSE on dense targets are computed for all ``k`` at once
+    when every task has an ordinary score (at least two observed rows of
+    positive weight, non-constant targets for R²); anything else calls the
+    metric once per ``k`` (with its warnings for undefined scores)."""
+    metric, sign, kwargs = spec
+    if not _STACKED_METRICS:
+        from .metrics import mean_squared_error, r2_score, root_mean_squared_error
+
+        _STACKED_METRICS.update({r2_score: "r2", mean_squared_error: "mse",
+                                 root_mean_squared_error: "rmse"})
+    values = None
+    if metric in _STACKED_METRICS:
+        values = _stacked_regression(_STACKED_METRICS[metric], kwargs, Y,
+                                     predictions, sample_weight)
+    if values is None:
+        extra = {} if sample_weight is None else {"sample_weight": sample_weight}
+        values = [float(metric(Y, P, **kwargs, **extra)) for P in predictions]
+    return [sign * float(v) for v in values]
+
+
+def _stacked_regression(name, kwargs, Y, predictions, sample_weight):
+    """The per-task average of R², MSE or RMSE of each prediction, or None
+    outside the ordinary case (see :func:`_stack_scores`)."""
+    multioutput = kwargs.get("multioutput", "uniform_average")
+    if set(kwargs) - {"multioutput", "force_finite"} or not kwargs.get(
+            "force_finite", True):
+        return None
+    if not (isinstance(Y, np.ndarray) and Y.dtype.kind == "f" and Y.ndim in (1, 2)):
+        return None
+    Y = Y.reshape(Y.shape[0], -1)
+    P = predictions.reshape(predictions.shape[0], Y.shape[0], -1)
+    if P.shape[2] != Y.shape[1] or not np.all(np.isfinite(P)):
+        return None
+    mask = ~np.isnan(Y)
+    weight = np.ones(Y.shape) if sample_weight is None else np.asarray(
+        sample_weight, dtype=float)
+    if weight.ndim == 1:
+        weight = np.broadcast_to(weight[:, None], Y.shape)
+    if weight.shape != Y.shape:
+        return None
+    weight = np.where(mask, weight, 0.0)
+    total, count = weight.sum(axis=0), mask.sum(axis=0)
+    if np.any(count < 2) or not np.all(total > 0):
+        return None
+    observed = np.where(mask, Y, 0.0)
+    sse = np.einsum("it,kit->kt", weight, (observed - P) ** 2)
+    if name == "r2":
+        mean = (weight * observed).sum(axis=0) / total
+        spread = (weight * (observed - mean) ** 2).sum(axis=0)
+        if np.any(spread == 0):
+            return None
+        scores = 1.0 - sse / spread
+    else:
+        scores = sse / total
+        if name == "rmse":
+            scores = np.sqrt(scores)
+    if isinstance(multioutput, str):
+        return scores.mean(axis=1) if multioutput == "uniform_average" else None
+    task_weights = np.asarray(multioutput, dtype=float)
+    if task_weights.shape != (Y.shape[1],) or not task_weights.sum() > 0:
+        return None
+    return scores @ task_weights / task_weights.sum()
 
 
 def _indexable(a):
@@ -857,3 +958,13 @@ def cv_classes():
 
 
 cv_classes()
+
+
+def _batch_predictions(X, Ws, bs):
+    """``X @ W_k + b_k`` for every ``k``: (n_points, n_samples, n_columns),
+    from one product with the stacked coefficients."""
+    n_points, d, T = Ws.shape
+    stacked = np.moveaxis(Ws, 0, 1).reshape(d, n_points * T)
+    P = X @ stacked
+    P = np.asarray(P.toarray() if sp.issparse(P) else P)
+    return P.reshape(X.shape[0], n_points, T).transpose(1, 0, 2) + bs[:, None, :]

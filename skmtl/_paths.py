@@ -7,6 +7,11 @@ linear models the fold's quadratic model (Gram moments, and for the
 quadratic models its eigendecompositions) is built once and reused by every
 strength.
 
+An L2,1 regressor's path (squared loss, affordable Gram) runs compiled in
+Gram space (:mod:`skmtl.solvers._gram_path`): one call per chunk of the grid
+instead of one solver call per strength; the CV estimators then score a
+fold's strengths from one product with the stacked coefficients.
+
 The grid (:func:`alpha_grid`) descends geometrically from ``alpha_max``
 (:func:`skmtl.alpha_max`, the smallest strength that zeroes every
 coefficient) to ``eps * alpha_max``, as in scikit-learn's ``lasso_path``.
@@ -37,7 +42,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._splitters import observed_entries
 from .estimators import alpha_max
 from .estimators._base import _MultiTaskLinearModel
-from .solvers import PathSolver
+from .solvers import PathSolver, minimize
 
 __all__ = [
     "alpha_grid",
@@ -203,7 +208,67 @@ class _LinearPath:
         self.unconverged = []
 
     def __iter__(self):
+        fast = self.compiled()
+        if fast is not None:
+            return self._compiled_points(fast)
         return self._points(clone(self.estimator))
+
+    def compiled(self):
+        """The compiled Gram-space path of this fold (:mod:`skmtl.solvers._gram_path`)
+        when it solves this problem (an L2,1 squared-loss problem whose Gram
+        is affordable, every strength positive, numba present), else None.
+        Built once; the data are validated once for both routes."""
+        if hasattr(self, "_compiled"):
+            return self._compiled
+        self._compiled = None
+        if not (PathSolver.compiles() and self.alphas.size
+                and np.all(self.alphas > 0)):
+            return None
+        est = clone(self.estimator).set_params(
+            **{self.parameter: float(self.alphas[0])})
+        X, targets, datafit = est._prepare(self.X, self.Y, self.sample_weight)
+        problem, regularizer = est._build_problem(X, datafit)
+        if (regularizer.decomposed or regularizer.terms[0].parameter != self.parameter
+                or problem.penalty.alpha != float(self.alphas[0])):
+            return None
+        def fallback(alpha, W):  # the estimator's solver, same quadratic model
+            est.set_params(**{self.parameter: alpha})
+            problem_at, _ = est._build_problem(X, datafit)
+            problem_at.share_gram(problem)
+            return minimize(problem_at, W, None, tol=est.tol, max_iter=est.max_iter)
+
+        self._compiled = PathSolver(tol=est.tol, max_iter=est.max_iter).compiled_path(
+            problem, fallback)
+        if self._compiled is None:
+            return None
+        self._compiled_state = dict(X=X, datafit=datafit, layout=datafit.layout,
+                                    regularizer=regularizer,
+                                    single=targets.single_task,
+                                    regression=is_regressor(est), dtype=X.dtype)
+        return self._compiled
+
+    def solutions(self):
+        """Chunks ``(start, Ws, bs, n_iter)`` of the compiled path's solutions
+        (see :meth:`skmtl.solvers._gram_path.GramL21Path.solve`), recording the
+        strengths that did not converge in ``unconverged``."""
+        self.unconverged = []
+        for start, Ws, bs, epochs, _, status in self._compiled.solve(self.alphas):
+            failed = np.flatnonzero(status != "converged")
+            self.unconverged.extend(float(a) for a in self.alphas[start + failed])
+            yield start, Ws, bs, epochs
+
+    def _compiled_points(self, fast):
+        template = None
+        state = self._compiled_state
+        for _, Ws, bs, epochs in self.solutions():
+            if template is None:  # the fitted attributes of every view
+                est = clone(self.estimator).set_params(
+                    **{self.parameter: float(self.alphas[0])})
+                recorded = list(self.unconverged)
+                template, _ = self._first_fit(est)  # records its own warning
+                self.unconverged = recorded
+            for W, b, n_iter in zip(Ws, bs, epochs, strict=True):
+                yield _view(template, state["regularizer"], state, W, b), int(n_iter)
 
     def _points(self, est):
         self.unconverged = []

@@ -746,6 +746,15 @@ class _TaskScorer:
             f"{type(estimator).__name__} has none."
         )
 
+    def prediction_metric(self):
+        """``(metric, sign, kwargs)`` when the scorer scores ``predict``'s
+        output only, so that ``sign * metric(Y, prediction, **kwargs)`` (plus
+        ``sample_weight``) is its value without the estimator (the CV
+        estimators score a path's predictions at once); else None."""
+        if self._response != ("predict",):
+            return None
+        return self._metric, self._sign, dict(self._kwargs)
+
     def __call__(self, estimator, X, Y, sample_weight=None):
         response, output = self._respond(estimator, X)
         kwargs = dict(self._kwargs)

@@ -33,6 +33,7 @@ from skmtl.model_selection import (
     cv_class,
     regularization_path,
 )
+from skmtl.solvers import PathSolver
 
 CV_CLASSES = [
     getattr(skmtl, name) for name in skmtl.__all__ if name.endswith("CV")
@@ -113,8 +114,15 @@ def test_warm_started_path_equals_cold_fits(estimator, missing):
         assert_allclose(intercept, cold.intercept_, atol=2e-4 * scale)
 
 
+@pytest.mark.parametrize(
+    "estimator",
+    [MeanRegularizedRegressor(ridge=0.01, tol=1e-12),
+     TaskGraphRegressor(graph=[[0, 1, 0], [1, 0, 1], [0, 1, 0]], ridge=0.01,
+                        tol=1e-12)],
+    ids=lambda e: type(e).__name__,
+)
 @pytest.mark.parametrize("missing", [0.0, 0.3])
-def test_quadratic_path_decomposes_once(monkeypatch, missing):
+def test_quadratic_path_decomposes_once(monkeypatch, missing, estimator):
     X, Y = regression_data(missing=missing, seed=3)
     calls = {"eigh": 0, "inv": 0}
     eigh, inv = np.linalg.eigh, np.linalg.inv
@@ -129,7 +137,6 @@ def test_quadratic_path_decomposes_once(monkeypatch, missing):
 
     monkeypatch.setattr(np.linalg, "eigh", counting_eigh)
     monkeypatch.setattr(np.linalg, "inv", counting_inv)
-    estimator = MeanRegularizedRegressor(ridge=0.01, tol=1e-12)
     alphas, coefs, _ = regularization_path(estimator, X, Y, n_alphas=10)
     monkeypatch.undo()
     # the first point is the estimator's own fit, the other nine share one
@@ -238,6 +245,196 @@ def test_grid_without_alpha_max_is_on_the_data_scale():
     ]
     grid = alpha_grid(MeanRegularizedRegressor(), X, Y, n_alphas=5, eps=1e-3)
     assert_allclose(grid, np.geomspace(10, 1e-2, 5) * np.mean(variances), rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# The compiled L2,1 path (skmtl.solvers._gram_path) and the stacked fold scores
+# ---------------------------------------------------------------------------
+
+
+def weighted_l21_kkt(X, Y, W, b, alpha, ridge, sample_weight, task_weights):
+    """Largest KKT violation of L21Regressor's documented objective with
+    missing entries, sample weights (normalised to mean one over each task's
+    observed rows), task weights and ridge; also the intercepts' gradient."""
+    mask = ~np.isnan(Y)
+    S = np.broadcast_to(sample_weight[:, None], Y.shape) * mask
+    S = S / S.sum(axis=0) * task_weights  # c_t s_it / n_t with mean-one s
+    R = np.where(mask, np.nan_to_num(Y) - X @ W - b, 0.0)
+    G = -X.T @ (S * R) + ridge * W
+    norms = np.linalg.norm(W, axis=1)
+    active = norms > 0
+    violation = np.zeros(W.shape[0])
+    violation[active] = np.linalg.norm(
+        G[active] + alpha * W[active] / norms[active, None], axis=1)
+    violation[~active] = np.maximum(np.linalg.norm(G[~active], axis=1) - alpha, 0)
+    return max(violation.max(), np.abs((S * R).sum(axis=0)).max())
+
+
+def _general_path(monkeypatch, estimator, X, Y, alphas, **kwargs):
+    """The same path by the general solver (the compiled one switched off)."""
+    from skmtl.solvers import _gram_path
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_gram_path, "available", lambda: False)
+        return regularization_path(estimator, X, Y, alphas=alphas, **kwargs)
+
+
+@pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")
+@pytest.mark.parametrize("missing, ridge, weighted", [
+    (0.0, 0.0, False), (0.25, 0.0, True), (0.0, 0.3, True), (0.25, 0.3, False)])
+def test_compiled_l21_path_meets_kkt_and_equals_the_general_solver(
+        monkeypatch, missing, ridge, weighted):
+    X, Y = regression_data(n=70, d=12, T=4, missing=missing, seed=21)
+    rng = np.random.default_rng(0)
+    sample_weight = rng.uniform(0.3, 2.0, X.shape[0]) if weighted else np.ones(70)
+    task_weights = np.array([1.0, 2.0, 0.5, 1.5]) if weighted else np.ones(4)
+    estimator = L21Regressor(ridge=ridge, tol=1e-10, max_iter=5000,
+                             task_weights=list(task_weights))
+    grid = alpha_grid(estimator, X, Y, n_alphas=10, eps=1e-3,
+                      sample_weight=sample_weight)
+    from skmtl import _paths
+    from skmtl.solvers import _gram_path
+
+    path = _paths.path_points(estimator, X, Y, grid, sample_weight=sample_weight)
+    assert path.compiled() is not None  # this problem takes the compiled route
+
+    def no_fallback(*args):
+        raise AssertionError("the compiled epochs should solve every strength")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_gram_path.GramL21Path, "_take_over", no_fallback)
+        alphas, coefs, intercepts = regularization_path(
+            estimator, X, Y, alphas=grid, sample_weight=sample_weight)
+    _, general, general_b = _general_path(monkeypatch, estimator, X, Y, grid,
+                                          sample_weight=sample_weight)
+    for alpha, coef, b, other, other_b in zip(alphas, coefs, intercepts, general,
+                                              general_b, strict=True):
+        assert weighted_l21_kkt(X, Y, coef.T, b, alpha, ridge, sample_weight,
+                                task_weights) < 1e-5 * grid[0]
+        assert_allclose(coef, other, atol=1e-5 * max(np.abs(other).max(), 1.0))
+        assert_allclose(b, other_b, atol=1e-5 * max(np.abs(other).max(), 1.0))
+
+
+@pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")
+def test_compiled_path_permutes_with_the_tasks_and_the_rows():
+    X, Y = regression_data(n=50, d=10, T=4, missing=0.2, seed=22)
+    grid = alpha_grid(L21Regressor(), X, Y, n_alphas=6, eps=1e-2)
+    estimator = L21Regressor(tol=1e-10)
+    _, coefs, intercepts = regularization_path(estimator, X, Y, alphas=grid)
+    tasks, rows = [2, 0, 3, 1], np.random.default_rng(1).permutation(50)
+    _, permuted, permuted_b = regularization_path(estimator, X[rows],
+                                                  Y[rows][:, tasks], alphas=grid)
+    assert_allclose(permuted, coefs[:, tasks], atol=1e-7)
+    assert_allclose(permuted_b, intercepts[:, tasks], atol=1e-7)
+
+
+@pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")
+def test_a_strength_coordinate_descent_crawls_on_goes_to_the_general_solver(
+        monkeypatch):
+    """5 rows, 10 features, a tiny strength: coordinate descent needs about
+    6000 epochs; the compiled path hands the strength to the general solver
+    (Newton steps on the support) before its max_iter, and the point meets
+    the KKT conditions; a warning is given only if that solver fails too."""
+    from sklearn.datasets import make_regression
+
+    from skmtl import _paths
+    from skmtl.solvers import _gram_path
+
+    X, y = make_regression(random_state=42, n_targets=5, n_samples=11,
+                           n_features=10)
+    X, y = X[6:], y[6:]
+    estimator = L21Regressor(tol=1e-4, max_iter=1000)
+    path = _paths.path_points(estimator, X, y, np.array([0.01]))
+    fast = path.compiled()
+    calls = []
+    fallback = fast.fallback
+
+    def counting(alpha, W):
+        calls.append(alpha)
+        return fallback(alpha, W)
+
+    monkeypatch.setattr(fast, "fallback", counting)
+    (model, n_iter), = list(path)
+    assert calls == [0.01] and path.unconverged == []
+    assert n_iter < 1000
+    kkt = weighted_l21_kkt(X, y, model.coef_.T, model.intercept_, 0.01, 0.0,
+                           np.ones(5), np.ones(5))
+    top = alpha_max(L21Regressor(), X, y)
+    assert kkt < 1e-3 * top
+    with monkeypatch.context() as patch:  # without the fallback: max_iter
+        patch.setattr(fast, "fallback", None)
+        _, _, _, _, _, status = next(fast.solve(np.array([0.01])))
+    assert status[0] in ("max_iter", "stalled")
+    assert _gram_path.applies(path.compiled().problem)
+
+
+def _scorer_cases():
+    from skmtl.metrics import make_task_scorer, r2_score
+
+    return [
+        get_scorer("r2"),
+        get_scorer("neg_mean_squared_error"),
+        get_scorer("neg_root_mean_squared_error"),
+        make_task_scorer(r2_score, multioutput=[1.0, 3.0, 0.5]),
+        get_scorer("neg_mean_absolute_error"),  # not stacked: one call per point
+    ]
+
+
+@pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")
+@pytest.mark.parametrize("weights", [None, "rows", "entries"])
+@pytest.mark.parametrize("scorer", _scorer_cases(), ids=repr)
+def test_stacked_fold_scores_equal_the_scorer_on_each_model(scorer, weights):
+    from skmtl import _cv, _paths
+
+    X, Y = regression_data(n=90, d=10, T=3, missing=0.2, seed=23)
+    rng = np.random.default_rng(2)
+    sample_weight = {None: None, "rows": rng.uniform(0.2, 2.0, 90),
+                     "entries": rng.uniform(0.2, 2.0, (90, 3))}[weights]
+    train, test = np.arange(60), np.arange(60, 90)
+    grid = alpha_grid(L21Regressor(), X, Y, n_alphas=7, eps=1e-2)
+    test_weight = None if sample_weight is None else sample_weight[test]
+    train_weight = None if sample_weight is None else sample_weight[train]
+    path = _paths.path_points(L21Regressor(tol=1e-8), X[train], Y[train], grid,
+                              sample_weight=train_weight)
+    scores, n_iter = _cv._batched_fold_scores(path, scorer, X[test], Y[test],
+                                              test_weight)
+    kwargs = {} if test_weight is None else {"sample_weight": test_weight}
+    expected = [scorer(model, X[test], Y[test], **kwargs) for model, _ in path]
+    assert_allclose(scores, expected, rtol=1e-12, atol=1e-12)
+    assert n_iter.shape == (7,)
+
+
+@pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")
+def test_stacked_scores_of_an_undefined_task_warn_as_the_scorer_does():
+    """A test fold where a task has one observed row: R² is undefined there;
+    the stacked route calls the metric per point (with its warning) and the
+    task is left out, as the scorer does on each model."""
+    from skmtl import _cv, _paths
+
+    X, Y = regression_data(n=60, d=6, T=3, seed=24)
+    Y[45:, 1] = np.nan
+    Y[45, 1] = 1.0
+    grid = alpha_grid(L21Regressor(), X, Y, n_alphas=4, eps=1e-2)
+    path = _paths.path_points(L21Regressor(), X[:45], Y[:45], grid)
+    scorer = get_scorer("r2")
+    with pytest.warns(UserWarning, match="task_1"):
+        scores, _ = _cv._batched_fold_scores(path, scorer, X[45:], Y[45:], None)
+    with pytest.warns(UserWarning, match="task_1"):
+        expected = [scorer(model, X[45:], Y[45:]) for model, _ in path]
+    assert_allclose(scores, expected, rtol=1e-12)
+
+
+def test_cv_choice_is_the_same_with_and_without_the_compiled_path(monkeypatch):
+    from skmtl.solvers import _gram_path
+
+    X, Y = regression_data(n=90, d=15, T=4, missing=0.1, seed=25)
+    compiled = L21RegressorCV(alphas=15, cv=3, tol=1e-8).fit(X, Y)
+    with monkeypatch.context() as patch:
+        patch.setattr(_gram_path, "available", lambda: False)
+        general = L21RegressorCV(alphas=15, cv=3, tol=1e-8).fit(X, Y)
+    assert compiled.alpha_ == general.alpha_
+    assert_allclose(compiled.mean_score_path_, general.mean_score_path_,
+                    rtol=1e-5, atol=1e-6)
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,9 @@ depend on the regularizer from one point to the next:
   invert the blocks again for every ``Q``).
 
 Every other point goes to :func:`minimize`, which chooses the algorithm;
-the caller passes the previous solution as the warm start.
+the caller passes the previous solution as the warm start. An L2,1 path on
+the squared loss can instead run whole in compiled code
+(:meth:`PathSolver.compiled_path`, the folds of ``L21RegressorCV``).
 """
 
 import numpy as np
@@ -119,6 +121,29 @@ class PathSolver:
             if solver is not None:
                 return solve_quadratic(problem, W0, solver=solver, **options)
         return minimize(problem, W0, b0, **options)
+
+    @staticmethod
+    def compiles():
+        """Whether :meth:`compiled_path` can run here (numba importable)."""
+        from . import _gram_path
+
+        return _gram_path.available()
+
+    def compiled_path(self, problem, fallback=None):
+        """A solver of a whole descending grid in one compiled call, or None.
+
+        For an L2,1 problem on the squared loss whose quadratic model of all
+        features is affordable (no coupling): the compiled Gram-space path of
+        :mod:`skmtl.solvers._gram_path` (only ``W`` and ``H W`` kept per
+        strength, the estimator's stopping criterion), whose ``solve(alphas,
+        W0)`` yields the solutions in chunks. ``fallback(alpha, W)`` solves a
+        strength that the compiled epochs do not finish (a :class:`Result`).
+        """
+        from . import _gram_path
+
+        if not _gram_path.applies(problem):
+            return None
+        return _gram_path.GramL21Path(problem, self.tol, self.max_iter, fallback)
 
     def _share(self, problem):
         previous, self._previous = self._previous, problem
