@@ -214,12 +214,14 @@ def bench_decomposed(shape, repeat=3, reference_steps=20000, seed=0):
                 ours = tol
                 break
         t_ours, (_, _, _, est) = _best_time(
-            lambda: _skmtl_fit(model, strengths, X, Y, ours), repeat
+            lambda model=model, strengths=strengths, ours=ours: _skmtl_fit(
+                model, strengths, X, Y, ours), repeat
         )
         t_ref = np.nan
         if steps is not None:
             t_ref, _ = _best_time(
-                lambda: decomposed_fista(smooth, model, strengths, steps), repeat
+                lambda model=model, strengths=strengths, steps=steps: decomposed_fista(
+                    smooth, model, strengths, steps), repeat
             )
         rows.append(
             dict(model=model, shape=shape, tol=ours, time=t_ours, solver=est.solver_,

@@ -212,9 +212,11 @@ def run(n, d, T, repeat, max_iter, models=()):
                 model.set_params(tol=tol)
                 if ours_objective(X, Y, model.fit(X, Y), smooth, value) <= target:
                     break
-            ours, _ = best_time(lambda: model.fit(X, Y), repeat)
+            ours, _ = best_time(lambda model=model: model.fit(X, Y), repeat)
         reference, iters = best_time(
-            lambda: fista(X, Y, smooth, L_smooth, prox, value, target, max_iter), 1)
+            lambda smooth=smooth, L_smooth=L_smooth, prox=prox, value=value,
+            target=target: fista(X, Y, smooth, L_smooth, prox, value, target,
+                                 max_iter), 1)
         if iters is None:
             reference = float("inf")
         print(f"{name:24s} n={n} d={d} T={T}  ours {ours:8.4f} s (tol={tol:.0e})  "

@@ -256,6 +256,7 @@ def nuclear_violation(W, G, radius, rank_tol=1e-7):
     PU = np.eye(W.shape[0]) - U @ U.T
     PV = np.eye(W.shape[1]) - V @ V.T
     inside = np.abs(U.T @ A @ V - radius * np.eye(r)).max(initial=0.0)
-    cross = max(np.abs(PU @ A @ V).max(initial=0.0), np.abs(U.T @ A @ PV).max(initial=0.0))
+    cross = max(np.abs(PU @ A @ V).max(initial=0.0),
+                np.abs(U.T @ A @ PV).max(initial=0.0))
     outside = np.linalg.norm(PU @ A @ PV, 2) - radius
     return max(inside, cross, outside), r
