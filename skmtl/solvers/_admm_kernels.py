@@ -339,11 +339,7 @@ def _structured_solve(R, shift, values, vectors, vectors_t, n_blocks, out):
     r, T = values.shape
     s = R.shape[0] // n_blocks
     shared = vectors.shape[0] == 1
-    totals = np.zeros((T, s))
-    for b in range(n_blocks):
-        for i in range(s):
-            for t in range(T):
-                totals[t, i] += R[b * s + i, t]
+    totals = _block_totals(R, n_blocks, s, T)
     HS = np.empty((s, T))
     coeff = np.empty(r)
     for t in range(T):
@@ -365,17 +361,24 @@ def _structured_solve(R, shift, values, vectors, vectors_t, n_blocks, out):
                 out[b * s + i, t] = (R[b * s + i, t] - HS[i, t]) / shift
 
 
+def _block_totals(R, n_blocks, s, T):
+    """``totals[t] = sum_b R[b s : (b + 1) s, t]``: the stacked blocks' sum, by
+    column."""
+    totals = np.zeros((T, s))
+    for b in range(n_blocks):
+        for i in range(s):
+            for t in range(T):
+                totals[t, i] += R[b * s + i, t]
+    return totals
+
+
 def _factored_solve(R, shift, factors, n_blocks, out):
     """As :func:`_structured_solve` for per-column Grams, from the Cholesky
     factors ``L_t`` of ``B H_t + shift I`` (``factors`` (T, s, s), lower):
     ``S_t`` by forward and backward substitution (rows of ``L_t`` only), then
     ``H_t S_t = (sum_b r_bt - shift S_t) / B``."""
     T, s = factors.shape[0], factors.shape[1]
-    totals = np.zeros((T, s))
-    for b in range(n_blocks):
-        for i in range(s):
-            for t in range(T):
-                totals[t, i] += R[b * s + i, t]
+    totals = _block_totals(R, n_blocks, s, T)
     HS = np.empty((s, T))
     y = np.empty(s)
     for t in range(T):
@@ -453,7 +456,8 @@ prox_blocks = _prox_blocks
 _globals = globals()
 # compiled by _kernels() in this order (callees first), replacing the globals
 _HELPERS = ("_soft", "_shrink_rows", "_shrink_task_groups", "_capped_allocation",
-            "_symmetric_eigen", "_spectral_shrink", "_fused_rows", "_structured_solve",
+            "_symmetric_eigen", "_spectral_shrink", "_fused_rows", "_block_totals",
+            "_structured_solve",
             "_factored_solve")
 
 
