@@ -44,15 +44,19 @@ class L21:
         :math:`u_t = a_t / (h_t + \alpha / r)` with ``r = ||u||`` the root of
         :math:`1/\psi(r) = 1`, :math:`\psi(r) = \lVert a / (h r + \alpha)\rVert`.
         :math:`1/\psi` is increasing, concave and linear when all ``h_t`` are
-        equal, so Newton's method reaches the root in one step then and in a
-        few otherwise (from the first step on, its iterates decrease to it).
+        equal (then ``r = (||a|| - alpha) / h``, taken in closed form), so
+        Newton's method reaches the root in a few steps otherwise (from the
+        first step on, its iterates decrease to it).
         """
         a = np.where(h > 0, a, 0.0)  # a direction with no curvature stays at 0
         norm = float(np.sqrt(a @ a))
         alpha = self.alpha
         if norm <= alpha:
             return np.zeros_like(a)
-        r = (norm - alpha) / float(h.max())  # the root if every h_t were h_max
+        h_max = float(h.max())
+        if float(h.min()) == h_max:  # the root in closed form (as compiled)
+            return a * ((norm - alpha) / (norm * h_max))
+        r = (norm - alpha) / h_max  # the root if every h_t were h_max
         for _ in range(30):
             q = 1.0 / (h * r + alpha)
             aq = a * q

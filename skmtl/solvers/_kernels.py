@@ -110,16 +110,23 @@ def _group_shrink(alpha, a, h, u):
     0 (``a`` is zeroed there). Shared by every compiled row minimiser that
     has an L2,1 part (:mod:`._coupled` after its L1 soft threshold)."""
     T = a.shape[0]
-    norm2, hmax = 0.0, 0.0
+    norm2, hmax, hmin = 0.0, 0.0, np.inf
     for t in range(T):
         if h[t] <= 0:
             a[t] = 0.0
         norm2 += a[t] * a[t]
         hmax = max(hmax, h[t])
+        hmin = min(hmin, h[t])
     norm = np.sqrt(norm2)
     if norm <= alpha:
         for t in range(T):
             u[t] = 0.0
+        return
+    if hmin == hmax:  # equal curvatures (a shared design): the root in closed
+        # form, r = (||a|| - alpha) / h, and u = a r / (h r + alpha)
+        c = (norm - alpha) / (norm * hmax)
+        for t in range(T):
+            u[t] = a[t] * c
         return
     r = (norm - alpha) / hmax
     for _ in range(30):
@@ -213,22 +220,39 @@ def _sweep_factor(W, Z, F, scale, C, D, ridge, coupling, order, kind, alpha):
     reassociation allowed (:func:`_kernels`): the dot products ``F_j^T Z_t``
     are then vectorised (5x faster than one running sum per column at
     ``m = 200``, ``T = 10``; they differ from the numpy sweep by rounding).
+    The update of ``Z`` after row ``p`` moved is applied in the same pass
+    over ``Z`` as the next row's dot products (one load of ``Z`` for both:
+    0.57 against 0.70 ms per epoch at 580 rows, ``m = 200``, ``T = 10``).
     """
     m = F.shape[0]
     s, T = W.shape
     a, u, g, delta = np.empty(T), np.empty(T), np.empty(T), np.empty(T)
+    pending = np.empty(T)  # the change of the last row that moved, not yet in Z
+    p = -1
     for j in order:  # F and Z column-major: every inner loop is contiguous
         for t in range(T):
             acc = 0.0
-            for i in range(m):
-                acc += F[i, j] * Z[i, t]
+            dt = pending[t] if p >= 0 else 0.0
+            if dt != 0.0:
+                for i in range(m):
+                    z = Z[i, t] + F[i, p] * dt
+                    Z[i, t] = z
+                    acc += F[i, j] * z
+            else:
+                for i in range(m):
+                    acc += F[i, j] * Z[i, t]
             g[t] = acc * scale[t] - C[j, t]
+        p = -1
         if row_step(j, W, g, D, ridge, coupling, kind, alpha, a, u, delta):
+            p = j
             for t in range(T):
-                dt = delta[t]
-                if dt != 0.0:
-                    for i in range(m):
-                        Z[i, t] += F[i, j] * dt
+                pending[t] = delta[t]
+    if p >= 0:
+        for t in range(T):
+            dt = pending[t]
+            if dt != 0.0:
+                for i in range(m):
+                    Z[i, t] += F[i, p] * dt
 
 
 row_minimizer = _row_minimizer  # the compiled ones once _kernels() has run
