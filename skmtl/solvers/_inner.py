@@ -36,6 +36,7 @@ from ._problem import sqnorm
 _ANDERSON = 5  # iterates per extrapolation
 _STALL = 20  # checks without progress
 _CHECK_EVERY = 4  # ADMM iterations between certificates
+_LAZY_CHECK = 2  # epochs between certificates on a factor model
 
 
 class Certificate:
@@ -166,27 +167,45 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
     if sweep is None:
         def sweep(W, HW, D):
             _sweep(model, problem, W, HW, D, order)
+    # a factor model's sweep keeps Z = F W and refreshes H W = F^T Z only when
+    # asked (a product as dear as a third of the epoch): the certificate is
+    # then evaluated every _LAZY_CHECK epochs and after each extrapolation
+    lazy = getattr(sweep, "refresh", None)
+    stale = False
     progress, history = _Progress(), [W.copy()]
     previous_support, cycle_start = None, None
     epoch_flops = _epoch_flops(model, order.size, W.shape[1])
     for epoch in range(max_iter):
-        measure = certificate.measure(W, HW)
-        if measure <= tol:
-            if polish:
-                W, HW = _final_newton(model, problem, W, HW, certificate, order,
-                                      epoch * epoch_flops)
-            return W, HW, epoch, "converged"
-        if progress.stalled(certificate.objective(W, HW), measure, _STALL):
-            return W, HW, epoch, "stalled"
-        sweep(W, HW, D)
+        if lazy is None or epoch % _LAZY_CHECK == 0 or epoch % _ANDERSON == 0:
+            if stale:
+                lazy(W, HW)
+                stale = False
+            measure = certificate.measure(W, HW)
+            if measure <= tol:
+                if polish:
+                    W, HW = _final_newton(model, problem, W, HW, certificate, order,
+                                          epoch * epoch_flops)
+                return W, HW, epoch, "converged"
+            if progress.stalled(certificate.objective(W, HW), measure, _STALL):
+                return W, HW, epoch, "stalled"
+        if lazy is None:
+            sweep(W, HW, D)
+        else:
+            sweep(W, HW, D, refresh=False)
+            stale = True
         history = (history + [W.copy()])[-(_ANDERSON + 1) :]
         if len(history) == _ANDERSON + 1 and epoch % _ANDERSON == _ANDERSON - 1:
+            if stale:
+                lazy(W, HW)
+                stale = False
             W, HW = _try_extrapolation(model, certificate, W, HW, history)
             support = np.any(W != 0, axis=1)
             if (polish and np.array_equal(support, previous_support)
                     and _newton_pays(W, order, epoch_flops, measure, cycle_start, tol)):
                 W, HW = support_newton(model, problem, W, HW, certificate, order)
             previous_support, cycle_start = support, measure
+    if stale:
+        lazy(W, HW)
     return W, HW, max_iter, "max_iter"
 
 

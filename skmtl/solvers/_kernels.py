@@ -315,13 +315,19 @@ def _factor_sweep(kernel, model, C, ridge, coupling, order, kind, alpha):
     scale = np.ascontiguousarray(model.scale, dtype=np.float64)
     state = {"W": None, "Z": None}
 
-    def sweep(W, HW, D):
+    def sweep(W, HW, D, refresh=True):
         if state["W"] is not W:
             state["W"], state["Z"] = W, np.asfortranarray(F @ W)
-        Z = state["Z"]
-        kernel(W, Z, F, scale, C, D, ridge, coupling, order, kind, alpha)
+        kernel(W, state["Z"], F, scale, C, D, ridge, coupling, order, kind, alpha)
+        if refresh:
+            HW[:] = (F.T @ state["Z"]) * scale
+
+    def refresh(W, HW):
+        """``H W`` into ``HW`` after sweeps run with ``refresh=False``."""
+        Z = state["Z"] if state["W"] is W else F @ W
         HW[:] = (F.T @ Z) * scale
 
+    sweep.refresh = refresh
     return sweep
 
 
