@@ -160,7 +160,6 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
     (:func:`_final_newton`). Returns ``W, HW, n_epochs, status``.
     """
     W = np.array(W, dtype=np.float64)
-    HW = model.hessian_product(W)
     D = _row_curvatures(model, problem)
     order = np.arange(W.shape[0]) if rows is None else rows
     sweep = compiled_sweep(model, problem, order) if compiled else None
@@ -171,6 +170,12 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
     # asked (a product as dear as a third of the epoch): the certificate is
     # then evaluated every _LAZY_CHECK epochs and after each extrapolation
     lazy = getattr(sweep, "refresh", None)
+    product = model.hessian_product if lazy is None else sweep.product
+    if lazy is None:
+        HW = model.hessian_product(W)
+    else:
+        HW = np.empty_like(W)
+        lazy(W, HW)  # Z = F W computed once, for this product and the sweep
     stale = False
     progress, history = _Progress(), [W.copy()]
     previous_support, cycle_start = None, None
@@ -198,7 +203,7 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
             if stale:
                 lazy(W, HW)
                 stale = False
-            W, HW = _try_extrapolation(model, certificate, W, HW, history)
+            W, HW = _try_extrapolation(product, certificate, W, HW, history)
             support = np.any(W != 0, axis=1)
             if (polish and np.array_equal(support, previous_support)
                     and _newton_pays(W, order, epoch_flops, measure, cycle_start, tol)):
@@ -364,11 +369,14 @@ def _final_newton(model, problem, W, HW, certificate, order, spent):
     return W, HW
 
 
-def _try_extrapolation(model, certificate, W, HW, history):
+def _try_extrapolation(product, certificate, W, HW, history):
+    """The Anderson extrapolation of ``history`` if it lowers the objective;
+    ``product`` is the model (its ``hessian_product``) or a function giving
+    ``H W``."""
     W_acc = _anderson(history)
     if W_acc is None:
         return W, HW
-    HW_acc = model.hessian_product(W_acc)
+    HW_acc = getattr(product, "hessian_product", product)(W_acc)
     certificate.offer(W_acc, HW_acc)
     if certificate.objective(W_acc, HW_acc) < certificate.objective(W, HW):
         return W_acc, HW_acc

@@ -313,21 +313,38 @@ def _factor_sweep(kernel, model, C, ridge, coupling, order, kind, alpha):
     recomputed from it after the epoch."""
     F = np.asfortranarray(model.factor, dtype=np.float64)
     scale = np.ascontiguousarray(model.scale, dtype=np.float64)
-    state = {"W": None, "Z": None}
+    state = {"W": None, "Z": None, "other": (None, None)}
 
     def sweep(W, HW, D, refresh=True):
         if state["W"] is not W:
-            state["W"], state["Z"] = W, np.asfortranarray(F @ W)
+            _track(W)
         kernel(W, state["Z"], F, scale, C, D, ridge, coupling, order, kind, alpha)
         if refresh:
             HW[:] = (F.T @ state["Z"]) * scale
 
-    def refresh(W, HW):
-        """``H W`` into ``HW`` after sweeps run with ``refresh=False``."""
-        Z = state["Z"] if state["W"] is W else F @ W
-        HW[:] = (F.T @ Z) * scale
+    def _track(W):
+        """Make ``W`` the iterate whose ``Z`` is kept (the last other point
+        whose ``Z`` was computed, an extrapolation, is kept too)."""
+        last = (state["W"], state["Z"])
+        if state["other"][0] is W:
+            state["W"], state["Z"] = state["other"]
+        else:
+            state["W"], state["Z"] = W, np.asfortranarray(F @ W)
+        state["other"] = last
 
-    sweep.refresh = refresh
+    def refresh(W, HW):
+        """``H W`` into ``HW`` (after sweeps run with ``refresh=False``)."""
+        if state["W"] is not W:
+            _track(W)
+        HW[:] = (F.T @ state["Z"]) * scale
+
+    def product(W):
+        """``H W`` of another point (an extrapolation), its ``Z`` kept."""
+        Z = np.asfortranarray(F @ W)
+        state["other"] = (W, Z)
+        return (F.T @ Z) * scale
+
+    sweep.refresh, sweep.product = refresh, product
     return sweep
 
 
