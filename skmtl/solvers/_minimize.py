@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._gram import factor_model, gram_model
+from ._gram import FactorModel, factor_model, gram_model
 from ._inner import Certificate, admm, coordinate_descent
 from ._problem import sqnorm
 
@@ -276,7 +276,7 @@ class _ModelState:
         self.model = problem.gram(np.arange(problem.n_features))
         self.certificate = Certificate(problem, self.model, criterion)
 
-    def gradient_and_measure(self, W, b):
+    def gradient_and_measure(self, W, b, xw=None):
         HW = self.model.hessian_product(W)
         return self.certificate.gradient(W, HW), self.certificate.measure(W, HW)
 
@@ -312,6 +312,7 @@ class _DesignState:
         self.best_dual = -np.inf
         self.last = None  # (W, full_gradient(W, b)) of the last evaluation
         self.seed = None  # (W, parts) known before the first evaluation
+        self.factor = None  # the last working set's factor model
 
     def gradient_cost(self):
         """Flops of one global gradient: a product with the design."""
@@ -323,12 +324,12 @@ class _DesignState:
         self.best_dual = max(self.best_dual, dual)
         return yr, rr
 
-    def gradient_and_measure(self, W, b):
+    def gradient_and_measure(self, W, b, xw=None):
         problem = self.problem
         if self.seed is not None and self.seed[0] is W:
             parts = self.seed[1]  # the null point's, from tolerance_scales
         else:
-            parts = problem.full_gradient(W, b)
+            parts = problem.full_gradient(W, b, xw)
         self.seed = None
         b, z, g, G = parts
         self.last = W, parts
@@ -342,8 +343,24 @@ class _DesignState:
         problem = self.problem
         shared = problem.task_scale
         if shared is not None and rows.size > 2 * shared[0].size:
-            return factor_model(problem, rows)  # cheaper than its Gram
+            self.factor = _extended_factor(problem, rows, self.factor)
+            return self.factor  # cheaper than its Gram
         return gram_model(problem, rows)
+
+    def predictor(self, model, WS):
+        """``x_i^T W`` at the entries from a factor model's ``F W_S`` (the
+        design's columns of the set, centred and scaled: ``F = (X_S - x̄)
+        diag(sqrt(a))``), without a gather of ``X_S``; None for other models
+        (or rows of zero weight, which ``F`` cannot restore)."""
+        if not isinstance(model, FactorModel):
+            return None
+        root = np.sqrt(self.problem.task_scale[1])
+        if not np.all(root > 0):
+            return None
+        XW = (model.factor @ WS) / root[:, None]
+        if model.x_mean is not None:
+            XW += model.x_mean[:, 0] @ WS
+        return XW.T.ravel()  # entries column by column (shared rows)
 
     def offer(self, W):
         """Not taken: a dual point costs a product with the design here, as
@@ -357,6 +374,36 @@ class _DesignState:
         if self.last is not None and self.last[0] is W:
             return self.last[1]
         return None
+
+
+def _extended_factor(problem, rows, previous):
+    """The factor model on ``rows``, with the columns of the features that
+    ``previous`` (a factor model of the same problem, or None) has copied
+    from it: only the new features' columns are gathered from ``X``, centred
+    and scaled (every column's centring and scaling is its own, and ``k``,
+    the means of ``Y`` and the scales do not depend on the features).
+    Successive working sets share most of their features."""
+    if previous is None:
+        return factor_model(problem, rows)
+    old = previous.features
+    position = np.minimum(np.searchsorted(old, rows), old.size - 1)
+    found = old[position] == rows
+    if 2 * np.count_nonzero(found) < rows.size:
+        return factor_model(problem, rows)
+    fresh = factor_model(problem, rows[~found]) if not found.all() else None
+    F = np.empty((previous.factor.shape[0], rows.size), order="F")
+    C = np.empty((rows.size, previous.C.shape[1]))
+    F[:, found], C[found] = previous.factor[:, position[found]], previous.C[position[found]]
+    x_mean = None
+    if previous.x_mean is not None:
+        x_mean = np.empty((rows.size, previous.x_mean.shape[1]))
+        x_mean[found] = previous.x_mean[position[found]]
+    if fresh is not None:
+        F[:, ~found], C[~found] = fresh.factor, fresh.C
+        if x_mean is not None:
+            x_mean[~found] = fresh.x_mean
+    return FactorModel(rows, C, previous.k, previous.y_mean, x_mean, factor=F,
+                       scale=previous.scale)
 
 
 def _full_gram_pays(problem):
@@ -427,8 +474,9 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
     size = _first_size(problem, state) if W0 is None else _MIN_WORKING_SET
     n_iter, status, loose_tol = 0, "max_iter", np.inf
     previous = None
+    xw = None  # the predictor at W when the last working set's model gave it
     for outer in range(_MAX_OUTER):
-        G, measure = state.gradient_and_measure(W, b)
+        G, measure = state.gradient_and_measure(W, b, xw)
         if verbose:
             print(f"[skmtl] outer {outer}: {criterion} {measure:.3e} (tol "
                   f"{threshold:.3e}), support {np.any(W != 0, axis=1).sum()}")
@@ -458,6 +506,8 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
         )
         W = np.zeros_like(W)
         W[rows] = WS
+        if isinstance(state, _DesignState):
+            xw = state.predictor(sub.model, WS)
         n_iter += max(epochs, 1)
         if sub.best_point is not None:  # the extrapolated dual, made global
             W_dual = np.zeros_like(W)
