@@ -651,6 +651,190 @@ def test_wide_shared_design():
     assert mine - ref <= result.gap + 1e-12 * abs(ref)  # the gap bounds the excess
 
 
+def _wide_support_case(seed=43, n=30, d=400, T=3):
+    """A shared design with a support wider than ``n``: the solution is not
+    unique, the working sets are factor models (more than twice the rows)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)) + rng.uniform(-1, 1, d)
+    Y = X @ (rng.standard_normal((d, T)) * (rng.random((d, 1)) < 0.5))
+    Y += 0.5 * rng.standard_normal((n, T))
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    alpha = 0.02 * np.sqrt(np.sum((Xc.T @ Yc / n) ** 2, axis=1)).max()
+    return X, Y, alpha
+
+
+def test_wide_support_matches_sklearn_multitask_lasso():
+    """d >> n with a support wider than n (here at least 2 n): same objective
+    as scikit-learn's MultiTaskLasso (``1/(2n) ||Y - XW - b||^2 + alpha
+    sum_j ||W_j||``, computed here), and the KKT conditions written out: at
+    the optimum ``G_j = X_j^T (Y - XW - b) / n`` is ``alpha W_j / ||W_j||``
+    on the support and has norm at most ``alpha`` elsewhere. The route of
+    the wide sets (factor models extended from the last set, the predictor
+    from ``F W``, certificates every other epoch) is the one taken."""
+    from sklearn.linear_model import MultiTaskLasso
+
+    import skmtl.solvers._minimize as minimize_module
+
+    X, Y, alpha = _wide_support_case()
+    n = X.shape[0]
+    calls = {"extended": 0, "predictor": 0}
+    extended, predictor = (minimize_module._extended_factor,
+                           minimize_module._DesignState.predictor)
+
+    def counted_extended(*args):
+        calls["extended"] += 1
+        return extended(*args)
+
+    def counted_predictor(self, model, WS):
+        xw = predictor(self, model, WS)
+        calls["predictor"] += xw is not None
+        return xw
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(minimize_module, "_extended_factor", counted_extended)
+    mp.setattr(minimize_module._DesignState, "predictor", counted_predictor)
+    try:
+        mine = L21Regressor(alpha=alpha, tol=1e-10, max_iter=100000).fit(X, Y)
+    finally:
+        mp.undo()
+    assert calls["extended"] >= 2 and calls["predictor"] >= 1, calls
+    W, b = mine.coef_.T, mine.intercept_
+    support = np.flatnonzero(np.any(W != 0, axis=1))
+    assert support.size > 2 * n  # wider than the samples (not unique)
+    R = Y - X @ W - b
+    assert_allclose(R.mean(axis=0), 0.0, atol=1e-10 * np.abs(Y).max())
+    G = X.T @ R / n
+    norms = np.sqrt(np.sum(W**2, axis=1))
+    on = norms > 0
+    scale = alpha
+    assert np.max(np.abs(G[on] - alpha * W[on] / norms[on, None])) <= 1e-4 * scale
+    assert np.sqrt(np.sum(G[~on] ** 2, axis=1)).max() <= alpha * (1 + 1e-4)
+
+    def objective(W, b):
+        return (0.5 / n * np.sum((Y - X @ W - b) ** 2)
+                + alpha * np.sum(np.sqrt(np.sum(W**2, axis=1))))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = MultiTaskLasso(alpha=alpha, tol=1e-12, max_iter=200000).fit(X, Y)
+    P, P_ref = objective(W, b), objective(ref.coef_.T, ref.intercept_)
+    assert P <= P_ref * (1 + 1e-8)
+    assert relerr(P, P_ref) <= 1e-7
+    # XW is unique even when W is not: the predictions agree
+    assert_allclose(X @ W + b, X @ ref.coef_.T + ref.intercept_,
+                    atol=1e-3 * np.abs(Y).max())
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_extended_factor_matches_a_fresh_one(fit_intercept):
+    """The factor model of a working set built from the previous set's
+    columns (and the new features' own) equals the one built from ``X``; the
+    predictor from ``F W`` equals ``X W`` at the entries."""
+    from skmtl.solvers._gram import factor_model
+    from skmtl.solvers._minimize import _DesignState, _extended_factor
+
+    X, Y, sw, tw = make_data(62, "shared_weighted", n=20, d=40, T=3)
+    problem = quadratic_problem(X, Y, sw, tw, L21(0.5), fit_intercept)
+    assert problem.task_scale is not None
+    rng = np.random.default_rng(63)
+    previous = factor_model(problem, np.sort(rng.choice(40, 25, replace=False)))
+    for _ in range(4):
+        kept = rng.choice(previous.features, 20, replace=False)
+        new = rng.choice(np.setdiff1d(np.arange(40), previous.features), 5,
+                         replace=False)
+        rows = np.sort(np.r_[kept, new])
+        model = _extended_factor(problem, rows, previous)
+        fresh = factor_model(problem, rows)
+        assert np.array_equal(model.features, rows)
+        for name in ("factor", "C", "k", "y_mean", "scale", "x_mean"):
+            a, b = getattr(model, name), getattr(fresh, name)
+            if b is None:
+                assert a is None
+            else:
+                assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+        WS = random_W(64, rows.size, Y.shape[1])
+        W = np.zeros((40, Y.shape[1]))
+        W[rows] = WS
+        state = _DesignState(problem, "duality_gap")
+        assert_allclose(state.predictor(model, WS), problem.linear_predictor(W),
+                        rtol=1e-11, atol=1e-11 * np.abs(Y[~np.isnan(Y)]).max())
+        previous = model
+
+
+def test_lazy_certificate_on_a_factor_model():
+    """On a factor model the compiled sweep refreshes ``H W`` only when the
+    certificate is evaluated: coordinate descent still returns the ``H W`` of
+    its point and reaches the numpy path's optimum (every epoch measured)."""
+    from skmtl.solvers import _inner, _kernels
+    from skmtl.solvers._gram import factor_model
+
+    if not _kernels.AVAILABLE:
+        pytest.skip("compiled sweep disabled (SKMTL_NO_NUMBA)")
+    X, Y, alpha = _wide_support_case(seed=44, n=20, d=120)
+    problem = quadratic_problem(X, Y, None, None, L21(alpha))
+    rows = np.arange(120)
+    model = factor_model(problem, rows)
+    sweep = _kernels.compiled_sweep(model, problem, rows)
+    assert hasattr(sweep, "refresh")
+    W0 = np.zeros((120, Y.shape[1]))
+    class Checked(_inner.Certificate):
+        """Every evaluation sees the ``H W`` of its own point."""
+
+        def measure(self, W, HW):
+            assert_allclose(HW, model.hessian_product(W), rtol=0,
+                            atol=1e-12 * max(np.abs(HW).max(), 1.0))
+            return super().measure(W, HW)
+
+        def objective(self, W, HW):
+            assert_allclose(HW, model.hessian_product(W), rtol=0,
+                            atol=1e-12 * max(np.abs(HW).max(), 1.0))
+            return super().objective(W, HW)
+
+    results = []
+    for compiled, tol in ((True, 1e-2), (True, 1e-9), (False, 1e-9)):
+        certificate = Checked(problem, model, "duality_gap")
+        W, HW, epochs, status = _inner.coordinate_descent(
+            model, problem, W0, certificate, tol=tol, max_iter=20000,
+            compiled=compiled)
+        assert status == "converged", (compiled, status)
+        assert_allclose(HW, model.hessian_product(W), rtol=0,
+                        atol=1e-12 * np.abs(HW).max())
+        if compiled:  # the factor sweep's own contract: Z follows W
+            W1, HW1 = W.copy(), np.empty_like(W)
+            D = _inner._row_curvatures(model, problem)
+            sweep(W1, HW1, D, refresh=False)
+            sweep.refresh(W1, HW1)
+            assert_allclose(HW1, model.hessian_product(W1), rtol=0,
+                            atol=1e-12 * np.abs(HW1).max())
+            W2 = 0.5 * W1
+            sweep.product(W2)  # an extrapolation, then taken
+            sweep(W2, HW1, D)
+            assert_allclose(HW1, model.hessian_product(W2), rtol=0,
+                            atol=1e-12 * np.abs(HW1).max())
+        weights = weights_of(Y)
+        b = best_intercept(X, Y, W, weights)
+        results.append(squared_objective(X, Y, W, b, weights, "l21", alpha))
+    assert relerr(results[1], results[2]) <= 1e-8
+
+
+def test_l21_row_minimiser_equal_curvatures():
+    """Equal curvatures: the closed form ``u = a / h (1 - alpha / ||a||)_+``
+    (compiled and numpy row minimisers alike)."""
+    from skmtl.solvers import _kernels
+
+    rng = np.random.default_rng(65)
+    penalty = L21(0.7)
+    for _ in range(20):
+        a = rng.standard_normal(6)
+        h = np.full(6, rng.uniform(0.1, 3.0))
+        expected = a / h[0] * max(1 - 0.7 / np.linalg.norm(a), 0.0)
+        assert_allclose(penalty.row_minimizer(a.copy(), h), expected, rtol=1e-13,
+                        atol=1e-15)
+        u = np.empty(6)
+        _kernels._group_shrink(0.7, a.copy(), h, u)  # the kernel's formulas
+        assert_allclose(u, expected, rtol=1e-13, atol=1e-15)
+
+
 # -- 4b. the compiled sweep and the factor model against the numpy path ---------
 def _sweep_case(seed, pattern, penalty_name, with_coupling):
     X, Y, sw, tw = make_data(seed, pattern, n=45, d=9, T=4)

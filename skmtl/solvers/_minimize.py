@@ -393,11 +393,12 @@ def _extended_factor(problem, rows, previous):
     fresh = factor_model(problem, rows[~found]) if not found.all() else None
     F = np.empty((previous.factor.shape[0], rows.size), order="F")
     C = np.empty((rows.size, previous.C.shape[1]))
-    F[:, found], C[found] = previous.factor[:, position[found]], previous.C[position[found]]
+    source = position[found]
+    F[:, found], C[found] = previous.factor[:, source], previous.C[source]
     x_mean = None
     if previous.x_mean is not None:
         x_mean = np.empty((rows.size, previous.x_mean.shape[1]))
-        x_mean[found] = previous.x_mean[position[found]]
+        x_mean[found] = previous.x_mean[source]
     if fresh is not None:
         F[:, ~found], C[~found] = fresh.factor, fresh.C
         if x_mean is not None:
