@@ -527,9 +527,15 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
 class RegressorCV(RegressorMixin, MultiTaskCV):
     """Base of the cross-validated regressors."""
 
+    # the mixin's ``score`` (scikit-learn's R² on every entry) comes first in
+    # the MRO; the refitted model's own score skips the missing targets
+    score = MultiTaskCV.score
+
 
 class ClassifierCV(ClassifierMixin, MultiTaskCV):
     """Base of the cross-validated classifiers."""
+
+    score = MultiTaskCV.score
 
 
 # --------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone, is_regressor
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array
 
 from ._splitters import observed_entries
 from .estimators import alpha_max
@@ -76,8 +77,8 @@ def data_scale(X, Y):
     2.5
     """
     rows, tasks, _, n_samples, _ = observed_entries(Y)
-    if sp.issparse(X):
-        X = X.tocsr()
+    # data frames, lists: rows are taken by position below
+    X = check_array(X, accept_sparse="csr", dtype=(np.float64, np.float32))
     variances = []
     for t in np.unique(tasks):
         block = X[rows[tasks == t]]

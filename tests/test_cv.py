@@ -8,7 +8,7 @@ same grid, splits and scoring, and the serial run for the dask backend.
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -706,3 +706,46 @@ def _check_id(check):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# ---------------------------------------------------------------------------
+# Data frames and missing targets through every CV class
+# ---------------------------------------------------------------------------
+
+
+def _masked_score(Y, P, classifier):
+    """Mean over tasks of R² (regression) or accuracy on the observed rows,
+    written here from the definitions."""
+    scores = []
+    for t in range(Y.shape[1]):
+        seen = ~Y.iloc[:, t].isna().to_numpy()
+        y, p = Y.iloc[:, t].to_numpy()[seen], P[seen, t]
+        if classifier:
+            scores.append(np.mean(y == p))
+        else:
+            y, p = y.astype(float), p.astype(float)
+            scores.append(1 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2))
+    return float(np.mean(scores))
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES, ids=lambda c: c.__name__)
+def test_cv_classes_take_frames_and_score_on_observed_targets(cls):
+    """A data frame X (feature names kept) and a frame Y with missing targets:
+    ``score`` is the mean over tasks on the observed rows, as the model's own
+    score, never scikit-learn's score of every entry (which refuses NaN)."""
+    pd = pytest.importorskip("pandas")
+    classifier = is_classifier(cls())
+    X, Y = regression_data(n=60, d=4, T=3, missing=0.25, seed=21)
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    if classifier:
+        Y = np.where(np.isnan(Y), None,
+                     np.where(Y > np.nanmedian(Y, axis=0), "up", "down"))
+    targets = pd.DataFrame(Y, columns=["a", "b", "c"])
+    model = cls(alphas=2, cv=2).fit(frame, targets)
+    assert list(model.feature_names_in_) == list(frame.columns)
+    predictions = np.asarray(model.predict(frame))
+    assert predictions.shape == Y.shape
+    expected = _masked_score(targets, predictions, classifier)
+    assert model.score(frame, targets) == pytest.approx(expected, abs=1e-12)
+    assert model.score(frame, targets) == pytest.approx(
+        model.estimator_.score(frame, targets), abs=1e-12)
