@@ -749,3 +749,29 @@ def test_cv_classes_take_frames_and_score_on_observed_targets(cls):
     assert model.score(frame, targets) == pytest.approx(expected, abs=1e-12)
     assert model.score(frame, targets) == pytest.approx(
         model.estimator_.score(frame, targets), abs=1e-12)
+
+
+@pytest.mark.parametrize("classification", [False, True])
+def test_network_path_scores_equal_grid_search(classification):
+    """The refit path (networks) scores every strength as GridSearchCV does:
+    a network warm-started from the strongly decayed one stayed at its
+    near-zero weights, so every strength scored as the first."""
+    X, Y = regression_data(n=90, d=5, T=3, missing=0.2, seed=13)
+    scoring = "r2"
+    cls = skmtl.MultiTaskMLPRegressorCV
+    if classification:
+        Y, scoring = labels(Y), "neg_log_loss"
+        Y[:, 2] = np.where(np.isnan(Y[:, 2]), np.nan,
+                           np.digitize(X[:, 0] + X[:, 1], [-0.7, 0.7]))
+        cls = skmtl.MultiTaskMLPClassifierCV
+    splits = list(TaskStratifiedKFold(3, random_state=0,
+                                      labels=classification).split(X, Y))
+    alphas = [1.0, 0.1, 0.01]
+    params = {"hidden_layer_sizes": (8,), "random_state": 0}
+    model = cls(alphas=alphas, cv=splits, scoring=scoring, **params).fit(X, Y)
+    search = GridSearchCV(cls._estimator_class(**params), {"alpha": alphas},
+                          cv=splits, scoring=get_scorer(scoring)).fit(X, Y)
+    assert_allclose(model.mean_score_path_, search.cv_results_["mean_test_score"],
+                    rtol=1e-10)
+    assert np.ptp(model.mean_score_path_) > 1e-3  # the strengths differ
+    assert model.alpha_ == search.best_params_["alpha"]
