@@ -527,9 +527,15 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
 class RegressorCV(RegressorMixin, MultiTaskCV):
     """Base of the cross-validated regressors."""
 
+    # the mixin's ``score`` (scikit-learn's R² on every entry) comes first in
+    # the MRO; the refitted model's own score skips the missing targets
+    score = MultiTaskCV.score
+
 
 class ClassifierCV(ClassifierMixin, MultiTaskCV):
     """Base of the cross-validated classifiers."""
+
+    score = MultiTaskCV.score
 
 
 # --------------------------------------------------------------------------
@@ -821,7 +827,8 @@ class TaskRelationClassifierCV(ClassifierCV):
 
 _MLP_REASON = (
     "5 strengths (networks are costly to fit), from ``1 s`` (a strong weight "
-    "decay) to ``1e-4 s``, each fit warm-started from the previous network."
+    "decay) to ``1e-4 s``, each fit from the network's own random start (one "
+    "warm-started from a strongly decayed network keeps its near-zero weights)."
 )
 
 
