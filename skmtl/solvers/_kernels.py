@@ -309,8 +309,11 @@ def compiled_sweep(model, problem, order):
 
 def _factor_sweep(kernel, model, C, ridge, coupling, order, kind, alpha):
     """The epoch on a factor model: ``Z = F W`` is kept between epochs (and
-    recomputed when ``W`` was replaced, by an extrapolation); ``H W`` is
-    recomputed from it after the epoch."""
+    recomputed when ``W`` was replaced, by an extrapolation, unless it is the
+    point last given to ``sweep.product``, whose ``Z`` is kept); ``H W = F^T
+    Z`` is recomputed after the epoch, or only by ``sweep.refresh`` when the
+    epoch runs with ``refresh=False`` (the certificate is not evaluated after
+    every epoch: :func:`._inner.coordinate_descent`)."""
     F = np.asfortranarray(model.factor, dtype=np.float64)
     scale = np.ascontiguousarray(model.scale, dtype=np.float64)
     state = {"W": None, "Z": None, "other": (None, None)}
