@@ -19,6 +19,8 @@ import numpy as np
 from scipy import linalg
 
 from ..datafits import Quadratic
+from ._exact_newton import ExactModel, solve_model
+from ._exact_newton import affordable as exact_affordable
 from ._problem import Problem
 
 _INNER_MAX_ITER = 5000  # per weighted least-squares subproblem
@@ -26,6 +28,7 @@ _ARMIJO = 1e-4
 _MAX_HALVINGS = 30
 _MAX_STALLED = 4
 _EXACT_UNKNOWNS = 2000  # largest support (rows x columns) for the exact step
+_EXACT_MAX_ITER = 20000  # accelerated proximal gradient steps on the exact model
 
 
 def _subproblem(problem, z, damping=0.0):
@@ -163,14 +166,35 @@ def _exact_support_step(problem, W, b, z, g, G, value):
     D = np.zeros_like(W)
     D[active] = -step[:a]
     db = -step[a] if problem.fit_intercept else np.zeros_like(b)
+    _centre_intercepts(problem, db)
+    return _line_search(problem, W, b, D, db, G, gb, value, z)
+
+
+def _exact_model_step(problem, W, b, z, g, G, value, damping, inner_tol):
+    """Newton's step with the exact class-coupled Hessian (every penalty),
+    searched on the true objective; None when its model could not be
+    solved or the search found no decrease (the caller falls back)."""
+    model = ExactModel(problem, z, damping)
+    gb = problem.intercept_gradient(g)
+    solution = solve_model(model, problem.penalty, W, b, G, gb, tol=inner_tol,
+                           max_iter=_EXACT_MAX_ITER)
+    if solution is None:
+        return None
+    W_new, b_new, _ = solution
+    db = b_new - b if problem.fit_intercept else np.zeros_like(b)
+    _centre_intercepts(problem, db)
+    return _line_search(problem, W, b, W_new - W, db, G, gb, value, z)
+
+
+def _centre_intercepts(problem, db):
+    """The loss is flat along the same shift of every class's intercept:
+    keep each multinomial task's step centred over its classes, as the start
+    and the model steps are."""
     layout = problem.datafit.layout
     for t in range(layout.n_tasks):
-        # the loss is flat along the same shift of every class's intercept:
-        # stay centred over the classes, as the start and the model steps are
         columns = layout.columns(t)
         if columns.stop - columns.start > 1:
             db[columns] -= db[columns].mean()
-    return _line_search(problem, W, b, D, db, G, gb, value, z)
 
 
 _DAMPING_START, _DAMPING_FLOOR = 1.0, 1e-3
@@ -220,6 +244,8 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
     best, stalled, value = np.inf, 0, problem.objective(W, b)
     status, n_iter = "max_iter", 0
     previous_support, exact_from, damping = None, None, 0.0
+    # multinomial tasks: Newton's model with the exact class-coupled blocks
+    exact_model = not problem.datafit.exact_newton_model and exact_affordable(problem)
     for n_iter in range(max_iter + 1):
         b, z, g, G = problem.full_gradient(W, b)
         kkt = problem.kkt_violation(W, G, g)
@@ -247,11 +273,16 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
         else:
             exact_from = None
         previous_support = support
+        # the model's KKT distance at its solution bounds the true one at
+        # the full step to first order: ask for a fraction of the current
+        # one, smaller as Newton converges (superlinear steps)
+        inner_tol = max(min(0.1, kkt / scales[1]) * kkt, 0.3 * threshold)
+        if step is None and exact_model and stalled < _MAX_STALLED:
+            step = _exact_model_step(problem, W, b, z, g, G, value, damping,
+                                     inner_tol)
+            if step is not None:
+                damping = _next_damping(damping, step, W)
         if step is None and stalled < _MAX_STALLED:
-            # the model's KKT distance at its solution bounds the true one at
-            # the full step to first order: ask for a fraction of the current
-            # one, smaller as Newton converges (superlinear steps)
-            inner_tol = max(min(0.1, kkt / scales[1]) * kkt, 0.3 * threshold)
             sub = minimize(
                 _subproblem(problem, z, damping), W, b, kkt_tol=inner_tol,
                 max_iter=_INNER_MAX_ITER,
