@@ -12,14 +12,13 @@ Run: ``python benchmarks/bench_newton.py [--n 300 --d 10 --T 3 --repeat 3]``
 (1 BLAS thread; before/after figures: run it on both branches).
 """
 
-import _timing  # noqa: F401  (1 BLAS thread: before numpy)
-
 import argparse
 import contextlib
 import io
 import re
 import warnings
 
+import _timing  # noqa: F401  (1 BLAS thread: before numpy)
 import numpy as np
 
 import skmtl
@@ -60,7 +59,8 @@ _STEP = re.compile(r"Newton step (\d+): kkt ([0-9.e+-]+)")
 def fit_once(make, X, Y, tol):
     model = make().set_params(verbose=1, tol=tol)
     out = io.StringIO()
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(out):
+    record = warnings.catch_warnings(record=True)
+    with record as caught, contextlib.redirect_stdout(out):
         warnings.simplefilter("always")
         elapsed, _, _ = _timing.timed(lambda: model.fit(X, Y))
     lines = out.getvalue().splitlines()

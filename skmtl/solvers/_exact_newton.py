@@ -38,7 +38,6 @@ import numpy as np
 from ._problem import _block, sqnorm
 
 _MAX_ENTRIES = 4 * 10**6  # numbers in the Hessian blocks, all tasks
-_RESTART_CHECK = 1
 
 
 def affordable(problem):

@@ -73,6 +73,11 @@ def _line_search(problem, W, b, D, db, G, gb, start, z=None):
         dz = problem.linear_predictor(D)
         if problem.fit_intercept:
             dz = dz + db[problem.cols]
+    # near the optimum the decrease falls below what float64 resolves in the
+    # objective: the full step is taken when the objective did not rise
+    # beyond rounding (a step that does not lower the KKT distance counts as
+    # stalled in the caller, which then falls back)
+    rounding = 8 * np.finfo(float).eps * abs(start)
     step = 1.0
     for _ in range(_MAX_HALVINGS):
         W_new, b_new = W + step * D, b + step * db
@@ -81,7 +86,8 @@ def _line_search(problem, W, b, D, db, G, gb, start, z=None):
                      + problem.quadratic_value(W_new) + problem.penalty.value(W_new))
         else:
             value = problem.objective(W_new, b_new)
-        if value <= start + _ARMIJO * step * min(decrease, 0.0):
+        if value <= start + _ARMIJO * step * min(decrease, 0.0) or (
+                step == 1.0 and value <= start + rounding):
             return W_new, b_new, value, step
         step *= 0.5
     return None
