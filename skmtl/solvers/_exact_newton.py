@@ -78,21 +78,14 @@ class ExactModel:
         Xa = _block(problem.X, rows, np.arange(problem.n_features))
         if problem.fit_intercept:
             Xa = np.column_stack([Xa, np.ones(rows.size)])
-        P = Xa.shape[1]
         if damping > 0 and weights.sum() > 0:
             # each row's curvature raised by damping times its weight times
             # the task's weighted mean curvature per class: the same for
             # integer weights and for repeated rows
             mean = np.trace(H, axis1=1, axis2=2).sum() / (K * weights.sum())
             H = H + (damping * mean * weights)[:, None, None] * np.eye(K)[None]
-        M = np.empty((P, K, P, K))
-        for k in range(K):
-            for m in range(k, K):
-                block = Xa.T @ (Xa * H[:, k, m][:, None])
-                M[:, k, :, m] = block
-                if m != k:
-                    M[:, m, :, k] = block.T
-        return M.reshape(P * K, P * K)
+        P = Xa.shape[1]
+        return block_hessian(Xa, H).reshape(P * K, P * K)
 
     def apply(self, DW, Db):
         """Hessian of the smooth part applied to ``(DW, Db)``."""
@@ -123,6 +116,20 @@ class ExactModel:
         if self.coupling is not None and self.coupling.size:
             top += max(float(np.linalg.eigvalsh(self.coupling)[-1]), 0.0)
         return top
+
+
+def block_hessian(Xa, H):
+    """``sum_i Xa_i Xa_i^T (x) H_i`` as (P, K, P, K): one product with the
+    design per pair of classes (BLAS), not a sum over rows."""
+    P, K = Xa.shape[1], H.shape[1]
+    M = np.empty((P, K, P, K))
+    for k in range(K):
+        for m in range(k, K):
+            block = Xa.T @ (Xa * H[:, k, m][:, None])
+            M[:, k, :, m] = block
+            if m != k:
+                M[:, m, :, k] = block.T
+    return M
 
 
 def _top_eigenvalue(M):

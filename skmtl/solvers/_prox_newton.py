@@ -19,7 +19,7 @@ import numpy as np
 from scipy import linalg
 
 from ..datafits import Quadratic
-from ._exact_newton import ExactModel, solve_model
+from ._exact_newton import ExactModel, block_hessian, solve_model
 from ._exact_newton import affordable as exact_affordable
 from ._problem import Problem
 
@@ -108,7 +108,7 @@ def _support_hessian(problem, z, active):
         if fit_intercept:
             Xa = np.column_stack([Xa, np.ones(rows.size)])
         columns = layout.columns(t)
-        M[:, columns, :, columns] += np.einsum("ip,ir,ikl->pkrl", Xa, Xa, H)
+        M[:, columns, :, columns] += block_hessian(Xa, H)
     return M
 
 
