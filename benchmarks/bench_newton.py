@@ -40,9 +40,17 @@ MODELS = [
 ]
 
 
-def make_data(n, d, T, K=3, seed=0):
+def make_data(n, d, T, K=3, seed=0, cond=1.0):
+    """Labels of ``T`` tasks with ``K`` classes; ``X`` standard normal
+    rows times a random rotation with singular values from 1 down to
+    ``1 / cond`` (condition number of ``X`` about ``cond``), columns
+    standardised."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
+    if cond > 1:
+        V, _ = np.linalg.qr(rng.standard_normal((d, d)))
+        X = X @ (V * np.geomspace(1.0, 1.0 / cond, d)) @ V.T
+        X /= X.std(axis=0)
     shared = rng.standard_normal((d, K))
     Y = np.empty((n, T), dtype=object)
     for t in range(T):
@@ -79,10 +87,12 @@ def main():
     parser.add_argument("--T", type=int, default=3)
     parser.add_argument("--tol", type=float, default=1e-6)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cond", type=float, default=1.0)
     parser.add_argument("--only", default="")
     args = parser.parse_args()
-    X, Y = make_data(args.n, args.d, args.T)
-    print(f"n={args.n} d={args.d} T={args.T} (3 classes each) tol={args.tol}")
+    X, Y = make_data(args.n, args.d, args.T, cond=args.cond)
+    print(f"n={args.n} d={args.d} T={args.T} (3 classes each) tol={args.tol} "
+          f"(condition number of X {np.linalg.cond(X):.1e})")
     print(f"{'model':16s} {'steps':>5s} {'ratio':>7s} {'time s (median)':>16s}  notes")
     with _timing.one_blas_thread():
         for name, make in MODELS:
