@@ -1,18 +1,26 @@
 """Proximal Newton for losses with curvature (logistic, multinomial).
 
-Each step replaces the loss by a weighted least-squares model at the current
-point (iteratively reweighted least squares) with the same penalties, solves
-it with :func:`~skmtl.solvers.minimize` (coordinate descent on its quadratic
-model, or its linear equations), and searches along the resulting direction
-on the true objective. For a binary task the model is the exact second-order
-expansion. For a multinomial task the class-coupled Hessian block of a row,
-``w (diag(p) - p p^T)``, is replaced by the multiple of the identity that
-bounds it (``2 w max_k p_k (1 - p_k)``), so the model majorises the loss near
-the point and the full step is usually accepted.
+Each step replaces the loss by a quadratic model at the current point with
+the same penalties, solves it, and searches along the resulting direction on
+the true objective:
 
-When a line search finds no decrease, or the KKT distance stops improving,
-the solver falls back to proximal gradient on the true objective from the
-current point; when that stalls too, the status says "stalled".
+* binary tasks only: the weighted least-squares model (iteratively
+  reweighted least squares), the exact second-order expansion, solved with
+  :func:`~skmtl.solvers.minimize` (coordinate descent on its quadratic
+  model, or its linear equations);
+* with multinomial tasks: the model with each row's exact class-coupled
+  Hessian block ``w (diag(p) - p p^T)`` (:mod:`._exact_newton`), solved by
+  accelerated proximal gradient for every penalty, when its dense blocks
+  fit :func:`._exact_newton.affordable`; else the weighted least-squares
+  model with the block replaced by the multiple of the identity that bounds
+  it (``2 w max_k p_k (1 - p_k)``): a majorisation step, linear convergence.
+
+On a settled support, L2,1 and no penalty also take Newton's exact step on
+the support (one Cholesky solve). When a line search finds no decrease the
+next model down is tried (exact, then weighted least squares); when the KKT
+distance stops improving, the solver falls back to proximal gradient on the
+true objective from the current point; when that stalls too, the status
+says "stalled".
 """
 
 import numpy as np
