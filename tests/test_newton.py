@@ -459,3 +459,37 @@ def test_every_classifier_converges_in_few_newton_steps(cls):
         est = cls(tol=1e-6).fit(X, Y)
     assert est.solver_ == "proximal Newton"
     assert est.n_iter_ <= 12
+
+
+@pytest.mark.parametrize("budget", [None, 3000])
+def test_working_set_of_features(monkeypatch, budget):
+    """A row-sparse penalty on many features: the exact model is built on
+    the support and the most violating rows (fewer rows than features), the
+    KKT conditions (written here) hold on every feature; with a budget that
+    cuts the working set the fit still converges."""
+    X, Y, sw, tw = mixed_data(12, d=60, n_per_task=50)
+    widths = widths_of(CLASSES)
+    q = sum(widths)
+    weights = weights_of(Y, sw, tw)
+    _, G0, _ = logistic_parts(X, Y, np.zeros((60, q)), np.zeros(q), weights, widths)
+    alpha = 0.3 * np.sqrt(np.sum(G0**2, axis=1)).max()
+    if budget is not None:
+        monkeypatch.setattr(exact_module, "_MAX_ENTRIES", budget)
+    sizes = []
+    original = exact_module.ExactModel
+
+    class Recording(original):
+        def __init__(self, problem, z, damping=0.0, features=None):
+            sizes.append(problem.n_features if features is None else features.size)
+            super().__init__(problem, z, damping, features)
+
+    monkeypatch.setattr(newton_module, "ExactModel", Recording)
+    problem = problem_of(X, Y, sw, tw, L21(alpha))
+    result = minimize(problem, tol=1e-9, max_iter=500)
+    assert result.converged, result
+    assert sizes and max(sizes) < 60
+    _, GW, Gb = logistic_parts(X, Y, result.W, result.b, weights, widths)
+    scale = np.abs(G0).max()
+    assert l21_violation(result.W, GW, alpha) <= 1e-7 * scale
+    assert np.abs(Gb).max() <= 1e-7 * scale
+    assert 0 < np.count_nonzero(np.any(result.W != 0, axis=1)) < 60

@@ -30,19 +30,26 @@ distance at the prox point is bounded from the prox step itself (no
 subdifferential to evaluate).
 
 Affordable when the blocks hold at most ``_MAX_ENTRIES`` numbers; the caller
-falls back to the weighted least-squares model otherwise.
+falls back to the weighted least-squares model otherwise. For a penalty that
+separates over the rows of ``W`` and zeroes some, the model is built on a
+working set of features (the support and the rows that violate optimality
+most, :func:`working_features`): the other rows stay zero for this step and
+the outer KKT distance, over all features, brings them in when they violate.
 """
 
 import numpy as np
 
 from ._problem import _block, sqnorm
 
-_MAX_ENTRIES = 4 * 10**6  # numbers in the Hessian blocks, all tasks
+_MAX_ENTRIES = 2 * 10**7  # numbers in the Hessian blocks (as for the Grams)
 
 
-def affordable(problem):
-    """Whether the exact Hessian blocks of ``problem`` fit the budget."""
-    P = problem.n_features // stacked_blocks(problem) + int(problem.fit_intercept)
+def affordable(problem, n_features=None):
+    """Whether the exact Hessian blocks of ``problem`` (on ``n_features``
+    features, all by default) fit the budget."""
+    if n_features is None:
+        n_features = problem.n_features // stacked_blocks(problem)
+    P = n_features + int(problem.fit_intercept)
     widths = problem.datafit.layout.widths
     return int(np.sum((P * widths) ** 2)) <= _MAX_ENTRIES
 
@@ -52,18 +59,21 @@ class ExactModel:
     the same width, with ``damping`` times each task's mean curvature added
     to every row's block (Levenberg-Marquardt in the predictor)."""
 
-    def __init__(self, problem, z, damping=0.0):
+    def __init__(self, problem, z, damping=0.0, features=None):
         self.problem = problem
         self.fit_intercept = problem.fit_intercept
         # a decomposed model's design is [X, ..., X]: its Hessian is
         # 1 1^T (x) (the Hessian in X), built and applied from the one in X
-        self.n_blocks = stacked_blocks(problem)
-        d = problem.n_features // self.n_blocks
+        self.n_blocks = 1 if features is not None else stacked_blocks(problem)
+        if features is None:
+            features = np.arange(problem.n_features // self.n_blocks)
+        d = features.size
         layout = problem.datafit.layout
         blocks = {}
         for t, rows, H in problem.datafit.row_hessians(z):
             weights = problem.datafit.row_weights(t) if damping > 0 else None
-            blocks[t] = self._task_block(problem, d, rows, H, damping, weights)
+            blocks[t] = self._task_block(problem, features, rows, H, damping,
+                                         weights)
         self.groups = []  # (columns (n_group, K), M (n_group, PK, PK))
         widths = layout.widths
         P = d + int(self.fit_intercept)
@@ -77,9 +87,9 @@ class ExactModel:
         self.coupling = problem.coupling
 
     @staticmethod
-    def _task_block(problem, d, rows, H, damping, weights):
+    def _task_block(problem, features, rows, H, damping, weights):
         K = H.shape[1]
-        Xa = _block(problem.X, rows, np.arange(d))
+        Xa = _block(problem.X, rows, features)
         if problem.fit_intercept:
             Xa = np.column_stack([Xa, np.ones(rows.size)])
         if damping > 0 and weights.sum() > 0:
@@ -123,6 +133,42 @@ class ExactModel:
         if self.coupling is not None and self.coupling.size:
             top += max(float(np.linalg.eigvalsh(self.coupling)[-1]), 0.0)
         return top
+
+
+_MIN_WORKING_SET = 10
+
+
+def _largest_affordable(problem):
+    """The most features whose exact blocks fit the budget."""
+    widths = problem.datafit.layout.widths.astype(float)
+    P = np.sqrt(_MAX_ENTRIES / max(float(np.sum(widths**2)), 1.0))
+    return int(np.floor(P)) - int(problem.fit_intercept)
+
+
+def working_features(problem, W, G):
+    """Features of the exact model: all of them, or for a row-separable
+    sparse penalty the support and the rows violating optimality most (the
+    next working set of :func:`._minimize._select`, cut to the budget); None
+    when the budget leaves no room beyond the support."""
+    penalty = problem.penalty
+    largest = _largest_affordable(problem)
+    d = problem.n_features // stacked_blocks(problem)
+    if not (penalty.row_separable and penalty.induces_sparsity):
+        return np.arange(problem.n_features) if largest >= d else None
+    from ._minimize import _select
+
+    in_support = np.any(W != 0, axis=1)
+    support = int(np.count_nonzero(in_support))
+    if largest >= problem.n_features:
+        features = _select(problem, W, G, _MIN_WORKING_SET)
+    elif largest <= support:
+        return None
+    else:
+        features = _select(problem, W, G, _MIN_WORKING_SET)
+        if features.size > largest:
+            scores = np.where(in_support, np.inf, penalty.row_violations(W, G))
+            features = np.sort(np.argsort(-scores, kind="stable")[:largest])
+    return features
 
 
 def block_hessian(Xa, H):

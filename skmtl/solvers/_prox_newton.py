@@ -27,8 +27,7 @@ import numpy as np
 from scipy import linalg
 
 from ..datafits import Quadratic
-from ._exact_newton import ExactModel, block_hessian, solve_model
-from ._exact_newton import affordable as exact_affordable
+from ._exact_newton import ExactModel, block_hessian, solve_model, working_features
 from ._problem import Problem
 
 _INNER_MAX_ITER = 5000  # per weighted least-squares subproblem
@@ -188,16 +187,22 @@ def _exact_model_step(problem, W, b, z, g, G, value, damping, inner_tol):
     """Newton's step with the exact class-coupled Hessian (every penalty),
     searched on the true objective; None when its model could not be
     solved or the search found no decrease (the caller falls back)."""
-    model = ExactModel(problem, z, damping)
+    features = working_features(problem, W, G)
+    if features is None:
+        return None
+    every = features.size == problem.n_features
+    model = ExactModel(problem, z, damping, None if every else features)
     gb = problem.intercept_gradient(g)
-    solution = solve_model(model, problem.penalty, W, b, G, gb, tol=inner_tol,
-                           max_iter=_EXACT_MAX_ITER)
+    solution = solve_model(model, problem.penalty, W[features], b, G[features], gb,
+                           tol=inner_tol, max_iter=_EXACT_MAX_ITER)
     if solution is None:
         return None
     W_new, b_new, _ = solution
+    D = np.zeros_like(W)
+    D[features] = W_new - W[features]
     db = b_new - b if problem.fit_intercept else np.zeros_like(b)
     _centre_intercepts(problem, db)
-    return _line_search(problem, W, b, W_new - W, db, G, gb, value, z)
+    return _line_search(problem, W, b, D, db, G, gb, value, z)
 
 
 def _centre_intercepts(problem, db):
@@ -259,7 +264,7 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
     status, n_iter = "max_iter", 0
     previous_support, exact_from, damping = None, None, 0.0
     # multinomial tasks: Newton's model with the exact class-coupled blocks
-    exact_model = not problem.datafit.exact_newton_model and exact_affordable(problem)
+    exact_model = not problem.datafit.exact_newton_model
     for n_iter in range(max_iter + 1):
         b, z, g, G = problem.full_gradient(W, b)
         kkt = problem.kkt_violation(W, G, g)
