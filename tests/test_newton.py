@@ -493,3 +493,20 @@ def test_working_set_of_features(monkeypatch, budget):
     assert l21_violation(result.W, GW, alpha) <= 1e-7 * scale
     assert np.abs(Gb).max() <= 1e-7 * scale
     assert 0 < np.count_nonzero(np.any(result.W != 0, axis=1)) < 60
+
+
+@pytest.mark.parametrize("name", ["l21", "l1", "trace"])
+def test_an_unreachable_tolerance_says_stalled(name):
+    """Asked for a KKT distance below what float64 resolves, the solver
+    stops well before ``max_iter`` and says "stalled" (not "max_iter", whose
+    advice, more iterations, would not help), at a point whose KKT distance
+    (written here) is at rounding level."""
+    X, Y, sw, tw = mixed_data(13)
+    problem = problem_of(X, Y, sw, tw, _penalised(name, 0.02))
+    result = minimize(problem, kkt_tol=1e-30, max_iter=500)
+    assert result.status == "stalled"
+    assert result.n_iter < 500
+    weights = weights_of(Y, sw, tw)
+    _, GW, Gb = logistic_parts(X, Y, result.W, result.b, weights, widths_of(CLASSES))
+    assert _violation(name, result.W, GW, 0.02) <= 1e-12
+    assert np.abs(Gb).max() <= 1e-12

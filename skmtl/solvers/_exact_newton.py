@@ -136,6 +136,7 @@ class ExactModel:
 
 
 _MIN_WORKING_SET = 10
+_PATIENCE = 1000  # iterations without progress of the model's KKT bound
 
 
 def _largest_affordable(problem):
@@ -232,6 +233,7 @@ def solve_model(model, penalty, W, b, G, gb, *, tol, max_iter):
     GW, Gb = G.copy(), gb.copy()  # model gradient at the iterate
     Y_W, Y_b, YG_W, YG_b = X_W, X_b, GW, Gb
     theta, status = 1.0, "max_iter"
+    best, since = np.inf, 0
     for _ in range(max_iter):
         N_W = penalty.prox(Y_W - step * YG_W, step)
         N_b = Y_b - step * YG_b
@@ -241,8 +243,15 @@ def solve_model(model, penalty, W, b, G, gb, *, tol, max_iter):
         # distance at N is at most the norm of this residual
         RW = NG_W - YG_W - L * (N_W - Y_W)
         Rb = NG_b - YG_b - L * (N_b - Y_b) if fit_intercept else 0.0 * N_b
-        if np.sqrt(sqnorm(RW) + sqnorm(Rb)) <= tol:
+        residual = np.sqrt(sqnorm(RW) + sqnorm(Rb))
+        if residual <= tol:
             X_W, X_b, status = N_W, N_b, "converged"
+            break
+        # a tolerance below what rounding lets the model resolve: stop when
+        # the residual has not improved by 1% for _PATIENCE iterations
+        best, since = (residual, 0) if residual < 0.99 * best else (best, since + 1)
+        if since >= _PATIENCE:
+            X_W, X_b, status = N_W, N_b, "stalled"
             break
         # adaptive restart (O'Donoghue & Candes): momentum against the step
         if np.vdot(Y_W - N_W, N_W - X_W) + np.vdot(Y_b - N_b, N_b - X_b) > 0:
