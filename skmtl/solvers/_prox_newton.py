@@ -248,6 +248,7 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
     Stops when the KKT distance is at most ``tol`` times its value at zero
     coefficients (or at ``kkt_tol``); ``max_iter`` bounds the Newton steps.
     """
+    from ._kernels import newton_kind
     from ._minimize import (
         criterion_of,
         final_result,
@@ -263,8 +264,13 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
     best, stalled, value = np.inf, 0, problem.objective(W, b)
     status, n_iter = "max_iter", 0
     previous_support, exact_from, damping = None, None, 0.0
-    # multinomial tasks: Newton's model with the exact class-coupled blocks
-    exact_model = not problem.datafit.exact_newton_model
+    # multinomial tasks: Newton's model with the exact class-coupled blocks,
+    # except without a penalty (quadratic terms only), where the weighted
+    # least-squares model is solved in closed form and the exact step on
+    # the support (one linear solve) follows: both deterministic, so that
+    # integer weights and repeated rows take the same path
+    exact_model = (not problem.datafit.exact_newton_model
+                   and newton_kind(problem.penalty) != "none")
     for n_iter in range(max_iter + 1):
         b, z, g, G = problem.full_gradient(W, b)
         kkt = problem.kkt_violation(W, G, g)
