@@ -8,12 +8,15 @@ the true objective:
   reweighted least squares), the exact second-order expansion, solved with
   :func:`~skmtl.solvers.minimize` (coordinate descent on its quadratic
   model, or its linear equations);
-* with multinomial tasks: the model with each row's exact class-coupled
-  Hessian block ``w (diag(p) - p p^T)`` (:mod:`._exact_newton`), solved by
-  accelerated proximal gradient for every penalty, when its dense blocks
-  fit :func:`._exact_newton.affordable`; else the weighted least-squares
+* with multinomial tasks and a penalty: the model with each row's exact
+  class-coupled Hessian block ``w (diag(p) - p p^T)``
+  (:mod:`._exact_newton`), solved by accelerated proximal gradient for
+  every penalty, when its dense blocks fit the budget (on a working set of
+  features for the row-sparse penalties); else the weighted least-squares
   model with the block replaced by the multiple of the identity that bounds
   it (``2 w max_k p_k (1 - p_k)``): a majorisation step, linear convergence.
+  Without a penalty that model is solved in closed form (deterministic:
+  integer weights and repeated rows take the same path).
 
 On a settled support, L2,1 and no penalty also take Newton's exact step on
 the support (one Cholesky solve). When a line search finds no decrease the
