@@ -51,6 +51,7 @@ from .estimators import (
     TraceNormClassifier,
     TraceNormRegressor,
 )
+from .estimators._kernel import MultiTaskKernelRidge
 from .neural import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 
 __all__ = [
@@ -98,18 +99,20 @@ def _check_scoring(scoring, classifier):
     return get_scorer(scoring)
 
 
-def _splits(cv, X, Y, classifier):
+def _splits(cv, X, Y, classifier, groups=None):
     if cv is None or (isinstance(cv, numbers.Integral) and not isinstance(cv, bool)):
         n_splits = 5 if cv is None else int(cv)
         cv = TaskStratifiedKFold(n_splits, random_state=0, labels=classifier)
     if hasattr(cv, "split"):
-        n_samples, n_splits = X.shape[0], cv.get_n_splits(X, Y)
+        # groups only when given: a user's splitter may take just (X, y)
+        arguments = (X, Y) if groups is None else (X, Y, groups)
+        n_samples, n_splits = X.shape[0], cv.get_n_splits(*arguments)
         if n_samples < n_splits:
             raise ValueError(
                 f"Cannot cross-validate n_samples={n_samples} rows with {n_splits} "
                 "folds; give more rows or fewer folds (cv)."
             )
-        return list(cv.split(X, Y))
+        return list(cv.split(*arguments))
     splits = list(cv)
     if not splits:
         raise ValueError("cv gave no (train, test) split.")
@@ -387,7 +390,7 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
         return {} if self._second is None else {self._second: value}
 
     # -- fit -----------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Choose the strengths by cross-validation, then refit on all rows.
 
         Parameters
@@ -398,6 +401,10 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
             Stacked targets, ``NaN`` (``None`` for labels) where missing.
         sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Passed to every fit (training rows) and to the scorer (test rows).
+        groups : array-like of shape (n_samples,), default=None
+            Group labels of the rows for a group splitter given as ``cv``
+            (``GroupKFold``, ``LeaveOneGroupOut``, ...: rows of one subject
+            never on both sides of a fold); passed to ``cv.split``.
 
         Returns
         -------
@@ -411,13 +418,19 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
         self._check_own_parameters()
         classifier = is_classifier(self)
         X, y, sample_weight = (_indexable(a) for a in (X, y, sample_weight))
+        if groups is not None:
+            groups = np.asarray(groups)
+            if groups.shape != (X.shape[0],):
+                raise ValueError(
+                    f"groups must have one label per row of X, shape "
+                    f"({X.shape[0]},); got shape {groups.shape}.")
         template = self._estimator()
         if hasattr(template, "_validate_params"):
             template._validate_params()  # a bad parameter fails here, not in a fold
         scorer = _check_scoring(self.scoring, classifier)
         seconds = self._resolved_seconds(X, y, sample_weight)
         grids = self._grids(X, y, sample_weight, seconds)
-        splits = _splits(self.cv, X, y, classifier)
+        splits = _splits(self.cv, X, y, classifier, groups)
         jobs = (
             delayed(_fold_path)(
                 self._estimator(**self._second_params(value)), X, y, sample_weight,
@@ -527,9 +540,15 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
 class RegressorCV(RegressorMixin, MultiTaskCV):
     """Base of the cross-validated regressors."""
 
+    # the mixin's ``score`` (scikit-learn's R² on every entry) comes first in
+    # the MRO; the refitted model's own score skips the missing targets
+    score = MultiTaskCV.score
+
 
 class ClassifierCV(ClassifierMixin, MultiTaskCV):
     """Base of the cross-validated classifiers."""
+
+    score = MultiTaskCV.score
 
 
 # --------------------------------------------------------------------------
@@ -601,6 +620,15 @@ def _override_text(cls):
     return f"; except {values}: {cls._override_reason}"
 
 
+def _path_text(cls):
+    if issubclass(cls._estimator_class, _paths._MultiTaskLinearModel):
+        return ("warm-started from one strength to the next on data validated "
+                "once: one quadratic model per fold, or one set of "
+                "decompositions per fold for the quadratic models")
+    return ("a fit per strength from the model's own start, as "
+            "``GridSearchCV`` makes them")
+
+
 def _make_doc(cls):
     name = cls._estimator_class.__name__
     kind = "classifier" if issubclass(cls, ClassifierMixin) else "regressor"
@@ -634,10 +662,8 @@ def _make_doc(cls):
 
     Fits :class:`~skmtl.{name}` (whose docstring states the objective, with
     its scaling) for every strength of a descending grid on every training
-    fold, warm-started from one strength to the next on data validated once
-    (linear models: one quadratic model per fold; quadratic models: one set
-    of decompositions per fold), scores each on the fold's test rows,
-    picks the best mean score over folds and refits on all rows.
+    fold ({_path_text(cls)}), scores each on the fold's test rows, picks
+    the best mean score over folds and refits on all rows.
 
     {_grid_text(cls)}
 
@@ -821,7 +847,8 @@ class TaskRelationClassifierCV(ClassifierCV):
 
 _MLP_REASON = (
     "5 strengths (networks are costly to fit), from ``1 s`` (a strong weight "
-    "decay) to ``1e-4 s``, each fit warm-started from the previous network."
+    "decay) to ``1e-4 s``, each fit from the network's own random start (one "
+    "warm-started from a strongly decayed network keeps its near-zero weights)."
 )
 
 
@@ -843,6 +870,20 @@ class MultiTaskMLPClassifierCV(ClassifierCV):
     _grid_reason = _MLP_REASON
     _example = "alphas=[1.0, 0.1], hidden_layer_sizes=(10,), random_state=0"
     _example_shape = "(2,)"
+
+
+class MultiTaskKernelRidgeCV(RegressorCV):
+    _estimator_class = MultiTaskKernelRidge
+    _second = "ridge"
+    _second_default = 0.01
+    _n_alphas = 20
+    _grid_reason = (
+        "20 strengths of the task coupling (each an exact solve, cubic in the "
+        "observed entries: 100 would cost five times as much for a grid no "
+        "finer in effect). ``ridge``, the smoothness of every task's "
+        "function, is the estimator's default; a list of values searches it "
+        "too, which a non-linear kernel often needs more than ``alpha``."
+    )
 
 
 _DIRTY_REASON = (
@@ -900,7 +941,7 @@ _NAMED = {
         L21RegressorCV, L21ClassifierCV, TraceNormRegressorCV, TraceNormClassifierCV,
         MeanRegularizedRegressorCV, MeanRegularizedClassifierCV, TaskGraphRegressorCV,
         TaskGraphClassifierCV, TaskRelationRegressorCV, TaskRelationClassifierCV,
-        MultiTaskMLPRegressorCV, MultiTaskMLPClassifierCV,
+        MultiTaskMLPRegressorCV, MultiTaskMLPClassifierCV, MultiTaskKernelRidgeCV,
     )
 }
 _MADE = {}
