@@ -510,3 +510,28 @@ def test_an_unreachable_tolerance_says_stalled(name):
     _, GW, Gb = logistic_parts(X, Y, result.W, result.b, weights, widths_of(CLASSES))
     assert _violation(name, result.W, GW, 0.02) <= 1e-12
     assert np.abs(Gb).max() <= 1e-12
+
+
+@pytest.mark.parametrize("kind", ["sparse", "float32"])
+def test_sparse_and_float32_designs(kind):
+    """The exact model from a sparse or a float32 design: the fit of the
+    float64 dense design (both certified by the KKT conditions written
+    here)."""
+    from scipy import sparse
+
+    X, Y, sw, tw = mixed_data(14)
+    X[np.abs(X) < 0.7] = 0.0
+    dense = minimize(problem_of(X, Y, sw, tw, TraceNorm(0.02)), tol=1e-11,
+                     max_iter=200)
+    other = sparse.csr_matrix(X) if kind == "sparse" else X.astype(np.float32)
+    result = minimize(problem_of(other, Y, sw, tw, TraceNorm(0.02)), tol=1e-11,
+                      max_iter=200)
+    assert dense.converged and result.converged
+    assert result.solver == "proximal Newton"
+    Xd = X if kind == "sparse" else X.astype(np.float32).astype(np.float64)
+    _, GW, Gb = logistic_parts(Xd, Y, result.W, result.b, weights_of(Y, sw, tw),
+                               widths_of(CLASSES))
+    assert nuclear_violation(result.W, GW, 0.02)[0] <= 1e-8
+    assert np.abs(Gb).max() <= 1e-8
+    atol = 1e-7 if kind == "sparse" else 1e-4  # float32 rounding of X
+    np.testing.assert_allclose(result.W, dense.W, atol=atol)
