@@ -101,6 +101,11 @@ class ExactModel:
         P = Xa.shape[1]
         return block_hessian(Xa, H).reshape(P * K, P * K)
 
+    @property
+    def n_entries(self):
+        """Numbers held in the blocks (the flops of a product, about)."""
+        return int(sum(M.size for _, M in self.groups))
+
     def apply(self, DW, Db):
         """Hessian of the smooth part applied to ``(DW, Db)``."""
         B = self.n_blocks

@@ -39,6 +39,7 @@ _MAX_HALVINGS = 30
 _MAX_STALLED = 4
 _EXACT_UNKNOWNS = 2000  # largest support (rows x columns) for the exact step
 _EXACT_MAX_ITER = 20000  # accelerated proximal gradient steps on the exact model
+_EXACT_FLOPS = 4e10  # bound on their products with the blocks, per Newton step
 
 
 def _subproblem(problem, z, damping=0.0):
@@ -196,8 +197,13 @@ def _exact_model_step(problem, W, b, z, g, G, value, damping, inner_tol):
     every = features.size == problem.n_features
     model = ExactModel(problem, z, damping, None if every else features)
     gb = problem.intercept_gradient(g)
+    # at most about _EXACT_FLOPS in products with the blocks per step (a
+    # model solved short of its tolerance still gives a direction that the
+    # line search judges)
+    budget = _EXACT_FLOPS / max(model.n_entries, 1)
+    max_iter = int(min(_EXACT_MAX_ITER, max(500, budget)))
     solution = solve_model(model, problem.penalty, W[features], b, G[features], gb,
-                           tol=inner_tol, max_iter=_EXACT_MAX_ITER)
+                           tol=inner_tol, max_iter=max_iter)
     if solution is None:
         return None
     W_new, b_new, _ = solution
