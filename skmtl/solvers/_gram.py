@@ -281,7 +281,13 @@ def gram_model(problem, features):
         return GramModel(features, C, k, y_mean, x_mean, H=H)
     bounds = np.searchsorted(cols, np.arange(T + 1))
     counts = np.diff(bounds)
-    for first, last, m in _column_groups(counts, s):
+    direct = np.arange(T)
+    plan = _subtraction_plan(problem, rows, cols, w, counts)
+    if plan is not None:
+        by_subtraction, direct = plan
+        _subtracted_moments(problem, features, by_subtraction, center,
+                            H, C, k, y_mean, x_mean)
+    for first, last, m in _direct_groups(direct, counts, s):
         if m > budget:  # one large column: its rows in chunks (bounded memory)
             part = slice(bounds[first], bounds[first + 1])
             Ht, Ct, kt, xm, ym = _centred_moments(
@@ -311,6 +317,122 @@ def gram_model(problem, features):
         if center:
             x_mean[:, first:last] = xm.T
     return GramModel(features, C, k, y_mean, x_mean, H=H)
+
+
+def _direct_groups(columns, counts, n_features):
+    """:func:`_column_groups` over the runs of consecutive ``columns``."""
+    if columns.size == 0:
+        return
+    breaks = np.flatnonzero(np.diff(columns) != 1) + 1
+    for run in np.split(columns, breaks):
+        for first, last, m in _column_groups(counts[run[0]:run[-1] + 1], n_features):
+            yield first + run[0], last + run[0], m
+
+
+# subtraction route: a column whose rows are all but a few of the rows of X
+# (missing targets) gets its Gram as the shared Gram minus the outer products
+# of the rows it lacks; used when it costs at most this fraction of the
+# direct route's flops, and for columns lacking at most this fraction of
+# the rows (the cancellation then loses at most a factor 2 of precision)
+_SUBTRACT_COST = 0.8
+_SUBTRACT_LACKING = 0.5
+
+
+def _subtraction_plan(problem, rows, cols, w, counts):
+    """``(columns by subtraction, columns direct)`` or None.
+
+    Column ``t`` weighs row ``i`` by ``g_t`` (its first entry's weight)
+    except at a set ``D_t`` of rows (missing targets: weight 0; other
+    sample weights): ``S_t = g_t X^T X - sum_{i in D_t} (g_t - w_it) x_i x_i^T``.
+    """
+    X = problem.X
+    n, T = X.shape[0], counts.size
+    if sparse.issparse(X) or n == 0 or T == 0 or rows.size < 0.5 * n * T:
+        return None  # dense (n, T) weights would cost more than the entries
+    dense = np.bincount(rows * T + cols, w, n * T).reshape(n, T)
+    reference = np.zeros(T)
+    observed = counts > 0
+    reference[observed] = w[np.searchsorted(cols, np.flatnonzero(observed))]
+    lacking = np.count_nonzero(dense != reference, axis=0)
+    good = observed & (lacking <= _SUBTRACT_LACKING * n)
+    direct_cost = float(counts[good].sum())
+    if direct_cost == 0 or n + lacking[good].sum() > _SUBTRACT_COST * direct_cost:
+        return None
+    return (np.flatnonzero(good), (dense, reference)), np.flatnonzero(~good)
+
+
+def _subtracted_moments(problem, features, plan, center, H, C, k, y_mean, x_mean):
+    """Moments of the planned columns by subtraction, written into the
+    (s, s, T) ``H`` and the other outputs (see :func:`_centred_moments`:
+    the rows are shifted by the mean row of ``X``, then every column's own
+    mean is corrected for exactly, so large offsets still cancel)."""
+    columns, (dense, reference) = plan
+    X, datafit = problem.X, problem.datafit
+    rows, cols = datafit.entries()
+    y, w = datafit.entry_targets, datafit.entry_weights
+    n, T, s = X.shape[0], dense.shape[1], features.size
+    dense = dense[:, columns]
+    g = reference[columns]
+    totals = dense.sum(axis=0)
+    ym = np.zeros(columns.size)
+    if center:
+        sums = np.bincount(cols, w * y, T)[columns]
+        ym = np.where(totals > 0, sums / np.where(totals > 0, totals, 1.0), 0.0)
+    # centred targets times weights, dense (n, q)
+    position = np.full(T, -1)
+    position[columns] = np.arange(columns.size)
+    keep = position[cols] >= 0
+    q = columns.size
+    yc = y[keep] - ym[position[cols[keep]]]
+    flat = rows[keep] * q + position[cols[keep]]
+    weighted = np.bincount(flat, w[keep] * yc, n * q).reshape(n, q)
+    kq = np.bincount(position[cols[keep]], w[keep] * yc * yc, q)
+    step = max(1, _CHUNK_ENTRIES // max(s, 1))
+    shift = np.zeros(s)
+    everything = np.arange(n)
+    if center:
+        for a in range(0, n, step):
+            shift += _float_columns(X, everything[a:a + step], features).sum(axis=0)
+        shift /= n
+    gram, U, Cq = np.zeros((s, s)), np.zeros((s, q)), np.zeros((s, q))
+    for a in range(0, n, step):
+        part = slice(a, min(a + step, n))
+        Xs = _float_columns(X, everything[part], features)
+        if center:
+            Xs -= shift
+        gram += Xs.T @ Xs
+        U += Xs.T @ dense[part]
+        Cq += Xs.T @ weighted[part]
+    deviation = g - dense  # (n, q): non-zero at the rows each column lacks
+    lack_rows, lack_cols = np.nonzero(deviation.T)  # by column, rows ascending
+    counts = np.bincount(lack_rows, minlength=q)
+    # one padded block per column: its lacking rows (shifted), then, when
+    # centring, the row u_t = sum_i w_it x_i with coefficient 1 / W_t, so
+    # that H_t = g_t G - sum_i D_it x_i x_i^T - u_t u_t^T / W_t is one
+    # batched product
+    extra = 1 if center else 0
+    m = int(counts.max()) + extra
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    slot = np.arange(lack_rows.size) - np.repeat(starts, counts)
+    index = np.zeros((q, m), dtype=np.intp)
+    coef = np.zeros((q, m))
+    index[lack_rows, slot] = lack_cols
+    coef[lack_rows, slot] = deviation[lack_cols, lack_rows]
+    block = _float_columns(X, index.ravel(), features).reshape(q, m, s)
+    if center:
+        block -= shift
+        positive = totals > 0
+        inverse = np.where(positive, 1.0 / np.where(positive, totals, 1.0), 0.0)
+        block[:, -1, :] = U.T
+        coef[:, -1] = inverse
+        x_mean[:, columns] = np.where(positive, shift[:, None] + U * inverse, 0.0)
+    lacking = np.matmul(block.transpose(0, 2, 1), block * coef[:, :, None])
+    if q == T:  # every column (in order): written in place
+        np.multiply(gram[:, :, None], g, out=H)
+        H -= lacking.transpose(1, 2, 0)
+    else:
+        H[:, :, columns] = gram[:, :, None] * g - lacking.transpose(1, 2, 0)
+    C[:, columns], k[columns], y_mean[columns] = Cq, kq, ym
 
 
 def _column_groups(counts, n_features):
