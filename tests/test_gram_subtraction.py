@@ -68,12 +68,16 @@ def _count_subtractions(monkeypatch):
     return calls
 
 
+@pytest.mark.parametrize("route", ["gemm", "syrk"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("center", [True, False])
 @pytest.mark.parametrize("weighting", ["columns", "rows", "entries"])
 @pytest.mark.parametrize("shape", [(300, 12, 7), (60, 40, 5)])
 def test_subtracted_grams_match_definition(monkeypatch, shape, weighting, center,
-                                           dtype):
+                                           dtype, route):
+    # the batched product or the symmetric rank-k updates (negative
+    # coefficients: rows weighing more than the column's first entry)
+    monkeypatch.setattr(_gram, "_SYRK_ROWS", np.inf if route == "gemm" else 0.0)
     n, d, T = shape
     X, Y, mask, weights, datafit = make(0, n, d, T, 0.15, weighting, dtype)
     problem = Problem(X, datafit, L21(0.1), fit_intercept=center)
