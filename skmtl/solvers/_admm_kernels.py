@@ -401,6 +401,9 @@ def _factored_solve(R, shift, factors, n_blocks, out):
                 out[b * s + i, t] = (R[b * s + i, t] - HS[i, t]) / shift
 
 
+_JUMP = 16.0  # largest change of tau at one iteration
+
+
 def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
          factors, codes, strengths, starts):
     """Up to ``n_steps`` ADMM iterations from ``(V, U, tau)``, in place;
@@ -436,10 +439,14 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
                 V[i, t] = V_new[i, t]
         primal, dual = np.sqrt(primal2), tau * np.sqrt(dual2)
         factor = 1.0
-        if primal > 10 * dual:
-            factor = 2.0
-        elif dual > 10 * primal:
-            factor = 0.5
+        if primal > 10 * dual or dual > 10 * primal:
+            # the residuals move like tau^-1 and tau: one jump to their
+            # balance (at most _JUMP), not doublings (each change of tau
+            # costs new Cholesky factors of per-column Grams)
+            if dual <= 0.0:
+                factor = _JUMP
+            else:
+                factor = min(max(np.sqrt(primal / dual), 1.0 / _JUMP), _JUMP)
         changed = factor != 1.0
         if changed:
             tau *= factor
@@ -483,8 +490,8 @@ def stepper(model, problem, relax):
 
     A shared Gram is solved through its eigendecomposition (one, of
     side ``s``); per-column Grams through Cholesky factors of ``B H_t +
-    (rho + tau) I``, made for each value ``tau`` takes (it changes by
-    factors of 2, a few times per solve; the last few are kept): ``T``
+    (rho + tau) I``, made for each value ``tau`` takes (it jumps to the
+    residuals' balance, a few times per solve; the last few are kept): ``T``
     eigendecompositions cost about 10 times as much as ``T`` factors.
     """
     codes = penalty_codes(problem.penalty) if AVAILABLE else None
