@@ -136,3 +136,23 @@ def test_empty_and_zero_weight_columns(monkeypatch):
     assert_allclose(model.C, C, rtol=1e-10, atol=1e-12 * np.abs(C).max())
     assert_allclose(model.x_mean, xm, atol=1e-12)
     assert_allclose(model.y_mean, ym, atol=1e-12)
+
+
+@pytest.mark.parametrize("chunk", [150, 600, 5000])
+@pytest.mark.parametrize("center", [True, False])
+def test_subtraction_in_bounded_blocks(monkeypatch, chunk, center):
+    """Small chunks: groups of a few columns, single columns in row chunks
+    (memory bounded by the chunk), and the same moments."""
+    monkeypatch.setattr(_gram, "_CHUNK_ENTRIES", chunk)
+    X, Y, mask, weights, datafit = make(3, 250, 10, 9, 0.2, "rows", np.float64)
+    problem = Problem(X, datafit, L21(0.1), fit_intercept=center)
+    calls = _count_subtractions(monkeypatch)
+    features = np.arange(10)
+    model = _gram.gram_model(problem, features)
+    H, C, k, xm, ym = definition(X, mask, Y, weights, features, center)
+    assert calls
+    assert_allclose(model.H, H, rtol=1e-10, atol=1e-12 * np.abs(H).max())
+    assert_allclose(model.C, C, rtol=1e-10, atol=1e-12 * np.abs(C).max())
+    assert_allclose(model.k, k, rtol=1e-10)
+    if center:
+        assert_allclose(model.x_mean, xm, rtol=1e-10, atol=1e-12)

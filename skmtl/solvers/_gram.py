@@ -404,58 +404,74 @@ def _subtracted_moments(problem, features, plan, center, H, C, k, y_mean, x_mean
         U += Xs.T @ dense[part]
         Cq += Xs.T @ weighted[part]
     deviation = g - dense  # (n, q): non-zero at the rows each column lacks
-    lack_rows, lack_cols = np.nonzero(deviation.T)  # by column, rows ascending
-    counts = np.bincount(lack_rows, minlength=q)
-    # one padded block per column: its lacking rows (shifted), then, when
-    # centring, the row u_t = sum_i w_it x_i with coefficient 1 / W_t, so
-    # that H_t = g_t G - sum_i D_it x_i x_i^T - u_t u_t^T / W_t is one
-    # batched product
-    extra = 1 if center else 0
-    m = int(counts.max()) + extra
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    slot = np.arange(lack_rows.size) - np.repeat(starts, counts)
-    index = np.zeros((q, m), dtype=np.intp)
-    coef = np.zeros((q, m))
-    index[lack_rows, slot] = lack_cols
-    coef[lack_rows, slot] = deviation[lack_cols, lack_rows]
-    block = _float_columns(X, index.ravel(), features).reshape(q, m, s)
+    col_of, row_of = np.nonzero(deviation.T)  # by column, rows ascending
+    counts = np.bincount(col_of, minlength=q)
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    inverse = np.zeros(q)
     if center:
-        block -= shift
         positive = totals > 0
         inverse = np.where(positive, 1.0 / np.where(positive, totals, 1.0), 0.0)
-        block[:, -1, :] = U.T
-        coef[:, -1] = inverse
         x_mean[:, columns] = np.where(positive, shift[:, None] + U * inverse, 0.0)
-    if m >= _SYRK_ROWS * s:
-        _symmetric_update(H, columns, T, gram, g, block, coef)
-    else:
-        lacking = np.matmul(block.transpose(0, 2, 1), block * coef[:, :, None])
-        if q == T:  # every column (in order): written in place
-            np.multiply(gram[:, :, None], g, out=H)
-            H -= lacking.transpose(1, 2, 0)
+    # per group of columns, one padded block: each column's lacking rows
+    # (shifted), then, when centring, the row u_t = sum_i w_it x_i with
+    # coefficient 1 / W_t, so that H_t = g_t G - sum_i D_it x_i x_i^T -
+    # u_t u_t^T / W_t is one batched product (blocks of about one chunk)
+    extra = 1 if center else 0
+    for first, last, m in _column_groups(counts + extra, s):
+        if m * s > _CHUNK_ENTRIES:  # one column lacking many rows: in chunks
+            lacking = np.zeros((s, s))
+            for lo in range(bounds[first], bounds[first + 1], step):
+                index = row_of[lo:min(lo + step, bounds[first + 1])]
+                Xl = _float_columns(X, index, features) - shift
+                lacking += Xl.T @ (Xl * deviation[index, first, None])
+            if center:
+                lacking += np.outer(U[:, first], U[:, first] * inverse[first])
+            H[:, :, columns[first]] = g[first] * gram - lacking
+            continue
+        size = last - first
+        part = slice(bounds[first], bounds[last])
+        column = col_of[part] - first
+        slot = np.arange(part.start, part.stop) - bounds[col_of[part]]
+        index = np.zeros((size, m), dtype=np.intp)
+        coef = np.zeros((size, m))
+        index[column, slot] = row_of[part]
+        coef[column, slot] = deviation[row_of[part], col_of[part]]
+        block = _float_columns(X, index.ravel(), features).reshape(size, m, s)
+        if center:
+            block -= shift
+            block[:, -1, :] = U[:, first:last].T
+            coef[:, -1] = inverse[first:last]
+        target, scales = columns[first:last], g[first:last]
+        if m >= _SYRK_ROWS * s:
+            values = _symmetric_update(gram, scales, block, coef)
         else:
-            H[:, :, columns] = gram[:, :, None] * g - lacking.transpose(1, 2, 0)
+            values = scales[:, None, None] * gram
+            values -= np.matmul(block.transpose(0, 2, 1), block * coef[:, :, None])
+        if target[-1] - target[0] == size - 1:  # consecutive: a slice store
+            H[:, :, target[0]:target[-1] + 1] = values.transpose(1, 2, 0)
+        else:
+            H[:, :, target] = values.transpose(1, 2, 0)
     C[:, columns], k[columns], y_mean[columns] = Cq, kq, ym
 
 
 _SYRK_ROWS = 4.0  # lacking rows per feature from which SYRK beats a batched GEMM
 
 
-def _symmetric_update(H, columns, T, gram, g, block, coef):
-    """``H_t = g_t G - B_t^T diag(coef_t) B_t`` by symmetric rank-k updates
-    (BLAS SYRK: half the flops of the batched product, which is faster only
-    for few rows per column, measured), one triangle mirrored."""
+def _symmetric_update(gram, scales, block, coef):
+    """``(g_t G - B_t^T diag(coef_t) B_t)_t`` (size, s, s) by symmetric
+    rank-k updates (BLAS SYRK: half the flops of the batched product, which
+    is faster only for few rows per column, measured), one triangle mirrored."""
     from scipy.linalg import blas
 
-    q, _, s = block.shape
+    size, _, s = block.shape
     syrk = blas.dsyrk
     positive = np.sqrt(np.maximum(coef, 0.0))[:, :, None]
     negative = np.sqrt(np.maximum(-coef, 0.0))[:, :, None]
     mixed = bool(np.any(coef < 0))
-    out = np.empty((q, s, s))
-    for c in range(q):
+    out = np.empty((size, s, s))
+    for c in range(size):
         # a (m, s) C-ordered block transposed is the Fortran (s, m) SYRK wants
-        U = syrk(-1.0, (block[c] * positive[c]).T, beta=float(g[c]), c=gram,
+        U = syrk(-1.0, (block[c] * positive[c]).T, beta=float(scales[c]), c=gram,
                  trans=0, lower=0)
         if mixed:
             U = syrk(1.0, (block[c] * negative[c]).T, beta=1.0, c=U, trans=0,
@@ -463,10 +479,7 @@ def _symmetric_update(H, columns, T, gram, g, block, coef):
         out[c] = U
     below = np.tril_indices(s, -1)
     out[:, below[0], below[1]] = out[:, below[1], below[0]]
-    if q == T:
-        H[...] = out.transpose(1, 2, 0)
-    else:
-        H[:, :, columns] = out.transpose(1, 2, 0)
+    return out
 
 
 def _column_groups(counts, n_features):
