@@ -197,13 +197,30 @@ def _float_columns(X, rows, features):
     """``X[rows][:, features]`` as float64 (dense)."""
     if sparse.issparse(X):
         return np.asarray(X[rows][:, features].toarray(), dtype=np.float64)
+    # a range of features (all of them, or one block of a stacked design
+    # [X, X]): a slice, whose row gather is 3-5x faster than the (m, s) one
+    columns = _as_slice(features)
     if (rows.size == X.shape[0] and rows.size and rows[0] == 0
             and rows[-1] == rows.size - 1 and np.all(np.diff(rows) == 1)):
         # every row in order (a shared design): a column gather, contiguous
-        # for a column-major X, and no (m, s) index arrays
+        # for a column-major X, and no (m, s) index arrays (a copy: callers
+        # modify the result in place)
+        if columns is not None:
+            return np.array(X[:, columns], dtype=np.float64)
         return np.asarray(X[:, features], dtype=np.float64)
+    if columns is not None:
+        return np.asarray(X[rows, columns], dtype=np.float64)
     # one gather of the needed entries (X[rows] first would copy whole rows)
     return np.asarray(X[np.ix_(rows, features)], dtype=np.float64)
+
+
+def _as_slice(features):
+    """``features`` as a slice when they are consecutive, else None."""
+    if features.size == 0 or features[-1] - features[0] != features.size - 1:
+        return None
+    if not np.all(np.diff(features) == 1):
+        return None
+    return slice(int(features[0]), int(features[-1]) + 1)
 
 
 def _centred_moments(X, rows, features, Y, w, center):
@@ -389,15 +406,21 @@ def _subtracted_moments(problem, features, plan, center, H, C, k, y_mean, x_mean
     kq = np.bincount(position[cols[keep]], w[keep] * yc * yc, q)
     step = max(1, _CHUNK_ENTRIES // max(s, 1))
     shift = np.zeros(s)
-    everything = np.arange(n)
+    feature_range = _as_slice(features)
+
+    def rows_of(part):  # a float64 copy of X[part][:, features]
+        if feature_range is not None:
+            return np.array(X[part, feature_range], dtype=np.float64)
+        return np.array(X[part][:, features], dtype=np.float64)
+
     if center:
         for a in range(0, n, step):
-            shift += _float_columns(X, everything[a:a + step], features).sum(axis=0)
+            shift += rows_of(slice(a, a + step)).sum(axis=0)
         shift /= n
     gram, U, Cq = np.zeros((s, s)), np.zeros((s, q)), np.zeros((s, q))
     for a in range(0, n, step):
         part = slice(a, min(a + step, n))
-        Xs = _float_columns(X, everything[part], features)
+        Xs = rows_of(part)
         if center:
             Xs -= shift
         gram += Xs.T @ Xs
