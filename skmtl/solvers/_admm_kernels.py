@@ -506,7 +506,7 @@ def stepper(model, problem, relax):
         factors_of, H = None, None
     else:
         values, vectors, vectors_t = np.zeros((0, 0)), _EMPTY3, _EMPTY3
-        H = np.ascontiguousarray(np.moveaxis(model.base.H, 2, 0), dtype=np.float64)
+        H = model.base.column_grams()
         factors_of = _factor_cache(H, model.n_blocks, ridge)
 
     def step(n_steps, V, U, tau):
@@ -572,7 +572,7 @@ def initial_tau(model, H=None):
         small = B * float(np.median(positive)) * scale if positive.size else top
     else:
         if H is None:
-            H = np.ascontiguousarray(np.moveaxis(model.base.H, 2, 0))
+            H = model.base.column_grams()
         v = np.random.default_rng(0).standard_normal(H.shape[:2])
         top = 0.0
         for _ in range(_POWER_STEPS):

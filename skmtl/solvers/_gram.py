@@ -112,6 +112,14 @@ class GramModel:
             H=None if self.H is None else self.H[index],
         )
 
+    def column_grams(self):
+        """The per-column Grams laid out (T, s, s), contiguous float64, made
+        once (the batched products and the compiled ADMM share them)."""
+        if getattr(self, "_column_grams", None) is None:
+            self._column_grams = np.ascontiguousarray(np.moveaxis(self.H, 2, 0),
+                                                      dtype=np.float64)
+        return self._column_grams
+
     def eigen(self):
         """Eigendecompositions of the Grams, computed once: ``(values, vectors)``.
 
