@@ -98,18 +98,20 @@ def _check_scoring(scoring, classifier):
     return get_scorer(scoring)
 
 
-def _splits(cv, X, Y, classifier):
+def _splits(cv, X, Y, classifier, groups=None):
     if cv is None or (isinstance(cv, numbers.Integral) and not isinstance(cv, bool)):
         n_splits = 5 if cv is None else int(cv)
         cv = TaskStratifiedKFold(n_splits, random_state=0, labels=classifier)
     if hasattr(cv, "split"):
-        n_samples, n_splits = X.shape[0], cv.get_n_splits(X, Y)
+        # groups only when given: a user's splitter may take just (X, y)
+        arguments = (X, Y) if groups is None else (X, Y, groups)
+        n_samples, n_splits = X.shape[0], cv.get_n_splits(*arguments)
         if n_samples < n_splits:
             raise ValueError(
                 f"Cannot cross-validate n_samples={n_samples} rows with {n_splits} "
                 "folds; give more rows or fewer folds (cv)."
             )
-        return list(cv.split(X, Y))
+        return list(cv.split(*arguments))
     splits = list(cv)
     if not splits:
         raise ValueError("cv gave no (train, test) split.")
@@ -387,7 +389,7 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
         return {} if self._second is None else {self._second: value}
 
     # -- fit -----------------------------------------------------------------------
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, groups=None):
         """Choose the strengths by cross-validation, then refit on all rows.
 
         Parameters
@@ -398,6 +400,10 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
             Stacked targets, ``NaN`` (``None`` for labels) where missing.
         sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks)
             Passed to every fit (training rows) and to the scorer (test rows).
+        groups : array-like of shape (n_samples,), default=None
+            Group labels of the rows for a group splitter given as ``cv``
+            (``GroupKFold``, ``LeaveOneGroupOut``, ...: rows of one subject
+            never on both sides of a fold); passed to ``cv.split``.
 
         Returns
         -------
@@ -411,13 +417,19 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
         self._check_own_parameters()
         classifier = is_classifier(self)
         X, y, sample_weight = (_indexable(a) for a in (X, y, sample_weight))
+        if groups is not None:
+            groups = np.asarray(groups)
+            if groups.shape != (X.shape[0],):
+                raise ValueError(
+                    f"groups must have one label per row of X, shape "
+                    f"({X.shape[0]},); got shape {groups.shape}.")
         template = self._estimator()
         if hasattr(template, "_validate_params"):
             template._validate_params()  # a bad parameter fails here, not in a fold
         scorer = _check_scoring(self.scoring, classifier)
         seconds = self._resolved_seconds(X, y, sample_weight)
         grids = self._grids(X, y, sample_weight, seconds)
-        splits = _splits(self.cv, X, y, classifier)
+        splits = _splits(self.cv, X, y, classifier, groups)
         jobs = (
             delayed(_fold_path)(
                 self._estimator(**self._second_params(value)), X, y, sample_weight,
@@ -527,9 +539,15 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
 class RegressorCV(RegressorMixin, MultiTaskCV):
     """Base of the cross-validated regressors."""
 
+    # the mixin's ``score`` (scikit-learn's R² on every entry) comes first in
+    # the MRO; the refitted model's own score skips the missing targets
+    score = MultiTaskCV.score
+
 
 class ClassifierCV(ClassifierMixin, MultiTaskCV):
     """Base of the cross-validated classifiers."""
+
+    score = MultiTaskCV.score
 
 
 # --------------------------------------------------------------------------
@@ -821,7 +839,8 @@ class TaskRelationClassifierCV(ClassifierCV):
 
 _MLP_REASON = (
     "5 strengths (networks are costly to fit), from ``1 s`` (a strong weight "
-    "decay) to ``1e-4 s``, each fit warm-started from the previous network."
+    "decay) to ``1e-4 s``, each fit from the network's own random start (one "
+    "warm-started from a strongly decayed network keeps its near-zero weights)."
 )
 
 

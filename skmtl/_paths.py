@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone, is_regressor
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array
 
 from ._splitters import observed_entries
 from .estimators import alpha_max
@@ -76,8 +77,8 @@ def data_scale(X, Y):
     2.5
     """
     rows, tasks, _, n_samples, _ = observed_entries(Y)
-    if sp.issparse(X):
-        X = X.tocsr()
+    # data frames, lists: rows are taken by position below
+    X = check_array(X, accept_sparse="csr", dtype=(np.float64, np.float32))
     variances = []
     for t in np.unique(tasks):
         block = X[rows[tasks == t]]
@@ -336,7 +337,13 @@ def _view(template, regularizer, state, W, b):
 
 
 class _RefitPath:
-    """Any estimator: warm-started fits of a clone, one per strength."""
+    """Any other estimator: a fit of a fresh clone per strength, as
+    ``GridSearchCV`` makes them. No warm start: the linear models take
+    :class:`_LinearPath`, and for a network (or any non-convex model) the
+    previous strength's solution is a poor start: a network fitted under a
+    strong weight decay has weights near zero, a stationary point the next,
+    weaker decay does not leave, so every strength of the path would score
+    as the first."""
 
     def __init__(self, estimator, X, Y, sample_weight, parameter):
         self.estimator, self.parameter = estimator, parameter
@@ -344,14 +351,11 @@ class _RefitPath:
         self.unconverged = []
 
     def __iter__(self):
-        est = clone(self.estimator)
-        if "warm_start" in est.get_params():
-            est.set_params(warm_start=True)
         kwargs = {} if self.sample_weight is None else {
             "sample_weight": self.sample_weight}
         self.unconverged = []
         for alpha in self.alphas:
-            est.set_params(**{self.parameter: float(alpha)})
+            est = clone(self.estimator).set_params(**{self.parameter: float(alpha)})
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", ConvergenceWarning)
                 est.fit(self.X, self.Y, **kwargs)
@@ -363,8 +367,8 @@ class _RefitPath:
 def path_points(estimator, X, Y, alphas, *, sample_weight=None, parameter="alpha"):
     """Iterator of ``(fitted model, n_iter)`` along ``alphas`` (in order).
 
-    A yielded model is valid until the next one is produced (the refit path
-    reuses one estimator). After the loop, ``.unconverged`` lists the
+    A yielded model is valid until the next one is produced (the linear
+    path reuses one view). After the loop, ``.unconverged`` lists the
     strengths whose fit did not converge.
     """
     kind = _LinearPath if isinstance(estimator, _MultiTaskLinearModel) else _RefitPath

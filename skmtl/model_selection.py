@@ -62,7 +62,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils import _safe_indexing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_consistent_length
+from sklearn.utils.validation import check_consistent_length, has_fit_parameter
 
 from . import _stats, metrics
 from ._cv import (
@@ -462,14 +462,16 @@ def _reference(estimator, name):
     return name
 
 
-def _check_splits(cv, X, Y, random_state, classifier):
+def _check_splits(cv, X, Y, random_state, classifier, groups=None):
     if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
         if cv < 2:
             raise ValueError(f"cv must be at least 2 folds; got {cv}.")
         cv = TaskStratifiedKFold(
             int(cv), random_state=random_state, labels=bool(classifier)
         )
-    splits = list(cv.split(X, Y)) if hasattr(cv, "split") else list(cv)
+    # groups only when given: a user's splitter may take just (X, y)
+    arguments = (X, Y) if groups is None else (X, Y, groups)
+    splits = list(cv.split(*arguments)) if hasattr(cv, "split") else list(cv)
     if not splits:
         raise ValueError("cv gave no (train, test) split.")
     out = []
@@ -491,7 +493,8 @@ def _check_splits(cv, X, Y, random_state, classifier):
 # --------------------------------------------------------------------------
 
 
-def _fit_and_score(estimator, X, Y, sample_weight, split, scorer, n_tasks, key):
+def _fit_and_score(estimator, X, Y, sample_weight, split, scorer, n_tasks, key,
+                   groups=None):
     """Fit on the train rows, score each task on the test rows.
 
     Returns ``(key, scores, pooled, fit_time, message)``; ``message`` is the
@@ -501,6 +504,8 @@ def _fit_and_score(estimator, X, Y, sample_weight, split, scorer, n_tasks, key):
     fit_params = {}
     if sample_weight is not None:
         fit_params["sample_weight"] = _safe_indexing(sample_weight, train)
+    if groups is not None and has_fit_parameter(estimator, "groups"):
+        fit_params["groups"] = groups[train]
     start = time.perf_counter()
     try:
         estimator.fit(_safe_indexing(X, train), _safe_indexing(Y, train), **fit_params)
@@ -578,6 +583,7 @@ def compare(
     baseline=None,
     n_jobs=None,
     sample_weight=None,
+    groups=None,
     verbose=0,
     random_state=None,
     tie_tolerance=1e-4,
@@ -637,6 +643,13 @@ def compare(
     sample_weight : array-like of shape (n_samples,) or (n_samples, n_tasks), \
 default=None
         Passed to each ``fit`` (training rows) and to the scoring (test rows).
+    groups : array-like of shape (n_samples,), default=None
+        Group labels of the rows (subjects, sites), for a group splitter given
+        as ``cv`` (``GroupKFold``, ``LeaveOneGroupOut``, ...): passed to
+        ``cv.split``, and, with the training rows' labels, to the ``fit`` of
+        every estimator whose ``fit`` takes ``groups`` (the CV classes, whose
+        inner folds then respect the groups if their ``cv`` is a group
+        splitter too).
     verbose : int, bool or callable, default=0
         If true, print one line per finished fit to stderr. A callable is
         called after each fit with a dict (``estimator``, ``split``,
@@ -705,16 +718,18 @@ default=None
     estimators, classifier = _check_estimators(estimators)
     baseline = _check_baseline(baseline, estimators)
     scorer, label = _check_scoring(scoring, classifier)
-    check_consistent_length(X, Y, sample_weight)
+    check_consistent_length(X, Y, sample_weight, groups)
+    groups = None if groups is None else np.asarray(groups)
     if sp.issparse(Y) and Y.format not in ("csr", "csc"):
         Y = Y.tocsr()  # stored entries are the observed targets; rows indexable
     task_names = read_targets(Y, "Y")[2]
-    splits = _check_splits(cv, X, Y, random_state, classifier)
+    splits = _check_splits(cv, X, Y, random_state, classifier, groups)
     n_splits, n_tasks = len(splits), len(task_names)
     progress = _Progress(verbose, len(estimators) * n_splits, n_splits, label)
     jobs = (
         delayed(_fit_and_score)(
-            clone(est), X, Y, sample_weight, split, scorer, n_tasks, (name, k)
+            clone(est), X, Y, sample_weight, split, scorer, n_tasks, (name, k),
+            groups,
         )
         for name, est in estimators.items()
         for k, split in enumerate(splits)

@@ -8,7 +8,7 @@ same grid, splits and scoring, and the serial run for the dask backend.
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -706,3 +706,72 @@ def _check_id(check):
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+# ---------------------------------------------------------------------------
+# Data frames and missing targets through every CV class
+# ---------------------------------------------------------------------------
+
+
+def _masked_score(Y, P, classifier):
+    """Mean over tasks of R² (regression) or accuracy on the observed rows,
+    written here from the definitions."""
+    scores = []
+    for t in range(Y.shape[1]):
+        seen = ~Y.iloc[:, t].isna().to_numpy()
+        y, p = Y.iloc[:, t].to_numpy()[seen], P[seen, t]
+        if classifier:
+            scores.append(np.mean(y == p))
+        else:
+            y, p = y.astype(float), p.astype(float)
+            scores.append(1 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2))
+    return float(np.mean(scores))
+
+
+@pytest.mark.parametrize("cls", CV_CLASSES, ids=lambda c: c.__name__)
+def test_cv_classes_take_frames_and_score_on_observed_targets(cls):
+    """A data frame X (feature names kept) and a frame Y with missing targets:
+    ``score`` is the mean over tasks on the observed rows, as the model's own
+    score, never scikit-learn's score of every entry (which refuses NaN)."""
+    pd = pytest.importorskip("pandas")
+    classifier = is_classifier(cls())
+    X, Y = regression_data(n=60, d=4, T=3, missing=0.25, seed=21)
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    if classifier:
+        Y = np.where(np.isnan(Y), None,
+                     np.where(Y > np.nanmedian(Y, axis=0), "up", "down"))
+    targets = pd.DataFrame(Y, columns=["a", "b", "c"])
+    model = cls(alphas=2, cv=2).fit(frame, targets)
+    assert list(model.feature_names_in_) == list(frame.columns)
+    predictions = np.asarray(model.predict(frame))
+    assert predictions.shape == Y.shape
+    expected = _masked_score(targets, predictions, classifier)
+    assert model.score(frame, targets) == pytest.approx(expected, abs=1e-12)
+    assert model.score(frame, targets) == pytest.approx(
+        model.estimator_.score(frame, targets), abs=1e-12)
+
+
+@pytest.mark.parametrize("classification", [False, True])
+def test_network_path_scores_equal_grid_search(classification):
+    """The refit path (networks) scores every strength as GridSearchCV does:
+    a network warm-started from the strongly decayed one stayed at its
+    near-zero weights, so every strength scored as the first."""
+    X, Y = regression_data(n=90, d=5, T=3, missing=0.2, seed=13)
+    scoring = "r2"
+    cls = skmtl.MultiTaskMLPRegressorCV
+    if classification:
+        Y, scoring = labels(Y), "neg_log_loss"
+        Y[:, 2] = np.where(np.isnan(Y[:, 2]), np.nan,
+                           np.digitize(X[:, 0] + X[:, 1], [-0.7, 0.7]))
+        cls = skmtl.MultiTaskMLPClassifierCV
+    splits = list(TaskStratifiedKFold(3, random_state=0,
+                                      labels=classification).split(X, Y))
+    alphas = [1.0, 0.1, 0.01]
+    params = {"hidden_layer_sizes": (8,), "random_state": 0}
+    model = cls(alphas=alphas, cv=splits, scoring=scoring, **params).fit(X, Y)
+    search = GridSearchCV(cls._estimator_class(**params), {"alpha": alphas},
+                          cv=splits, scoring=get_scorer(scoring)).fit(X, Y)
+    assert_allclose(model.mean_score_path_, search.cv_results_["mean_test_score"],
+                    rtol=1e-10)
+    assert np.ptp(model.mean_score_path_) > 1e-3  # the strengths differ
+    assert model.alpha_ == search.best_params_["alpha"]

@@ -650,3 +650,65 @@ def test_compare_without_estimators_tunes_every_model(monkeypatch):
     assert all(np.all(np.isfinite(s)) for s in result.scores.values())
     labels = np.where(np.isnan(Y), np.nan, (Y > 0).astype(float))
     assert ms._holds_labels(labels) and not ms._holds_labels(Y)
+
+
+# ---------------------------------------------------------------------------
+# Group splitters: rows of one subject never on both sides of a fold
+# ---------------------------------------------------------------------------
+
+
+def _grouped_data(seed=3):
+    X, Y = make_multitask_regression(
+        90, 6, 3, noise=0.5, missing_fraction=0.2, random_state=seed)
+    groups = np.repeat(np.arange(15), 6)  # 15 subjects of 6 rows
+    return X, Y, groups
+
+
+def test_cv_class_passes_groups_to_a_group_splitter():
+    from sklearn.model_selection import GroupKFold
+
+    X, Y, groups = _grouped_data()
+    splits = list(GroupKFold(3).split(X, Y, groups))
+    for train, test in splits:  # the property the groups buy
+        assert not set(groups[train]) & set(groups[test])
+    from skmtl import L21RegressorCV
+
+    model = L21RegressorCV(alphas=6, cv=GroupKFold(3)).fit(X, Y, groups=groups)
+    reference = L21RegressorCV(alphas=6, cv=splits).fit(X, Y)
+    assert model.alpha_ == reference.alpha_
+    assert_allclose(model.mean_score_path_, reference.mean_score_path_, rtol=1e-12)
+    with pytest.raises(ValueError, match="groups"):
+        L21RegressorCV(alphas=6, cv=GroupKFold(3)).fit(X, Y)
+    with pytest.raises(ValueError, match="one label per row"):
+        L21RegressorCV(alphas=6, cv=GroupKFold(3)).fit(X, Y, groups=groups[:-1])
+
+
+def test_compare_passes_groups_to_the_outer_and_the_inner_splits():
+    from sklearn.model_selection import GroupKFold
+
+    from skmtl import L21RegressorCV
+
+    X, Y, groups = _grouped_data(seed=4)
+    models = {
+        "ridge": SingleTaskBaseline(Ridge()),
+        # its inner folds need the training rows' groups: it raises without
+        "l21": L21RegressorCV(alphas=4, cv=GroupKFold(2)),
+    }
+    grouped = compare(models, X, Y, cv=GroupKFold(3), groups=groups)
+    splits = list(GroupKFold(3).split(X, Y, groups))
+    manual = []
+    for train, test in splits:
+        inner = list(GroupKFold(2).split(X[train], Y[train], groups[train]))
+        model = L21RegressorCV(alphas=4, cv=inner).fit(X[train], Y[train])
+        prediction = model.predict(X[test])
+        manual.append([_observed_r2(Y[test][:, t], prediction[:, t])
+                       for t in range(Y.shape[1])])
+    assert_allclose(grouped.scores["l21"], np.array(manual), rtol=1e-10)
+    with pytest.raises(ValueError, match="groups"):
+        compare(models, X, Y, cv=GroupKFold(3))
+
+
+def _observed_r2(y, p):
+    seen = ~np.isnan(y)
+    y, p = y[seen], p[seen]
+    return 1 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2)
