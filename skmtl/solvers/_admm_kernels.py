@@ -440,13 +440,18 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
         primal, dual = np.sqrt(primal2), tau * np.sqrt(dual2)
         factor = 1.0
         if primal > 10 * dual or dual > 10 * primal:
-            # the residuals move like tau^-1 and tau: one jump to their
-            # balance (at most _JUMP), not doublings (each change of tau
-            # costs new Cholesky factors of per-column Grams)
+            # the residuals move like tau^-1 and tau: one jump towards their
+            # balance (at most _JUMP), not doublings (each new tau costs new
+            # Cholesky factors of per-column Grams); by a power of 2, so that
+            # a tau returning to an earlier value finds its cached factors
             if dual <= 0.0:
                 factor = _JUMP
             else:
-                factor = min(max(np.sqrt(primal / dual), 1.0 / _JUMP), _JUMP)
+                balance = 0.5 * np.log2(primal / dual)
+                power = np.floor(abs(balance) + 0.5)
+                factor = min(2.0**power, _JUMP)
+                if balance < 0:
+                    factor = 1.0 / factor
         changed = factor != 1.0
         if changed:
             tau *= factor
