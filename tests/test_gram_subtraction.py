@@ -156,3 +156,22 @@ def test_subtraction_in_bounded_blocks(monkeypatch, chunk, center):
     assert_allclose(model.k, k, rtol=1e-10)
     if center:
         assert_allclose(model.x_mean, xm, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("weighting", ["columns", "rows"])
+def test_constant_targets_give_exact_zero_moments(monkeypatch, weighting):
+    """Targets equal within each column do not depend on X: the centred
+    targets, hence ``C`` and every fitted ``W``, are exactly zero."""
+    X, Y, mask, weights, _ = make(4, 300, 8, 6, 0.2, weighting, np.float64)
+    values = np.array([0.1, 3.7, -2.3, 1e3, 1 / 3, 7.0])
+    cols, rows = np.nonzero(mask.T)
+    datafit = Quadratic(rows, cols, values[cols], weights[rows, cols], 300, 6)
+    problem = Problem(X, datafit, L21(0.1), fit_intercept=True)
+    calls = _count_subtractions(monkeypatch)
+    model = _gram.gram_model(problem, np.arange(8))
+    assert calls
+    subtracted = np.arange(6) != 1  # column 1 lacks most rows: direct route
+    assert np.all(model.C[:, subtracted] == 0.0)
+    assert np.all(model.k[subtracted] == 0.0)
+    assert np.array_equal(model.y_mean[subtracted], values[subtracted])
+    assert_allclose(model.C, 0.0, atol=1e-12)

@@ -401,8 +401,16 @@ def _subtracted_moments(problem, features, plan, center, H, C, k, y_mean, x_mean
     totals = dense.sum(axis=0)
     ym = np.zeros(columns.size)
     if center:
+        safe = np.where(totals > 0, totals, 1.0)
         sums = np.bincount(cols, w * y, T)[columns]
-        ym = np.where(totals > 0, sums / np.where(totals > 0, totals, 1.0), 0.0)
+        ym = np.where(totals > 0, sums / safe, 0.0)
+        # a second pass on the residuals: a column of equal targets gets
+        # exactly their value (y - ym = 0 exactly, so C = 0 and W = 0, as
+        # the direct route gives), whatever the rounding of the first pass
+        full = np.zeros(T)
+        full[columns] = ym
+        again = np.bincount(cols, w * (y - full[cols]), T)[columns]
+        ym = np.where(totals > 0, ym + again / safe, 0.0)
     # centred targets times weights, dense (n, q)
     position = np.full(T, -1)
     position[columns] = np.arange(columns.size)
