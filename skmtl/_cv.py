@@ -51,6 +51,7 @@ from .estimators import (
     TraceNormClassifier,
     TraceNormRegressor,
 )
+from .estimators._kernel import MultiTaskKernelRidge
 from .neural import MultiTaskMLPClassifier, MultiTaskMLPRegressor
 
 __all__ = [
@@ -619,6 +620,15 @@ def _override_text(cls):
     return f"; except {values}: {cls._override_reason}"
 
 
+def _path_text(cls):
+    if issubclass(cls._estimator_class, _paths._MultiTaskLinearModel):
+        return ("warm-started from one strength to the next on data validated "
+                "once: one quadratic model per fold, or one set of "
+                "decompositions per fold for the quadratic models")
+    return ("a fit per strength from the model's own start, as "
+            "``GridSearchCV`` makes them")
+
+
 def _make_doc(cls):
     name = cls._estimator_class.__name__
     kind = "classifier" if issubclass(cls, ClassifierMixin) else "regressor"
@@ -652,10 +662,8 @@ def _make_doc(cls):
 
     Fits :class:`~skmtl.{name}` (whose docstring states the objective, with
     its scaling) for every strength of a descending grid on every training
-    fold, warm-started from one strength to the next on data validated once
-    (linear models: one quadratic model per fold; quadratic models: one set
-    of decompositions per fold), scores each on the fold's test rows,
-    picks the best mean score over folds and refits on all rows.
+    fold ({_path_text(cls)}), scores each on the fold's test rows, picks
+    the best mean score over folds and refits on all rows.
 
     {_grid_text(cls)}
 
@@ -864,6 +872,20 @@ class MultiTaskMLPClassifierCV(ClassifierCV):
     _example_shape = "(2,)"
 
 
+class MultiTaskKernelRidgeCV(RegressorCV):
+    _estimator_class = MultiTaskKernelRidge
+    _second = "ridge"
+    _second_default = 0.01
+    _n_alphas = 20
+    _grid_reason = (
+        "20 strengths of the task coupling (each an exact solve, cubic in the "
+        "observed entries: 100 would cost five times as much for a grid no "
+        "finer in effect). ``ridge``, the smoothness of every task's "
+        "function, is the estimator's default; a list of values searches it "
+        "too, which a non-linear kernel often needs more than ``alpha``."
+    )
+
+
 _DIRTY_REASON = (
     "The top is at most ``T * l1``; the grid goes down to 0.15 times it "
     "(``eps=0.15``, 5 strengths), where both parts are active and ADMM "
@@ -919,7 +941,7 @@ _NAMED = {
         L21RegressorCV, L21ClassifierCV, TraceNormRegressorCV, TraceNormClassifierCV,
         MeanRegularizedRegressorCV, MeanRegularizedClassifierCV, TaskGraphRegressorCV,
         TaskGraphClassifierCV, TaskRelationRegressorCV, TaskRelationClassifierCV,
-        MultiTaskMLPRegressorCV, MultiTaskMLPClassifierCV,
+        MultiTaskMLPRegressorCV, MultiTaskMLPClassifierCV, MultiTaskKernelRidgeCV,
     )
 }
 _MADE = {}

@@ -464,6 +464,8 @@ def _uniform_label_array(labels, task_name, column):
         )
     if kinds == {"str"}:
         return labels.astype(str)
+    if all(isinstance(v, (bool, np.bool_)) for v in labels):
+        return labels.astype(bool)  # True / False (with None where missing)
     values = labels.astype(np.float64)
     if type_of_target(values) in ("binary", "multiclass") and np.all(
         values == np.round(values)

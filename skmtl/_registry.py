@@ -161,8 +161,13 @@ FAMILIES = (
     Family(
         "MultiTaskKernelRidge",
         "_kernel",
-        grid={"alpha": [0.1, 1.0, 10.0], "ridge": [0.003, 0.03]},
-        quick_grid={"alpha": [1.0], "ridge": [0.01]},
+        # ridge stays at its default in the comparison: searched as
+        # [0.003, 0.03] it doubled the exact solves of MultiTaskKernelRidgeCV
+        # and did not raise its score on the synthetic data (R^2 per split
+        # 0.016, 0.020, -0.004, -0.006, -0.010 against 0.015, 0.022, -0.000,
+        # -0.001, 0.010 with the default)
+        grid={"alpha": [0.1, 1.0, 10.0]},
+        quick_grid={"alpha": [1.0]},
         classes=("MultiTaskKernelRidge", None),
     ),
 )

@@ -775,3 +775,21 @@ def test_network_path_scores_equal_grid_search(classification):
                     rtol=1e-10)
     assert np.ptp(model.mean_score_path_) > 1e-3  # the strengths differ
     assert model.alpha_ == search.best_params_["alpha"]
+
+
+def test_kernel_ridge_cv_searches_ridge_as_grid_search():
+    X, Y = regression_data(n=60, d=4, T=3, missing=0.2, seed=17)
+    splits = list(TaskStratifiedKFold(3, random_state=0).split(X, Y))
+    alphas, ridges = [1.0, 0.1, 0.01], [0.003, 0.03, 0.3]
+    cls = skmtl.MultiTaskKernelRidgeCV
+    model = cls(alphas=alphas, ridge=ridges, cv=splits, gamma=0.5).fit(X, Y)
+    search = GridSearchCV(skmtl.MultiTaskKernelRidge(gamma=0.5),
+                          {"ridge": ridges, "alpha": alphas}, cv=splits,
+                          scoring=get_scorer("r2")).fit(X, Y)
+    assert (model.ridge_, model.alpha_) == (search.best_params_["ridge"],
+                                            search.best_params_["alpha"])
+    # ParameterGrid varies the last key (alphabetical) fastest: alpha outer
+    assert_allclose(np.ravel(np.transpose(model.mean_score_path_)),
+                    search.cv_results_["mean_test_score"], rtol=1e-10)
+    assert_allclose(model.predict(X), search.best_estimator_.predict(X), rtol=1e-10)
+    assert cls().alphas is None and cls._n_alphas == 20

@@ -512,3 +512,21 @@ def test_mask_entries_are_sorted_by_task_then_row(shape, density):
     expected_tasks, expected_rows = np.nonzero(mask.T)
     assert np.array_equal(rows, expected_rows) and np.array_equal(tasks, expected_tasks)
     assert rows.dtype == tasks.dtype == np.intp
+
+
+def test_boolean_labels_with_missing_entries_stay_boolean():
+    """An object array of True / False with None where missing: the classes
+    are the booleans (as scikit-learn keeps them for a bool y), not 0 / 1."""
+    from skmtl import L21Classifier
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((80, 4))
+    labels = X @ rng.standard_normal((4, 2)) > 0
+    Y = np.where(rng.random(labels.shape) < 0.2, None, labels).astype(object)
+    model = L21Classifier().fit(X, Y)
+    for classes in model.classes_:
+        assert classes.dtype == bool and list(classes) == [False, True]
+    predictions = model.predict(X)
+    assert predictions.dtype == bool
+    dense = L21Classifier().fit(X, labels)  # no missing entry: a bool array
+    assert predictions.dtype == dense.predict(X).dtype

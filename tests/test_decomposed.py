@@ -614,3 +614,31 @@ def test_compiled_and_numpy_admm_agree(model, monkeypatch):
     assert abs(values[0] - values[1]) <= 1e-8 * abs(values[1]), values
     for est in (compiled, plain):
         assert est.dual_gap_ <= 1e-8 * abs(values[1])
+
+
+def test_dirty_with_weak_strengths_for_the_targets_scale_converges():
+    """Targets in large units make the default-sized strengths weak: both
+    parts are then nearly free and coordinate descent crawls (it used to stop
+    at max_iter, 150-1900 times the tolerance, and raising max_iter to 10000
+    did not help); its rate is checked and ADMM goes on from its point."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, Y = data(False, seed=3, n=100)
+    Y = 100.0 * Y
+    strengths = STRENGTHS["Dirty", False]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        est = DirtyRegressor(alpha=strengths[0], l1=strengths[1]).fit(X, Y)
+    assert "ADMM" in est.solver_
+    P, Q = parts(est, "Dirty")
+    _, G, gb = smooth(X, Y, P + Q, est.intercept_, False)
+    _, G0, _ = smooth(X, Y, 0 * P, np.zeros(Y.shape[1]), False)
+    step = 1e-3
+    residual = np.concatenate([
+        (P - prox("linf1", strengths[0], P - step * G, step)).ravel(),
+        (Q - prox("l1", strengths[1], Q - step * G, step)).ravel(),
+        step * gb,
+    ])
+    assert np.linalg.norm(residual) / step <= 1e-3 * np.linalg.norm(G0)

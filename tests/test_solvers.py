@@ -996,7 +996,8 @@ DATAFIT_MEMBERS = ["n_columns", "n_samples", "layout", "profiled_intercept",
                    "curvature", "entries", "value_and_gradient", "null_intercept"]
 QUADRATIC_MEMBERS = ["entry_targets", "entry_weights", "best_intercept",
                      "residual_moments", "dense_targets"]
-LOGISTIC_MEMBERS = ["entry_weights", "exact_newton_model", "quadratic_model", "value"]
+LOGISTIC_MEMBERS = ["entry_weights", "exact_newton_model", "quadratic_model", "value",
+                    "row_hessians", "row_weights"]
 
 
 @pytest.mark.parametrize(

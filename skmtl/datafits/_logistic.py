@@ -155,6 +155,10 @@ class Logistic:
             yield t, rows, H
             start += n_rows * width
 
+    def row_weights(self, task):
+        """Weights of the task's rows, in the order of :meth:`row_hessians`."""
+        return self._blocks[task][2]
+
     def quadratic_model(self, z):
         """Weighted least-squares model of the loss at ``z`` (one Newton step).
 

@@ -166,9 +166,10 @@ class L21Classifier(_L21, MultiTaskClassifierBase):
     Proximal Newton: each step solves the weighted least-squares model of
     the loss (iteratively reweighted least squares) with the L2,1 penalty by
     the solver of :class:`L21Regressor`, then a line search on the true
-    objective. For a multiclass task the class-coupled Hessian block of a
-    row is bounded by a multiple of the identity (so the model majorises the
-    loss near the point). If a line search finds no decrease, proximal
+    objective. With multiclass tasks the model keeps each row's exact
+    class-coupled Hessian block (solved by accelerated proximal gradient;
+    on problems too large for the dense blocks the block is bounded by a
+    multiple of the identity). If a line search finds no decrease, proximal
     gradient on the true objective takes over. There is no closed-form dual,
     so it stops when the
     KKT violation (including the intercept gradient) is at most ``tol``

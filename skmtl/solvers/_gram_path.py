@@ -222,6 +222,7 @@ def _epoch_shared(W, HW, gram, scale, C, D, ridge, alpha, a, u, g, Delta, moved,
 
 def _epoch_columns(W, HW, Ht, C, D, ridge, alpha, a, u, g, Delta, moved, rows):
     d, T = W.shape
+    column = np.empty(d)
     for b0 in range(0, d, _BLOCK):
         n_moved = 0
         for j in range(b0, min(b0 + _BLOCK, d)):
@@ -248,19 +249,42 @@ def _epoch_columns(W, HW, Ht, C, D, ridge, alpha, a, u, g, Delta, moved, rows):
                     for c in range(d):
                         rows[m, c] = Ht[t, i, c]
                     a[m] = Delta[m, t]
-                column = np.dot(rows[:n_moved].T, a[:n_moved])
+                np.dot(rows[:n_moved].T, a[:n_moved], column)
                 for i in range(d):
                     HW[i, t] += column[i]
 
 
-def _hessian_product(W, gram, scale, Ht, out):
-    """``out = H W`` (n_features, n_columns), by BLAS products."""
-    T = W.shape[1]
-    if Ht.shape[0] == 0:
-        out[:] = np.dot(gram, W) * scale
-    else:
+def _copy(out, W):
+    """``out[:] = W`` for 2-D arrays by loops: in a fresh process numba
+    took about 5 s to compile the first array assignment and 0.7 s for each
+    later one of another kind, a loop 0.1 s (numba 0.68, measured)."""
+    d, T = W.shape
+    for j in range(d):
         for t in range(T):
-            out[:, t] = np.dot(Ht[t], np.ascontiguousarray(W[:, t]))
+            out[j, t] = W[j, t]
+
+
+def _hessian_product(W, gram, scale, Ht, out):
+    """``out = H W`` (n_features, n_columns), by BLAS products.
+
+    Only the form of ``np.dot`` that writes into its third argument, and
+    loops for the rest: the forms that return a new array, and array
+    expressions, took 4.6 s of numba compilation here against 0.3 s
+    (measured in a fresh process)."""
+    d, T = W.shape
+    if Ht.shape[0] == 0:
+        np.dot(gram, W, out)
+        for j in range(d):
+            for t in range(T):
+                out[j, t] *= scale[t]
+    else:
+        column, result = np.empty(d), np.empty(d)
+        for t in range(T):
+            for j in range(d):
+                column[j] = W[j, t]
+            np.dot(Ht[t], column, result)
+            for j in range(d):
+                out[j, t] = result[j]
 
 
 def _anderson(history, order, out):
@@ -269,17 +293,34 @@ def _anderson(history, order, out):
     False when it is ill-posed."""
     K = order.size - 1
     d, T = out.shape
-    U = np.empty((K, d * T))
+    # the differences' Gram matrix by loops (K is 5: no BLAS needed, and
+    # np.dot's returning form took seconds of numba compilation)
+    M = np.zeros((K, K))
     for i in range(K):
-        U[i] = (history[order[i + 1]] - history[order[i]]).ravel()
-    M = np.dot(U, U.T)
-    norm = np.sqrt(np.sum(M * M))
-    M /= max(norm, 1e-300)
+        for m in range(i, K):
+            acc = 0.0
+            for j in range(d):
+                for t in range(T):
+                    acc += ((history[order[i + 1], j, t] - history[order[i], j, t])
+                            * (history[order[m + 1], j, t] - history[order[m], j, t]))
+            M[i, m] = acc
+            M[m, i] = acc
+    norm = 0.0
+    for i in range(K):
+        for m in range(K):
+            norm += M[i, m] * M[i, m]
+    norm = np.sqrt(norm)
+    for i in range(K):
+        for m in range(K):
+            M[i, m] /= max(norm, 1e-300)
     for i in range(K):
         M[i, i] += 1e-10
     z = np.ones(K)
     for i in range(K):  # Gaussian elimination with partial pivoting
-        p = i + np.argmax(np.abs(M[i:, i]))
+        p = i
+        for r in range(i + 1, K):
+            if abs(M[r, i]) > abs(M[p, i]):
+                p = r
         if M[p, i] == 0.0:
             return False
         if p != i:
@@ -296,12 +337,19 @@ def _anderson(history, order, out):
         for c in range(i + 1, K):
             acc -= M[i, c] * z[c]
         z[i] = acc / M[i, i]
-    total = np.sum(z)
-    if not np.all(np.isfinite(z)) or total == 0.0:
-        return False
-    out[:] = 0.0
+    total = 0.0
     for i in range(K):
-        out += (z[i] / total) * history[order[i + 1]]
+        if not np.isfinite(z[i]):
+            return False
+        total += z[i]
+    if total == 0.0:
+        return False
+    for j in range(d):
+        for t in range(T):
+            acc = 0.0
+            for i in range(K):
+                acc += (z[i] / total) * history[order[i + 1], j, t]
+            out[j, t] = acc
     return True
 
 
@@ -318,8 +366,8 @@ def _predict(W, HW, W_prev, W_new, HW_new, gram, scale, Ht, C, ksum, ridge, alph
     p_new, _ = _certificate(W_new, HW_new, C, ksum, ridge, alpha)
     p_old, _ = _certificate(W, HW, C, ksum, ridge, alpha)
     if p_new < p_old:
-        W[:] = W_new
-        HW[:] = HW_new
+        _copy(W, W_new)
+        _copy(HW, HW_new)
 
 
 def _measure(primal, dual, gap_scale):
@@ -357,10 +405,10 @@ def _path(alphas, W, HW, gram, scale, Ht, C, D, ksum, ridge, threshold,
                      alpha, np.log(alphas[k - 1] / alpha) / step_before)
         if k >= 1:
             step_before = np.log(alphas[k - 1] / alpha)
-        W_prev[:] = W
+        _copy(W_prev, W)
         best_dual, best_primal, best_measure, quiet = -np.inf, np.inf, np.inf, 0
         state, epoch, gap, cycle_measure = 1, 0, np.inf, np.inf
-        history[0] = W
+        _copy(history[0], W)
         stored = 1
         while True:
             primal, dual = _certificate(W, HW, C, ksum, ridge, alpha)
@@ -374,8 +422,8 @@ def _path(alphas, W, HW, gram, scale, Ht, C, D, ksum, ridge, threshold,
                                                 alpha)
                     best_dual = max(best_dual, d_acc)
                     if p_acc < primal:
-                        W[:] = W_acc
-                        HW[:] = HW_acc
+                        _copy(W, W_acc)
+                        _copy(HW, HW_acc)
                         primal = p_acc
             gap, measure = _measure(primal, best_dual, gap_scale)
             if measure <= threshold:
@@ -404,9 +452,9 @@ def _path(alphas, W, HW, gram, scale, Ht, C, D, ksum, ridge, threshold,
             _epoch(W, HW, gram, scale, Ht, C, D, ridge, alpha, a, u, g, Delta, moved,
                    rows, product)
             epoch += 1
-            history[epoch % (K + 1)] = W
+            _copy(history[epoch % (K + 1)], W)
             stored = min(stored + 1, K + 1)
-        Ws[k] = W
+        _copy(Ws[k], W)
         epochs[k], gaps[k], status[k] = epoch, gap, state
         if state != 0:
             return k + 1  # the caller may take over this strength
@@ -422,6 +470,7 @@ def _kernel():
         for name in ("_l21_row", "_epoch_shared", "_epoch_columns", "_epoch"):
             globals()[name] = jit(globals()[name])
         globals()["_hessian_product"] = jit(_hessian_product)
+        globals()["_copy"] = jit(_copy)
         globals()["_anderson"] = jit(_anderson)
         globals()["_measure"] = jit(_measure)
         globals()["_predict"] = jit(_predict)

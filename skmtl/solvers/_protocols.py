@@ -70,6 +70,8 @@ class NewtonDatafit(Datafit, Protocol):
 
     def row_hessians(self, z): ...  # exact per-row Hessian blocks, per task
 
+    def row_weights(self, task): ...  # weights of those rows (exact-model damping)
+
 
 class Penalty(Protocol):
     """A convex penalty on the coefficient matrix ``W`` (features x columns).

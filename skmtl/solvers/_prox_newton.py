@@ -1,24 +1,36 @@
 """Proximal Newton for losses with curvature (logistic, multinomial).
 
-Each step replaces the loss by a weighted least-squares model at the current
-point (iteratively reweighted least squares) with the same penalties, solves
-it with :func:`~skmtl.solvers.minimize` (coordinate descent on its quadratic
-model, or its linear equations), and searches along the resulting direction
-on the true objective. For a binary task the model is the exact second-order
-expansion. For a multinomial task the class-coupled Hessian block of a row,
-``w (diag(p) - p p^T)``, is replaced by the multiple of the identity that
-bounds it (``2 w max_k p_k (1 - p_k)``), so the model majorises the loss near
-the point and the full step is usually accepted.
+Each step replaces the loss by a quadratic model at the current point with
+the same penalties, solves it, and searches along the resulting direction on
+the true objective:
 
-When a line search finds no decrease, or the KKT distance stops improving,
-the solver falls back to proximal gradient on the true objective from the
-current point; when that stalls too, the status says "stalled".
+* binary tasks only: the weighted least-squares model (iteratively
+  reweighted least squares), the exact second-order expansion, solved with
+  :func:`~skmtl.solvers.minimize` (coordinate descent on its quadratic
+  model, or its linear equations);
+* with multinomial tasks and a penalty: the model with each row's exact
+  class-coupled Hessian block ``w (diag(p) - p p^T)``
+  (:mod:`._exact_newton`), solved by accelerated proximal gradient for
+  every penalty, when its dense blocks fit the budget (on a working set of
+  features for the row-sparse penalties); else the weighted least-squares
+  model with the block replaced by the multiple of the identity that bounds
+  it (``2 w max_k p_k (1 - p_k)``): a majorisation step, linear convergence.
+  Without a penalty that model is solved in closed form (deterministic:
+  integer weights and repeated rows take the same path).
+
+On a settled support, L2,1 and no penalty also take Newton's exact step on
+the support (one Cholesky solve). When a line search finds no decrease the
+next model down is tried (exact, then weighted least squares); when the KKT
+distance stops improving, the solver falls back to proximal gradient on the
+true objective from the current point; when that stalls too, the status
+says "stalled".
 """
 
 import numpy as np
 from scipy import linalg
 
 from ..datafits import Quadratic
+from ._exact_newton import ExactModel, block_hessian, solve_model, working_features
 from ._problem import Problem
 
 _INNER_MAX_ITER = 5000  # per weighted least-squares subproblem
@@ -26,6 +38,8 @@ _ARMIJO = 1e-4
 _MAX_HALVINGS = 30
 _MAX_STALLED = 4
 _EXACT_UNKNOWNS = 2000  # largest support (rows x columns) for the exact step
+_EXACT_MAX_ITER = 20000  # accelerated proximal gradient steps on the exact model
+_EXACT_FLOPS = 4e10  # bound on their products with the blocks, per Newton step
 
 
 def _subproblem(problem, z, damping=0.0):
@@ -70,6 +84,11 @@ def _line_search(problem, W, b, D, db, G, gb, start, z=None):
         dz = problem.linear_predictor(D)
         if problem.fit_intercept:
             dz = dz + db[problem.cols]
+    # near the optimum the decrease falls below what float64 resolves in the
+    # objective: the full step is taken when the objective did not rise
+    # beyond rounding (a step that does not lower the KKT distance counts as
+    # stalled in the caller, which then falls back)
+    rounding = 8 * np.finfo(float).eps * abs(start)
     step = 1.0
     for _ in range(_MAX_HALVINGS):
         W_new, b_new = W + step * D, b + step * db
@@ -78,7 +97,8 @@ def _line_search(problem, W, b, D, db, G, gb, start, z=None):
                      + problem.quadratic_value(W_new) + problem.penalty.value(W_new))
         else:
             value = problem.objective(W_new, b_new)
-        if value <= start + _ARMIJO * step * min(decrease, 0.0):
+        if value <= start + _ARMIJO * step * min(decrease, 0.0) or (
+                step == 1.0 and value <= start + rounding):
             return W_new, b_new, value, step
         step *= 0.5
     return None
@@ -99,7 +119,7 @@ def _support_hessian(problem, z, active):
         if fit_intercept:
             Xa = np.column_stack([Xa, np.ones(rows.size)])
         columns = layout.columns(t)
-        M[:, columns, :, columns] += np.einsum("ip,ir,ikl->pkrl", Xa, Xa, H)
+        M[:, columns, :, columns] += block_hessian(Xa, H)
     return M
 
 
@@ -163,14 +183,46 @@ def _exact_support_step(problem, W, b, z, g, G, value):
     D = np.zeros_like(W)
     D[active] = -step[:a]
     db = -step[a] if problem.fit_intercept else np.zeros_like(b)
+    _centre_intercepts(problem, db)
+    return _line_search(problem, W, b, D, db, G, gb, value, z)
+
+
+def _exact_model_step(problem, W, b, z, g, G, value, damping, inner_tol):
+    """Newton's step with the exact class-coupled Hessian (every penalty),
+    searched on the true objective; None when its model could not be
+    solved or the search found no decrease (the caller falls back)."""
+    features = working_features(problem, W, G)
+    if features is None:
+        return None
+    every = features.size == problem.n_features
+    model = ExactModel(problem, z, damping, None if every else features)
+    gb = problem.intercept_gradient(g)
+    # at most about _EXACT_FLOPS in products with the blocks per step (a
+    # model solved short of its tolerance still gives a direction that the
+    # line search judges)
+    budget = _EXACT_FLOPS / max(model.n_entries, 1)
+    max_iter = int(min(_EXACT_MAX_ITER, max(500, budget)))
+    solution = solve_model(model, problem.penalty, W[features], b, G[features], gb,
+                           tol=inner_tol, max_iter=max_iter)
+    if solution is None:
+        return None
+    W_new, b_new, _ = solution
+    D = np.zeros_like(W)
+    D[features] = W_new - W[features]
+    db = b_new - b if problem.fit_intercept else np.zeros_like(b)
+    _centre_intercepts(problem, db)
+    return _line_search(problem, W, b, D, db, G, gb, value, z)
+
+
+def _centre_intercepts(problem, db):
+    """The loss is flat along the same shift of every class's intercept:
+    keep each multinomial task's step centred over its classes, as the start
+    and the model steps are."""
     layout = problem.datafit.layout
     for t in range(layout.n_tasks):
-        # the loss is flat along the same shift of every class's intercept:
-        # stay centred over the classes, as the start and the model steps are
         columns = layout.columns(t)
         if columns.stop - columns.start > 1:
             db[columns] -= db[columns].mean()
-    return _line_search(problem, W, b, D, db, G, gb, value, z)
 
 
 _DAMPING_START, _DAMPING_FLOOR = 1.0, 1e-3
@@ -205,6 +257,7 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
     Stops when the KKT distance is at most ``tol`` times its value at zero
     coefficients (or at ``kkt_tol``); ``max_iter`` bounds the Newton steps.
     """
+    from ._kernels import newton_kind
     from ._minimize import (
         criterion_of,
         final_result,
@@ -220,6 +273,13 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
     best, stalled, value = np.inf, 0, problem.objective(W, b)
     status, n_iter = "max_iter", 0
     previous_support, exact_from, damping = None, None, 0.0
+    # multinomial tasks: Newton's model with the exact class-coupled blocks,
+    # except without a penalty (quadratic terms only), where the weighted
+    # least-squares model is solved in closed form and the exact step on
+    # the support (one linear solve) follows: both deterministic, so that
+    # integer weights and repeated rows take the same path
+    exact_model = (not problem.datafit.exact_newton_model
+                   and newton_kind(problem.penalty) != "none")
     for n_iter in range(max_iter + 1):
         b, z, g, G = problem.full_gradient(W, b)
         kkt = problem.kkt_violation(W, G, g)
@@ -247,11 +307,16 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
         else:
             exact_from = None
         previous_support = support
+        # the model's KKT distance at its solution bounds the true one at
+        # the full step to first order: ask for a fraction of the current
+        # one, smaller as Newton converges (superlinear steps)
+        inner_tol = max(min(0.1, kkt / scales[1]) * kkt, 0.3 * threshold)
+        if step is None and exact_model and stalled < _MAX_STALLED:
+            step = _exact_model_step(problem, W, b, z, g, G, value, damping,
+                                     inner_tol)
+            if step is not None:
+                damping = _next_damping(damping, step, W)
         if step is None and stalled < _MAX_STALLED:
-            # the model's KKT distance at its solution bounds the true one at
-            # the full step to first order: ask for a fraction of the current
-            # one, smaller as Newton converges (superlinear steps)
-            inner_tol = max(min(0.1, kkt / scales[1]) * kkt, 0.3 * threshold)
             sub = minimize(
                 _subproblem(problem, z, damping), W, b, kkt_tol=inner_tol,
                 max_iter=_INNER_MAX_ITER,

@@ -123,6 +123,14 @@ def decomposed_admm(problem, model, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     W, HW, n_iter, status = solve(
         model, problem, W, certificate, tol=0.5 * threshold, max_iter=max_iter)
     name = "coordinate descent" if solve is dirty_descent else "ADMM"
+    if status == "crawling":
+        # the descent's rate says max_iter will not do (weak strengths for
+        # the targets' scale: both parts nearly free, the split between them
+        # nearly flat); ADMM's rate does not degrade so: it goes on from here
+        W, HW, more, status = admm(model, problem, W, certificate,
+                                   tol=0.5 * threshold, max_iter=max_iter - n_iter)
+        n_iter += more
+        name = "coordinate descent, then ADMM"
     if verbose:
         print(f"[skmtl] {name} (stacked model): {n_iter} iterations, {status}")
     return final_result(
@@ -446,12 +454,27 @@ def dirty_applies(problem):
 
 
 _DIRTY_CHECK_EVERY = 5  # epochs between certificates (the Anderson cycle)
+_DIRTY_CRAWL = 100  # epochs between the checks of the rate of convergence
+
+
+def _crawling(measure, checked, tol, epoch, max_iter):
+    """Whether, at the rate since the last check (``_DIRTY_CRAWL`` epochs
+    ago, measure ``checked``), the measure would still be above ``tol`` at
+    ``max_iter`` (linear convergence extrapolated; no decrease: crawling)."""
+    if not np.isfinite(checked):
+        return False
+    if measure >= checked:
+        return True
+    left = _DIRTY_CRAWL * np.log(measure / tol) / np.log(checked / measure)
+    return epoch + left > max_iter
 
 
 def dirty_descent(model, problem, W, certificate, *, tol, max_iter):
     """Coordinate descent over the rows of ``P`` and ``Q`` with Anderson
     extrapolation (as :func:`._inner.coordinate_descent`); returns ``W, HW,
-    n_epochs, status``."""
+    n_epochs, status``, the status "crawling" when the rate of the last
+    ``_DIRTY_CRAWL`` epochs says that ``max_iter`` will not do (the caller
+    goes on with ADMM)."""
     from ._inner import _ANDERSON, _try_extrapolation
 
     sweep = _dirty_kernel()
@@ -469,6 +492,7 @@ def dirty_descent(model, problem, W, certificate, *, tol, max_iter):
     d = base.n_features
     HW = model.hessian_product(W)
     progress, history = _Progress(), [W.copy()]
+    checked = np.inf  # the measure at the last check of the rate
     for epoch in range(max_iter):
         if epoch % _DIRTY_CHECK_EVERY == 0:  # a gap costs about 10 epochs
             measure = certificate.measure(W, HW)
@@ -476,6 +500,10 @@ def dirty_descent(model, problem, W, certificate, *, tol, max_iter):
                 return W, HW, epoch, "converged"
             if progress.stalled(certificate.objective(W, HW), measure, _STALL):
                 return W, HW, epoch, "stalled"
+            if epoch and epoch % _DIRTY_CRAWL == 0:
+                if _crawling(measure, checked, tol, epoch, max_iter):
+                    return W, HW, epoch, "crawling"
+                checked = measure
         HS = np.ascontiguousarray(HW[:d])  # updated in place by the sweep
         sweep(W, HS, gram, scale, H, C, hdiag, float(problem.ridge), alpha, l1)
         HW = np.vstack([HS, HS])
