@@ -22,7 +22,8 @@ Protocol (one process, one BLAS thread):
   algorithms, are compared.
 
 Every objective is computed here, never by skmtl. Run:
-``python benchmarks/bench_models.py`` (``--quick`` for smaller shapes).
+``python benchmarks/bench_models.py`` (``--quick`` for smaller shapes,
+``--no-large`` without the shape of 5000 rows).
 """
 
 import argparse
@@ -229,10 +230,14 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--max-iter", type=int, default=20000)
     parser.add_argument("--models", default="", help="comma-separated name prefixes")
+    parser.add_argument("--no-large", action="store_true",
+                        help="skip the large shape (n=5000, d=100, T=20)")
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits
 
     shapes = [(100, 20, 6)] if args.quick else [(200, 100, 10), (500, 200, 20)]
+    if not args.quick and not args.no_large:
+        shapes.append((5000, 100, 20))  # many rows: FISTA's step costs n d T
     with threadpool_limits(1):
         for n, d, T in shapes:
             run(n, d, T, args.repeat, args.max_iter,

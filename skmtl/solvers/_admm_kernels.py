@@ -401,6 +401,9 @@ def _factored_solve(R, shift, factors, n_blocks, out):
                 out[b * s + i, t] = (R[b * s + i, t] - HS[i, t]) / shift
 
 
+_JUMP = 16.0  # largest change of tau at one iteration
+
+
 def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
          factors, codes, strengths, starts):
     """Up to ``n_steps`` ADMM iterations from ``(V, U, tau)``, in place;
@@ -436,10 +439,19 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
                 V[i, t] = V_new[i, t]
         primal, dual = np.sqrt(primal2), tau * np.sqrt(dual2)
         factor = 1.0
-        if primal > 10 * dual:
-            factor = 2.0
-        elif dual > 10 * primal:
-            factor = 0.5
+        if primal > 10 * dual or dual > 10 * primal:
+            # the residuals move like tau^-1 and tau: one jump towards their
+            # balance (at most _JUMP), not doublings (each new tau costs new
+            # Cholesky factors of per-column Grams); by a power of 2, so that
+            # a tau returning to an earlier value finds its cached factors
+            if dual <= 0.0:
+                factor = _JUMP
+            else:
+                balance = 0.5 * np.log2(primal / dual)
+                power = np.floor(abs(balance) + 0.5)
+                factor = min(2.0**power, _JUMP)
+                if balance < 0:
+                    factor = 1.0 / factor
         changed = factor != 1.0
         if changed:
             tau *= factor
@@ -483,8 +495,8 @@ def stepper(model, problem, relax):
 
     A shared Gram is solved through its eigendecomposition (one, of
     side ``s``); per-column Grams through Cholesky factors of ``B H_t +
-    (rho + tau) I``, made for each value ``tau`` takes (it changes by
-    factors of 2, a few times per solve; the last few are kept): ``T``
+    (rho + tau) I``, made for each value ``tau`` takes (it jumps to the
+    residuals' balance, a few times per solve; the last few are kept): ``T``
     eigendecompositions cost about 10 times as much as ``T`` factors.
     """
     codes = penalty_codes(problem.penalty) if AVAILABLE else None
@@ -499,7 +511,7 @@ def stepper(model, problem, relax):
         factors_of, H = None, None
     else:
         values, vectors, vectors_t = np.zeros((0, 0)), _EMPTY3, _EMPTY3
-        H = np.ascontiguousarray(np.moveaxis(model.base.H, 2, 0), dtype=np.float64)
+        H = model.base.column_grams()
         factors_of = _factor_cache(H, model.n_blocks, ridge)
 
     def step(n_steps, V, U, tau):
@@ -565,7 +577,7 @@ def initial_tau(model, H=None):
         small = B * float(np.median(positive)) * scale if positive.size else top
     else:
         if H is None:
-            H = np.ascontiguousarray(np.moveaxis(model.base.H, 2, 0))
+            H = model.base.column_grams()
         v = np.random.default_rng(0).standard_normal(H.shape[:2])
         top = 0.0
         for _ in range(_POWER_STEPS):

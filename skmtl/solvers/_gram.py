@@ -112,6 +112,14 @@ class GramModel:
             H=None if self.H is None else self.H[index],
         )
 
+    def column_grams(self):
+        """The per-column Grams laid out (T, s, s), contiguous float64, made
+        once (the batched products and the compiled ADMM share them)."""
+        if getattr(self, "_column_grams", None) is None:
+            self._column_grams = np.ascontiguousarray(np.moveaxis(self.H, 2, 0),
+                                                      dtype=np.float64)
+        return self._column_grams
+
     def eigen(self):
         """Eigendecompositions of the Grams, computed once: ``(values, vectors)``.
 
@@ -197,13 +205,30 @@ def _float_columns(X, rows, features):
     """``X[rows][:, features]`` as float64 (dense)."""
     if sparse.issparse(X):
         return np.asarray(X[rows][:, features].toarray(), dtype=np.float64)
+    # a range of features (all of them, or one block of a stacked design
+    # [X, X]): a slice, whose row gather is 3-5x faster than the (m, s) one
+    columns = _as_slice(features)
     if (rows.size == X.shape[0] and rows.size and rows[0] == 0
             and rows[-1] == rows.size - 1 and np.all(np.diff(rows) == 1)):
         # every row in order (a shared design): a column gather, contiguous
-        # for a column-major X, and no (m, s) index arrays
+        # for a column-major X, and no (m, s) index arrays (a copy: callers
+        # modify the result in place)
+        if columns is not None:
+            return np.array(X[:, columns], dtype=np.float64)
         return np.asarray(X[:, features], dtype=np.float64)
+    if columns is not None:
+        return np.asarray(X[rows, columns], dtype=np.float64)
     # one gather of the needed entries (X[rows] first would copy whole rows)
     return np.asarray(X[np.ix_(rows, features)], dtype=np.float64)
+
+
+def _as_slice(features):
+    """``features`` as a slice when they are consecutive, else None."""
+    if features.size == 0 or features[-1] - features[0] != features.size - 1:
+        return None
+    if not np.all(np.diff(features) == 1):
+        return None
+    return slice(int(features[0]), int(features[-1]) + 1)
 
 
 def _centred_moments(X, rows, features, Y, w, center):
@@ -281,7 +306,13 @@ def gram_model(problem, features):
         return GramModel(features, C, k, y_mean, x_mean, H=H)
     bounds = np.searchsorted(cols, np.arange(T + 1))
     counts = np.diff(bounds)
-    for first, last, m in _column_groups(counts, s):
+    direct = np.arange(T)
+    plan = _subtraction_plan(problem, rows, cols, w, counts)
+    if plan is not None:
+        by_subtraction, direct = plan
+        _subtracted_moments(problem, features, by_subtraction, center,
+                            H, C, k, y_mean, x_mean)
+    for first, last, m in _direct_groups(direct, counts, s):
         if m > budget:  # one large column: its rows in chunks (bounded memory)
             part = slice(bounds[first], bounds[first + 1])
             Ht, Ct, kt, xm, ym = _centred_moments(
@@ -311,6 +342,183 @@ def gram_model(problem, features):
         if center:
             x_mean[:, first:last] = xm.T
     return GramModel(features, C, k, y_mean, x_mean, H=H)
+
+
+def _direct_groups(columns, counts, n_features):
+    """:func:`_column_groups` over the runs of consecutive ``columns``."""
+    if columns.size == 0:
+        return
+    breaks = np.flatnonzero(np.diff(columns) != 1) + 1
+    for run in np.split(columns, breaks):
+        for first, last, m in _column_groups(counts[run[0]:run[-1] + 1], n_features):
+            yield first + run[0], last + run[0], m
+
+
+# subtraction route: a column whose rows are all but a few of the rows of X
+# (missing targets) gets its Gram as the shared Gram minus the outer products
+# of the rows it lacks; used when it costs at most this fraction of the
+# direct route's flops, and for columns lacking at most this fraction of
+# the rows (the cancellation then loses at most a factor 2 of precision)
+_SUBTRACT_COST = 0.8
+_SUBTRACT_LACKING = 0.5
+
+
+def _subtraction_plan(problem, rows, cols, w, counts):
+    """``(columns by subtraction, columns direct)`` or None.
+
+    Column ``t`` weighs row ``i`` by ``g_t`` (its first entry's weight)
+    except at a set ``D_t`` of rows (missing targets: weight 0; other
+    sample weights): ``S_t = g_t X^T X - sum_{i in D_t} (g_t - w_it) x_i x_i^T``.
+    """
+    X = problem.X
+    n, T = X.shape[0], counts.size
+    if sparse.issparse(X) or n == 0 or T == 0 or rows.size < 0.5 * n * T:
+        return None  # dense (n, T) weights would cost more than the entries
+    dense = np.bincount(rows * T + cols, w, n * T).reshape(n, T)
+    reference = np.zeros(T)
+    observed = counts > 0
+    reference[observed] = w[np.searchsorted(cols, np.flatnonzero(observed))]
+    lacking = np.count_nonzero(dense != reference, axis=0)
+    good = observed & (lacking <= _SUBTRACT_LACKING * n)
+    direct_cost = float(counts[good].sum())
+    if direct_cost == 0 or n + lacking[good].sum() > _SUBTRACT_COST * direct_cost:
+        return None
+    return (np.flatnonzero(good), (dense, reference)), np.flatnonzero(~good)
+
+
+def _subtracted_moments(problem, features, plan, center, H, C, k, y_mean, x_mean):
+    """Moments of the planned columns by subtraction, written into the
+    (s, s, T) ``H`` and the other outputs (see :func:`_centred_moments`:
+    the rows are shifted by the mean row of ``X``, then every column's own
+    mean is corrected for exactly, so large offsets still cancel)."""
+    columns, (dense, reference) = plan
+    X, datafit = problem.X, problem.datafit
+    rows, cols = datafit.entries()
+    y, w = datafit.entry_targets, datafit.entry_weights
+    n, T, s = X.shape[0], dense.shape[1], features.size
+    dense = dense[:, columns]
+    g = reference[columns]
+    totals = dense.sum(axis=0)
+    ym = np.zeros(columns.size)
+    if center:
+        safe = np.where(totals > 0, totals, 1.0)
+        sums = np.bincount(cols, w * y, T)[columns]
+        ym = np.where(totals > 0, sums / safe, 0.0)
+        # a second pass on the residuals: a column of equal targets gets
+        # exactly their value (y - ym = 0 exactly, so C = 0 and W = 0, as
+        # the direct route gives), whatever the rounding of the first pass
+        full = np.zeros(T)
+        full[columns] = ym
+        again = np.bincount(cols, w * (y - full[cols]), T)[columns]
+        ym = np.where(totals > 0, ym + again / safe, 0.0)
+    # centred targets times weights, dense (n, q)
+    position = np.full(T, -1)
+    position[columns] = np.arange(columns.size)
+    keep = position[cols] >= 0
+    q = columns.size
+    yc = y[keep] - ym[position[cols[keep]]]
+    flat = rows[keep] * q + position[cols[keep]]
+    weighted = np.bincount(flat, w[keep] * yc, n * q).reshape(n, q)
+    kq = np.bincount(position[cols[keep]], w[keep] * yc * yc, q)
+    step = max(1, _CHUNK_ENTRIES // max(s, 1))
+    shift = np.zeros(s)
+    feature_range = _as_slice(features)
+
+    def rows_of(part):  # a float64 copy of X[part][:, features]
+        if feature_range is not None:
+            return np.array(X[part, feature_range], dtype=np.float64)
+        return np.array(X[part][:, features], dtype=np.float64)
+
+    if center:
+        for a in range(0, n, step):
+            shift += rows_of(slice(a, a + step)).sum(axis=0)
+        shift /= n
+    gram, U, Cq = np.zeros((s, s)), np.zeros((s, q)), np.zeros((s, q))
+    for a in range(0, n, step):
+        part = slice(a, min(a + step, n))
+        Xs = rows_of(part)
+        if center:
+            Xs -= shift
+        gram += Xs.T @ Xs
+        U += Xs.T @ dense[part]
+        Cq += Xs.T @ weighted[part]
+    deviation = g - dense  # (n, q): non-zero at the rows each column lacks
+    col_of, row_of = np.nonzero(deviation.T)  # by column, rows ascending
+    counts = np.bincount(col_of, minlength=q)
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    inverse = np.zeros(q)
+    if center:
+        positive = totals > 0
+        inverse = np.where(positive, 1.0 / np.where(positive, totals, 1.0), 0.0)
+        x_mean[:, columns] = np.where(positive, shift[:, None] + U * inverse, 0.0)
+    # per group of columns, one padded block: each column's lacking rows
+    # (shifted), then, when centring, the row u_t = sum_i w_it x_i with
+    # coefficient 1 / W_t, so that H_t = g_t G - sum_i D_it x_i x_i^T -
+    # u_t u_t^T / W_t is one batched product (blocks of about one chunk)
+    extra = 1 if center else 0
+    for first, last, m in _column_groups(counts + extra, s):
+        if m * s > _CHUNK_ENTRIES:  # one column lacking many rows: in chunks
+            lacking = np.zeros((s, s))
+            for lo in range(bounds[first], bounds[first + 1], step):
+                index = row_of[lo:min(lo + step, bounds[first + 1])]
+                Xl = _float_columns(X, index, features) - shift
+                lacking += Xl.T @ (Xl * deviation[index, first, None])
+            if center:
+                lacking += np.outer(U[:, first], U[:, first] * inverse[first])
+            H[:, :, columns[first]] = g[first] * gram - lacking
+            continue
+        size = last - first
+        part = slice(bounds[first], bounds[last])
+        column = col_of[part] - first
+        slot = np.arange(part.start, part.stop) - bounds[col_of[part]]
+        index = np.zeros((size, m), dtype=np.intp)
+        coef = np.zeros((size, m))
+        index[column, slot] = row_of[part]
+        coef[column, slot] = deviation[row_of[part], col_of[part]]
+        block = _float_columns(X, index.ravel(), features).reshape(size, m, s)
+        if center:
+            block -= shift
+            block[:, -1, :] = U[:, first:last].T
+            coef[:, -1] = inverse[first:last]
+        target, scales = columns[first:last], g[first:last]
+        if m >= _SYRK_ROWS * s:
+            values = _symmetric_update(gram, scales, block, coef)
+        else:
+            values = scales[:, None, None] * gram
+            values -= np.matmul(block.transpose(0, 2, 1), block * coef[:, :, None])
+        if target[-1] - target[0] == size - 1:  # consecutive: a slice store
+            H[:, :, target[0]:target[-1] + 1] = values.transpose(1, 2, 0)
+        else:
+            H[:, :, target] = values.transpose(1, 2, 0)
+    C[:, columns], k[columns], y_mean[columns] = Cq, kq, ym
+
+
+_SYRK_ROWS = 4.0  # lacking rows per feature from which SYRK beats a batched GEMM
+
+
+def _symmetric_update(gram, scales, block, coef):
+    """``(g_t G - B_t^T diag(coef_t) B_t)_t`` (size, s, s) by symmetric
+    rank-k updates (BLAS SYRK: half the flops of the batched product, which
+    is faster only for few rows per column, measured), one triangle mirrored."""
+    from scipy.linalg import blas
+
+    size, _, s = block.shape
+    syrk = blas.dsyrk
+    positive = np.sqrt(np.maximum(coef, 0.0))[:, :, None]
+    negative = np.sqrt(np.maximum(-coef, 0.0))[:, :, None]
+    mixed = bool(np.any(coef < 0))
+    out = np.empty((size, s, s))
+    for c in range(size):
+        # a (m, s) C-ordered block transposed is the Fortran (s, m) SYRK wants
+        U = syrk(-1.0, (block[c] * positive[c]).T, beta=float(scales[c]), c=gram,
+                 trans=0, lower=0)
+        if mixed:
+            U = syrk(1.0, (block[c] * negative[c]).T, beta=1.0, c=U, trans=0,
+                     lower=0, overwrite_c=1)
+        out[c] = U
+    below = np.tril_indices(s, -1)
+    out[:, below[0], below[1]] = out[:, below[1], below[0]]
+    return out
 
 
 def _column_groups(counts, n_features):

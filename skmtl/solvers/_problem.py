@@ -171,6 +171,13 @@ class Problem:
             return out
         if (not sparse.issparse(self.X) and self.X.dtype == np.float64
                 and features.size == self.n_features):  # one product, no copy of X
+            if self.rows.size >= 0.5 * n * self.n_columns:
+                # most entries observed (missing targets): the dense (n, T)
+                # entry values and one BLAS product (the sparse product is
+                # a single-threaded loop: 9 ms against 2 at n=5000, 2d=200)
+                T = self.n_columns
+                R = np.bincount(self.rows * T + self.cols, g, n * T).reshape(n, T)
+                return self.X.T @ R
             S = sparse.csr_matrix((g, self.rows, self._bounds),
                                   shape=(self.n_columns, n))
             return np.asarray(S @ self.X).T

@@ -55,7 +55,7 @@ def batched_product(model):
     if model.shared:
         gram, scale = model.gram, model.scale
         return lambda S: (gram @ S) * scale
-    H = np.ascontiguousarray(np.moveaxis(model.H, 2, 0))  # (T, s, s)
+    H = model.column_grams()  # (T, s, s)
 
     def product(S):
         return np.matmul(H, S.T[:, :, None])[:, :, 0].T
