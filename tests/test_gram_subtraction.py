@@ -175,3 +175,27 @@ def test_constant_targets_give_exact_zero_moments(monkeypatch, weighting):
     assert np.all(model.k[subtracted] == 0.0)
     assert np.array_equal(model.y_mean[subtracted], values[subtracted])
     assert_allclose(model.C, 0.0, atol=1e-12)
+
+
+@pytest.mark.parametrize("every", [True, False])
+def test_entries_out_of_row_order_within_a_column(monkeypatch, every):
+    """The targets are gathered by chunks of rows from each column's slice of
+    entries; entries whose rows are not ascending within a column (not what
+    the estimators make, but a valid datafit) give the same moments."""
+    n, d, T = 300, 8, 5
+    X, Y, mask, weights, datafit = make(4, n, d, T, 0.15, "columns", np.float64)
+    rng = np.random.default_rng(0)
+    rows, cols = datafit.entries()
+    order = np.lexsort((rng.random(rows.size), cols))  # shuffled within columns
+    shuffled = Quadratic(rows[order], cols[order], datafit.entry_targets[order],
+                         datafit.entry_weights[order], n, T)
+    problem = Problem(X, shuffled, L21(0.1), fit_intercept=True)
+    monkeypatch.setattr(_gram, "_CHUNK_ENTRIES", 8 * 40)  # chunks of 40 rows
+    calls = _count_subtractions(monkeypatch)
+    features = np.arange(d) if every else np.array([5, 0, 2])
+    model = _gram.gram_model(problem, features)
+    H, C, k, xm, ym = definition(X, mask, Y, weights, features, True)
+    assert calls
+    assert_allclose(model.H, H, rtol=1e-10, atol=1e-12 * np.abs(H).max())
+    assert_allclose(model.C, C, rtol=1e-10, atol=1e-12 * np.abs(C).max())
+    assert_allclose(model.k, k, rtol=1e-10)

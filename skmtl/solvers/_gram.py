@@ -374,7 +374,8 @@ def _subtraction_plan(problem, rows, cols, w, counts):
     n, T = X.shape[0], counts.size
     if sparse.issparse(X) or n == 0 or T == 0 or rows.size < 0.5 * n * T:
         return None  # dense (n, T) weights would cost more than the entries
-    dense = np.bincount(rows * T + cols, w, n * T).reshape(n, T)
+    dense = np.zeros((n, T))
+    dense[rows, cols] = w  # one entry per (row, column): no (N,) index array
     reference = np.zeros(T)
     observed = counts > 0
     reference[observed] = w[np.searchsorted(cols, np.flatnonzero(observed))]
@@ -396,7 +397,9 @@ def _subtracted_moments(problem, features, plan, center, H, C, k, y_mean, x_mean
     rows, cols = datafit.entries()
     y, w = datafit.entry_targets, datafit.entry_weights
     n, T, s = X.shape[0], dense.shape[1], features.size
-    dense = dense[:, columns]
+    every = columns.size == T  # every column (in order): no copies
+    if not every:
+        dense = dense[:, columns]
     g = reference[columns]
     totals = dense.sum(axis=0)
     ym = np.zeros(columns.size)
@@ -411,15 +414,31 @@ def _subtracted_moments(problem, features, plan, center, H, C, k, y_mean, x_mean
         full[columns] = ym
         again = np.bincount(cols, w * (y - full[cols]), T)[columns]
         ym = np.where(totals > 0, ym + again / safe, 0.0)
-    # centred targets times weights, dense (n, q)
-    position = np.full(T, -1)
-    position[columns] = np.arange(columns.size)
-    keep = position[cols] >= 0
+    # centred targets times weights, w (y - ym), by chunks of rows: each
+    # column's entries of a chunk of rows are a slice of its entries (rows
+    # ascending within a column), so no (n, q) array of them is made (the fit
+    # of a design of 10^6 rows keeps its memory below 1.5 X)
     q = columns.size
-    yc = y[keep] - ym[position[cols[keep]]]
-    flat = rows[keep] * q + position[cols[keep]]
-    weighted = np.bincount(flat, w[keep] * yc, n * q).reshape(n, q)
-    kq = np.bincount(position[cols[keep]], w[keep] * yc * yc, q)
+    bounds_of = np.searchsorted(cols, np.arange(T + 1))
+    starts, stops = bounds_of[columns], bounds_of[columns + 1]
+    kq = np.zeros(q)
+    ascending = True
+    for c in range(q):
+        part = slice(starts[c], stops[c])
+        residual = y[part] - ym[c]
+        kq[c] = float(np.dot(w[part] * residual, residual))
+        ascending = ascending and bool(np.all(np.diff(rows[part]) > 0))
+    if not ascending:  # not expected (entries are kept in memory order)
+        order = np.lexsort((rows, cols))
+        rows, y, w = rows[order], y[order], w[order]
+
+    def weighted_rows(a, b):  # (b - a, q): w (y - ym) of the rows a..b-1
+        out = np.zeros((b - a, q))
+        for c in range(q):
+            lo, hi = starts[c] + np.searchsorted(rows[starts[c]:stops[c]], [a, b])
+            out[rows[lo:hi] - a, c] = w[lo:hi] * (y[lo:hi] - ym[c])
+        return out
+
     step = max(1, _CHUNK_ENTRIES // max(s, 1))
     shift = np.zeros(s)
     feature_range = _as_slice(features)
@@ -441,8 +460,9 @@ def _subtracted_moments(problem, features, plan, center, H, C, k, y_mean, x_mean
             Xs -= shift
         gram += Xs.T @ Xs
         U += Xs.T @ dense[part]
-        Cq += Xs.T @ weighted[part]
-    deviation = g - dense  # (n, q): non-zero at the rows each column lacks
+        Cq += Xs.T @ weighted_rows(part.start, part.stop)
+    # (n, q), in place of the weights: non-zero at the rows each column lacks
+    deviation = np.subtract(g, dense, out=dense)
     col_of, row_of = np.nonzero(deviation.T)  # by column, rows ascending
     counts = np.bincount(col_of, minlength=q)
     bounds = np.concatenate(([0], np.cumsum(counts)))
