@@ -371,7 +371,15 @@ def _linf1_minimizer(alpha, a, h, u, order_buffer):
     for t in range(T):
         if h[t] > 0:
             ratio[t] = abs(a[t]) / h[t]
-    order = np.argsort(-ratio)
+    # by decreasing ratio, a stable insertion sort into the buffer (T is the
+    # tasks): numba's np.argsort compiled in 0.85 s of the kernel's 1.4 s
+    order = order_buffer
+    for i in range(T):
+        current, k = i, i - 1
+        while k >= 0 and ratio[order[k]] < ratio[current]:
+            order[k + 1] = order[k]
+            k -= 1
+        order[k + 1] = current
     sum_a, sum_h, tau = 0.0, 0.0, 0.0
     for k in range(T):
         i = order[k]
