@@ -135,7 +135,13 @@ def _free_distances(W, target, l1, fused, out):
                     stop += 1
             size = stop - start
             if size > 1:
-                taut_string(target[i:i + 1, start:stop], fused, work[:, :size])
+                # the run copied into contiguous (1, size) arrays: the taut
+                # string is then the specialisation that the compiled ADMM
+                # prox uses (views of two slices would compile another one)
+                run, work = np.empty((1, size)), np.empty((1, size))
+                for k in range(size):
+                    run[0, k] = target[i, start + k]
+                taut_string(run, fused, work)
             else:
                 work[0, 0] = target[i, start]
             for k in range(size):

@@ -187,7 +187,12 @@ def _sweep_shared(W, HW, gram, scale, C, D, ridge, coupling, order, kind, alpha)
     """
     s, T = W.shape
     a, u, g, delta = np.empty(T), np.empty(T), np.empty(T), np.empty(T)
-    HWT = np.ascontiguousarray(HW.T)
+    # the transposed copy and its copy back by loops: numba compiles an
+    # array assignment (``HW[:] = HWT.T``) in seconds, loops in a fraction
+    HWT = np.empty((T, s))
+    for i in range(s):
+        for t in range(T):
+            HWT[t, i] = HW[i, t]
     for j in order:
         for t in range(T):
             g[t] = HWT[t, j] - C[j, t]
@@ -197,7 +202,9 @@ def _sweep_shared(W, HW, gram, scale, C, D, ridge, coupling, order, kind, alpha)
                 step, column = delta[t] * scale[t], HWT[t]
                 for i in range(s):
                     column[i] += step * row[i]
-    HW[:] = HWT.T
+    for i in range(s):
+        for t in range(T):
+            HW[i, t] = HWT[t, i]
 
 
 def _sweep_columns(W, HW, H, C, D, ridge, coupling, order, kind, alpha):
