@@ -642,3 +642,41 @@ def test_dirty_with_weak_strengths_for_the_targets_scale_converges():
         step * gb,
     ])
     assert np.linalg.norm(residual) / step <= 1e-3 * np.linalg.norm(G0)
+
+
+def test_compiled_linf1_row_minimizer_with_many_tasks_and_ties():
+    """The compiled L-inf,1 row minimiser sorts the ratios ``|a_t| / h_t`` by
+    its own insertion sort: with more tasks than a small-array sort handles
+    (up to 40), repeated ratios and entries without curvature it agrees with
+    the penalty's (numpy) minimiser and satisfies the optimality condition
+    (written here): ``u_t = 0`` where ``h_t = 0``, else ``h u - a`` in
+    ``-alpha`` times the subdifferential of ``max|.|`` at ``u``."""
+    pytest.importorskip("numba")
+    from skmtl.penalties._decomposed import LInf1
+    from skmtl.solvers import _stacked
+
+    _stacked._dirty_kernel()
+    rng = np.random.default_rng(11)
+    for trial in range(200):
+        T = int(rng.integers(8, 41))
+        h = rng.choice([0.5, 1.0, 2.0], T)
+        a = rng.choice([-3.0, -1.0, 0.0, 1.0, 2.0, 3.0], T) * h  # tied ratios
+        if trial % 3 == 0:
+            h[rng.random(T) < 0.2] = 0.0
+        a_free = np.where(h > 0, a, 0.0)
+        alpha = float(rng.uniform(0.1, 1.2)) * np.abs(a_free).sum()
+        expected = LInf1(alpha).row_minimizer(a_free.copy(), h)
+        u = np.empty(T)
+        _stacked._linf1(alpha, a.copy(), h, u, np.empty(T, dtype=np.int64))
+        np.testing.assert_allclose(u, expected, rtol=1e-12, atol=1e-12)
+        assert np.all(u[h == 0] == 0.0)
+        live = h > 0
+        r = (a_free - h * u)[live]
+        if not np.any(u):
+            assert np.abs(a_free).sum() <= alpha * (1 + 1e-12)
+            continue
+        top = np.abs(u).max()
+        on = np.abs(u[live]) >= top * (1 - 1e-12)
+        assert np.allclose(r[~on], 0.0, atol=1e-10)
+        assert np.all(r[on] * np.sign(u[live][on]) >= -1e-10)
+        assert abs(np.abs(r[on]).sum() - alpha) <= 1e-9 * max(alpha, 1.0)
