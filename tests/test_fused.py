@@ -242,3 +242,24 @@ def test_compiled_kkt_distance_equals_the_python_one(monkeypatch):
             patch.setattr(fused_module, "_numba_available", lambda: False)
             plain = penalty.violation(W, G)
         assert_allclose(compiled, plain, rtol=1e-12)
+
+
+def test_compiled_free_distances_match_the_python_ones():
+    """The compiled free distances (runs of equal entries copied out for the
+    taut string) equal :meth:`FusedGroupLasso._free_distance`, squared, on
+    rows with runs of every length, zero runs, and runs at both ends."""
+    pytest.importorskip("numba")
+    from skmtl.penalties._fused import _kernels
+
+    rng = np.random.default_rng(5)
+    for l1, fused in [(0.3, 0.5), (0.0, 0.4), (0.2, 0.0)]:
+        penalty = FusedGroupLasso(0.1, l1, fused)
+        W = rng.choice([-1.0, 0.0, 0.5, 2.0], size=(40, 12))
+        W[:, 3:7] = W[:, [3]]  # a run inside
+        W[::3, :4] = 0.0  # a zero run at the start
+        W[1::4, -5:] = W[1::4, [-1]]  # a run at the end
+        target = rng.standard_normal(W.shape) * 2
+        out = np.empty(W.shape[0])
+        _kernels()["free"](W, target, l1, fused, out)
+        expected = [penalty._free_distance(w, r) ** 2 for w, r in zip(W, target)]
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
