@@ -261,5 +261,6 @@ def test_compiled_free_distances_match_the_python_ones():
         target = rng.standard_normal(W.shape) * 2
         out = np.empty(W.shape[0])
         _kernels()["free"](W, target, l1, fused, out)
-        expected = [penalty._free_distance(w, r) ** 2 for w, r in zip(W, target)]
+        expected = [penalty._free_distance(w, r) ** 2
+                    for w, r in zip(W, target, strict=True)]
         np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
