@@ -117,10 +117,17 @@ def stacked_model(problem):
 
 def decomposed_admm(problem, model, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     """Minimise a decomposed squared-loss problem by :func:`admm` on ``model``."""
-    from ._minimize import criterion_of, final_result, start_point, tolerance_scales
+    from ._minimize import (
+        criterion_of,
+        final_result,
+        model_scales,
+        start_point,
+        tolerance_scales,
+    )
 
     W, b = start_point(problem, W0, b0)
-    scales = tolerance_scales(problem)
+    # from the model (W = 0: its linear term), not a product with [X, X]
+    scales = model_scales(problem, model) or tolerance_scales(problem)
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
     certificate = Certificate(problem, model, criterion)
     solve = dirty_descent if dirty_applies(problem) else admm
