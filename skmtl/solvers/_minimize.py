@@ -255,7 +255,7 @@ def _global_state(problem, model, W, certificate):
     return HW, G, certificate.measure(W, HW)
 
 
-def _select(problem, W, G, size):
+def _select(problem, W, G, size, fast=True):
     """Support plus the features violating optimality most (``size`` at most).
 
     The next set has ``_GROWTH`` times as many features as the support, or
@@ -266,13 +266,15 @@ def _select(problem, W, G, size):
     ``_GROWTH``: their solve costs more than that product). On (n, d, T) =
     (200, 5000, 10), whose support has 580 features, ``_FAST_ROWS = 2``
     skips the set of 160 features of ``_FAST_ROWS = 1`` (one outer
-    iteration fewer).
+    iteration fewer). ``fast=False`` keeps the growth independent of the
+    number of samples (the Newton model's sets: integer sample weights and
+    repeated rows then take the same steps, as scikit-learn's checks ask).
     """
     n_features = W.shape[0]
     violations = problem.penalty.row_violations(W, G)
     in_support = np.any(W != 0, axis=1)
     support = int(in_support.sum())
-    fast = (support >= _SATURATED * size
+    fast = (fast and support >= _SATURATED * size
             and _GROWTH**2 * support <= _FAST_ROWS * problem.X.shape[0])
     growth = _GROWTH**2 if fast else _GROWTH
     size = min(n_features, max(size, growth * support))
