@@ -1283,3 +1283,88 @@ def test_duplicated_row_equals_weight_two(kind):
     Wd, bd = _solve(kind, Xd, Yd, None, tw)
     assert_allclose(Wd, W, atol=1e-7 * np.abs(W).max())
     assert_allclose(bd, b, atol=1e-7 * max(np.abs(b).max(), 1))
+
+
+# -- stacked designs and the scales from the model (fixed costs of a fit) -----------
+@pytest.mark.parametrize("xformat", ["dense", "sparse", "float32"])
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_declared_stacked_design_products_match_definition(pattern, xformat):
+    """A problem on ``[X, X]`` declared stacked computes its products on ``X``
+    once: they must equal the products with the stacked design itself."""
+    X, Y, sw, tw = make_data(11, pattern, xformat=xformat)
+    stacked = sparse.hstack([X, X], format="csc") if sparse.issparse(X) else (
+        np.hstack([X, X]))
+    weights = weights_of(Y, sw, tw)
+    problem = quadratic_problem(stacked, Y, sw, tw, L21(0.1))
+    problem.declare_stacked(2, X)
+    assert problem.n_blocks == 2
+    Xs = dense(stacked).astype(np.float64)
+    rng = np.random.default_rng(12)
+    W = random_W(13, Xs.shape[1], Y.shape[1])
+    W[Xs.shape[1] // 2:][rng.random(Xs.shape[1] // 2) < 0.5] = 0.0
+    XW = Xs @ W
+    assert_allclose(problem.linear_predictor(W), XW[problem.rows, problem.cols],
+                    rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(problem.rows.size)
+    E = np.zeros_like(XW)
+    E[problem.rows, problem.cols] = g
+    assert_allclose(problem.design_gradient(g), Xs.T @ E, rtol=1e-10, atol=1e-10)
+    some = np.array([0, 3, Xs.shape[1] - 1])
+    assert_allclose(problem.design_gradient(g, some), (Xs.T @ E)[some], rtol=1e-10,
+                    atol=1e-10)
+    b = best_intercept(Xs, Y, W, weights)
+    _, _, _, G = problem.full_gradient(W, None)
+    assert_allclose(G, squared_gradient(Xs, Y, W, b, weights)[0], rtol=1e-9,
+                    atol=1e-10)
+
+
+def test_declare_stacked_rejects_wrong_blocks_and_compared_designs_are_declared():
+    from skmtl.solvers._stacked import stacked_design
+
+    X, Y, sw, tw = make_data(14, "nan")
+    problem = quadratic_problem(np.hstack([X, X]), Y, sw, tw, L21(0.1))
+    with pytest.raises(ValueError, match="declare_stacked"):
+        problem.declare_stacked(3, X)
+    with pytest.raises(ValueError, match="declare_stacked"):
+        problem.declare_stacked(2, X[:-1])
+    assert problem.n_blocks == 1
+    assert stacked_design(problem, 2)  # compared: declared from then on
+    assert problem.n_blocks == 2
+    other = X.copy()
+    other[0, 0] += 1.0
+    different = quadratic_problem(np.hstack([X, other]), Y, sw, tw, L21(0.1))
+    assert not stacked_design(different, 2)
+    assert different.n_blocks == 1
+
+
+@pytest.mark.parametrize("xformat", ["dense", "sparse", "float32"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("pattern", PATTERNS)
+def test_model_scales_match_definition(pattern, fit_intercept, xformat):
+    """The tolerance scales from the quadratic model (``sum k``, ``||C||``)
+    equal their definition at ``W = 0``: ``sum w (y - b0)^2`` and the norm of
+    the gradient there, and what the design gives (``tolerance_scales``)."""
+    from skmtl.solvers._minimize import model_scales, tolerance_scales
+    from skmtl.solvers._stacked import StackedModel
+
+    X, Y, sw, tw = make_data(15, pattern, xformat=xformat)
+    weights = weights_of(Y, sw, tw)
+    problem = quadratic_problem(X, Y, sw, tw, L21(0.1), fit_intercept)
+    W0 = np.zeros((X.shape[1], Y.shape[1]))
+    b0 = best_intercept(X, Y, W0, weights, fit_intercept)
+    R = np.where(np.isnan(Y), 0.0, Y - b0)
+    gap = float(np.sum(weights * R * R))
+    kkt = float(np.linalg.norm(squared_gradient(X, Y, W0, b0, weights)[0]))
+    model = problem.gram(np.arange(X.shape[1]))
+    got = model_scales(problem, model)
+    assert_allclose(got, (gap, kkt), rtol=1e-9)
+    assert_allclose(got, tolerance_scales(problem), rtol=1e-9)
+    assert problem.gap_scale == pytest.approx(gap, rel=1e-9)
+    # the stacked model of [X, X]: the same gap, the gradient [G, G]
+    stacked = sparse.hstack([X, X], format="csc") if sparse.issparse(X) else (
+        np.hstack([X, X]))
+    two = quadratic_problem(stacked, Y, sw, tw, L21(0.1), fit_intercept)
+    assert_allclose(model_scales(two, StackedModel(model, 2)),
+                    (gap, np.sqrt(2.0) * kkt), rtol=1e-9)
+    # a model of some features only: no scales from it
+    assert model_scales(problem, problem.gram(np.arange(2))) is None

@@ -169,13 +169,17 @@ class Regularizer:
 
     def problem(self, X, datafit, fit_intercept):
         """The :class:`~skmtl.solvers.Problem` over the stacked blocks."""
+        block = X
         if self.decomposed:
             n = len(self.terms)
             X = sparse.hstack([X] * n, format="csc") if sparse.issparse(X) else (
                 np.hstack([X] * n)
             )
-        return Problem(X, datafit, self.penalty, fit_intercept=fit_intercept,
-                       ridge=self.ridge, coupling=self.coupling)
+        problem = Problem(X, datafit, self.penalty, fit_intercept=fit_intercept,
+                          ridge=self.ridge, coupling=self.coupling)
+        if self.decomposed:  # products with [X, ..., X] made once on X
+            problem.declare_stacked(len(self.terms), block)
+        return problem
 
     def blocks(self, W):
         """The blocks ``W_b`` of the stacked solution."""

@@ -166,11 +166,11 @@ def working_features(problem, W, G):
     in_support = np.any(W != 0, axis=1)
     support = int(np.count_nonzero(in_support))
     if largest >= problem.n_features:
-        features = _select(problem, W, G, _MIN_WORKING_SET)
+        features = _select(problem, W, G, _MIN_WORKING_SET, fast=False)
     elif largest <= support:
         return None
     else:
-        features = _select(problem, W, G, _MIN_WORKING_SET)
+        features = _select(problem, W, G, _MIN_WORKING_SET, fast=False)
         if features.size > largest:
             scores = np.where(in_support, np.inf, penalty.row_violations(W, G))
             features = np.sort(np.argsort(-scores, kind="stable")[:largest])

@@ -119,6 +119,23 @@ def tolerance_scales(problem, null_gradient=None):
     return (gap_scale if gap_scale > 0 else 1.0), (kkt_scale if kkt_scale > 0 else 1.0)
 
 
+def model_scales(problem, model):
+    """:func:`tolerance_scales` from the quadratic model of all features of a
+    squared-loss problem, without a product with the design: at ``W = 0``
+    and the best intercept the residuals' weighted square sum is
+    ``sum(model.k)`` (``2 F(0)``) and the gradient is ``-model.C`` (the
+    quadratic terms vanish there, the profiled intercept has none). None
+    when the model does not cover all features (the caller falls back to
+    :func:`tolerance_scales`)."""
+    if (not problem.datafit.profiled_intercept or model is None
+            or model.n_features != problem.n_features):
+        return None
+    gap_scale = float(np.sum(model.k))
+    problem.gap_scale = gap_scale if gap_scale > 0 else 1.0
+    kkt_scale = float(np.sqrt(sqnorm(model.C)))
+    return (gap_scale if gap_scale > 0 else 1.0), (kkt_scale if kkt_scale > 0 else 1.0)
+
+
 _RELATIVE_FLOOR = 1e-3  # the gap is relative to max(P, 1e-3 * 2 F(0))
 
 
@@ -238,7 +255,7 @@ def _global_state(problem, model, W, certificate):
     return HW, G, certificate.measure(W, HW)
 
 
-def _select(problem, W, G, size):
+def _select(problem, W, G, size, fast=True):
     """Support plus the features violating optimality most (``size`` at most).
 
     The next set has ``_GROWTH`` times as many features as the support, or
@@ -249,13 +266,15 @@ def _select(problem, W, G, size):
     ``_GROWTH``: their solve costs more than that product). On (n, d, T) =
     (200, 5000, 10), whose support has 580 features, ``_FAST_ROWS = 2``
     skips the set of 160 features of ``_FAST_ROWS = 1`` (one outer
-    iteration fewer).
+    iteration fewer). ``fast=False`` keeps the growth independent of the
+    number of samples (the Newton model's sets: integer sample weights and
+    repeated rows then take the same steps, as scikit-learn's checks ask).
     """
     n_features = W.shape[0]
     violations = problem.penalty.row_violations(W, G)
     in_support = np.any(W != 0, axis=1)
     support = int(in_support.sum())
-    fast = (support >= _SATURATED * size
+    fast = (fast and support >= _SATURATED * size
             and _GROWTH**2 * support <= _FAST_ROWS * problem.X.shape[0])
     growth = _GROWTH**2 if fast else _GROWTH
     size = min(n_features, max(size, growth * support))
@@ -463,15 +482,19 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
     set gets its own model and the global gradient comes from the design.
     """
     W, b = start_point(problem, W0, b0)
-    null_gradient = problem.full_gradient(*problem.null_point())
-    scales = tolerance_scales(problem, null_gradient)
+    criterion = criterion_of(problem, kkt_tol, tol, (1.0, 1.0))[0]  # the name
+    if _full_gram_pays(problem):
+        state = _ModelState(problem, criterion)
+        # the scales from the model of all features: no product with X
+        scales = model_scales(problem, state.model) or tolerance_scales(problem)
+    else:
+        state = _DesignState(problem, criterion)
+        null_gradient = problem.full_gradient(*problem.null_point())
+        scales = tolerance_scales(problem, null_gradient)
+        if W0 is None:
+            state.seed = W, null_gradient  # W is the null point: no second product
+        del null_gradient  # entry-sized arrays: not kept beyond their use
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
-    state = (_ModelState if _full_gram_pays(problem) else _DesignState)(
-        problem, criterion
-    )
-    if W0 is None and isinstance(state, _DesignState):
-        state.seed = W, null_gradient  # W is the null point: no second product
-    del null_gradient  # entry-sized arrays: not kept beyond their use
     size = _first_size(problem, state) if W0 is None else _MIN_WORKING_SET
     n_iter, status, loose_tol = 0, "max_iter", np.inf
     previous = None
@@ -547,9 +570,9 @@ def _spectral(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     if result is not None:
         return result
     W, b = start_point(problem, W0, b0)
-    scales = tolerance_scales(problem)
-    criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
     model = problem.gram(np.arange(problem.n_features))
+    scales = model_scales(problem, model) or tolerance_scales(problem)
+    criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
     certificate = Certificate(problem, model, criterion)
     W, _, n_iter, status = admm(
         model, problem, W, certificate, tol=0.5 * threshold, max_iter=max_iter

@@ -95,6 +95,9 @@ class Problem:
         if self.task_scale is None:
             self.segments = _segments(self.X, self.rows, self._bounds)
         self._gram = None
+        # the design is [B] * n_blocks (a decomposed model's [X, X]): products
+        # on all features are made on the one block B (declare_stacked)
+        self.n_blocks, self._block_X = 1, None
         self.gap_scale = None  # 2 F(0), set by solvers.tolerance_scales
         # False: a solver may report its quadratic model's own figures instead
         # of recomputing the certificate from the design (Newton subproblems,
@@ -123,30 +126,54 @@ class Problem:
             top = float(np.linalg.eigvalsh(self.coupling)[-1])
         return self.ridge + max(top, 0.0)
 
+    def declare_stacked(self, n_blocks, block):
+        """Say that the design is ``[block] * n_blocks`` (columns): products
+        on all features are then made once on ``block`` (a decomposed
+        model's ``X W = X sum_b W_b``; its gradient on ``[X, X]`` is the one
+        on ``X`` repeated). The caller vouches for the values (it built the
+        design so, or compared it: ``_stacked.stacked_design``)."""
+        if (n_blocks < 1 or block.shape[0] != self.X.shape[0]
+                or block.shape[1] * n_blocks != self.n_features):
+            raise ValueError(
+                f"declare_stacked: {n_blocks} blocks of shape {block.shape} do not "
+                f"make a design of shape {self.X.shape}."
+            )
+        if n_blocks > 1:
+            self.n_blocks = int(n_blocks)
+            self._block_X = block.tocsc() if sparse.issparse(block) else block
+
+    def _sum_blocks(self, W):
+        return W.reshape(self.n_blocks, -1, W.shape[1]).sum(axis=0)
+
     # -- products with the design, at the observed entries -------------------------
     def linear_predictor(self, W):
         """``x_i^T W_{:, t}`` at every observed entry (non-zero rows of W only)."""
+        if self.n_blocks > 1:  # [B, ..., B] W = B (sum of the blocks of W)
+            return self._predictor(self._block_X, self._sum_blocks(W))
+        return self._predictor(self.X, W)
+
+    def _predictor(self, X_all, W):
         features = np.flatnonzero(np.any(W != 0, axis=1))
         if features.size == 0:
             return np.zeros(self.rows.size)
         WS = W[features]
         if self.task_scale is not None:  # shared rows: one product, column-major
             rows = self.task_scale[0]
-            return _dot(self.X, features, WS, rows).T.ravel()
+            return _dot(X_all, features, WS, rows).T.ravel()
         if self.segments is not None:
             out = np.empty(self.rows.size)
-            X = self.X if features.size == self.n_features else self.X[:, features]
+            X = X_all if features.size == X_all.shape[1] else X_all[:, features]
             for t, start, lo, hi in self.segments:
                 out[lo:hi] = X[start:start + hi - lo] @ WS[:, t]
             return out
-        if self.rows.size >= 0.5 * self.X.shape[0] * self.n_columns:
-            XW = _dot(self.X, features, WS)
+        if self.rows.size >= 0.5 * X_all.shape[0] * self.n_columns:
+            XW = _dot(X_all, features, WS)
             return XW[self.rows, self.cols]
         out = np.empty(self.rows.size)
         step = max(1, _CHUNK_ENTRIES // features.size)
         for start in range(0, self.rows.size, step):
             part = slice(start, start + step)
-            XE = _block(self.X, self.rows[part], features)
+            XE = _block(X_all, self.rows[part], features)
             out[part] = np.einsum("ks,ks->k", XE, WS.T[self.cols[part]])
         return out
 
@@ -156,40 +183,47 @@ class Problem:
         Accumulated over row chunks in float64, so neither a float64 copy of
         a float32 ``X`` nor a copy of its columns is made.
         """
-        n = self.X.shape[0]
+        if features is None and self.n_blocks > 1:  # the block's, repeated
+            block = self._block_X
+            G = self._transposed(block, g, np.arange(block.shape[1]))
+            return np.vstack([G] * self.n_blocks)
         if features is None:
             features = np.arange(self.n_features)
+        return self._transposed(self.X, g, features)
+
+    def _transposed(self, X_all, g, features):
+        n = X_all.shape[0]
         if self.task_scale is not None:  # shared rows: g is (T, m) column-major
             rows = self.task_scale[0]
-            return _transposed_dot(self.X, features, g.reshape(self.n_columns, -1).T,
+            return _transposed_dot(X_all, features, g.reshape(self.n_columns, -1).T,
                                    rows)
         if self.segments is not None:  # by column, on slices of X
-            X = self.X if features.size == self.n_features else self.X[:, features]
+            X = X_all if features.size == X_all.shape[1] else X_all[:, features]
             out = np.zeros((features.size, self.n_columns))
             for t, start, lo, hi in self.segments:
                 out[:, t] = g[lo:hi] @ X[start:start + hi - lo]
             return out
-        if (not sparse.issparse(self.X) and self.X.dtype == np.float64
-                and features.size == self.n_features):  # one product, no copy of X
+        if (not sparse.issparse(X_all) and X_all.dtype == np.float64
+                and features.size == X_all.shape[1]):  # one product, no copy of X
             if self.rows.size >= 0.5 * n * self.n_columns:
                 # most entries observed (missing targets): the dense (n, T)
                 # entry values and one BLAS product (the sparse product is
                 # a single-threaded loop: 9 ms against 2 at n=5000, 2d=200)
                 T = self.n_columns
                 R = np.bincount(self.rows * T + self.cols, g, n * T).reshape(n, T)
-                return self.X.T @ R
+                return X_all.T @ R
             S = sparse.csr_matrix((g, self.rows, self._bounds),
                                   shape=(self.n_columns, n))
-            return np.asarray(S @ self.X).T
+            return np.asarray(S @ X_all).T
         # row chunks need a column-sliceable matrix: CSC, built once
         S = sparse.csc_matrix((g, (self.cols, self.rows)), shape=(self.n_columns, n))
-        if sparse.issparse(self.X):
-            return _dense(self.X[:, features].T @ S.T)
+        if sparse.issparse(X_all):
+            return _dense(X_all[:, features].T @ S.T)
         out = np.zeros((features.size, self.n_columns))
         step = max(1, _CHUNK_ENTRIES // max(features.size, 1))
         for start in range(0, n, step):
             part = slice(start, min(start + step, n))
-            out += np.asarray(S[:, part] @ _block(self.X, part, features)).T
+            out += np.asarray(S[:, part] @ _block(X_all, part, features)).T
         return out
 
     def intercept(self, xw, b):

@@ -69,6 +69,8 @@ def stacked_design(problem, n_blocks):
     X, d = problem.X, problem.n_features // n_blocks
     if d * n_blocks != problem.n_features:
         return False
+    if problem.n_blocks == n_blocks:  # declared (built so) or compared before
+        return True
     first = X[:, :d]
     for b in range(1, n_blocks):
         block = X[:, b * d:(b + 1) * d]
@@ -77,6 +79,8 @@ def stacked_design(problem, n_blocks):
                 return False
         elif not np.array_equal(first, block):
             return False
+    if n_blocks > 1 and problem.n_blocks == 1:
+        problem.declare_stacked(n_blocks, first)  # compared: not again
     return True
 
 
@@ -113,10 +117,17 @@ def stacked_model(problem):
 
 def decomposed_admm(problem, model, W0, b0, *, tol, max_iter, verbose, kkt_tol):
     """Minimise a decomposed squared-loss problem by :func:`admm` on ``model``."""
-    from ._minimize import criterion_of, final_result, start_point, tolerance_scales
+    from ._minimize import (
+        criterion_of,
+        final_result,
+        model_scales,
+        start_point,
+        tolerance_scales,
+    )
 
     W, b = start_point(problem, W0, b0)
-    scales = tolerance_scales(problem)
+    # from the model (W = 0: its linear term), not a product with [X, X]
+    scales = model_scales(problem, model) or tolerance_scales(problem)
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
     certificate = Certificate(problem, model, criterion)
     solve = dirty_descent if dirty_applies(problem) else admm
@@ -320,7 +331,8 @@ def reduced_solve(problem, W0, b0, **options):
         return None
     d = problem.n_features // 2
     kept = 1 - zero
-    sub = Problem(problem.X[:, :d], problem.datafit, problem.penalty.penalties[kept],
+    block = problem._block_X if problem.n_blocks == 2 else problem.X[:, :d]
+    sub = Problem(block, problem.datafit, problem.penalty.penalties[kept],
                   fit_intercept=problem.fit_intercept, ridge=0.0)
     start = None if W0 is None else W0[:d] + W0[d:]
     result = minimize(sub, start, b0, **options)
