@@ -72,17 +72,11 @@ def versus_sklearn(shape, repeat, n_jobs, tol):
                               max_iter=10000)
     print(f"(n, d, T) = {shape}, our tol {tol:g}; {load()}")
     ours.fit(X, Y)  # compiled kernels loaded (or compiled) once, not timed
-    walls, cpus = [], []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        for r in range(repeat):
-            w_ours, c_ours, _ = timed(lambda: ours.fit(X, Y))
-            w_theirs, c_theirs, _ = timed(lambda: theirs.fit(X, Y))
-            walls.append(w_ours / w_theirs)
-            cpus.append(c_ours / c_theirs)
-            print(f"  repeat {r}: L21RegressorCV {w_ours:.2f} s wall ({c_ours:.2f} s "
-                  f"CPU), MultiTaskLassoCV {w_theirs:.2f} s ({c_theirs:.2f} s); "
-                  f"ratio {walls[-1]:.2f} wall, {cpus[-1]:.2f} CPU", flush=True)
+        walls, cpus = alternate(repeat, lambda: ours.fit(X, Y),
+                                lambda: theirs.fit(X, Y),
+                                ("L21RegressorCV", "MultiTaskLassoCV"), 2)
     same = np.isclose(ours.alpha_, theirs.alpha_, rtol=1e-12)
     print(f"  median ratio {np.median(walls):.2f} wall, {np.median(cpus):.2f} CPU "
           f"(target <= 0.5); alpha_ {ours.alpha_:.5g} vs {theirs.alpha_:.5g} (index "
@@ -91,6 +85,21 @@ def versus_sklearn(shape, repeat, n_jobs, tol):
           f"epochs per fold {ours.n_iter_path_.sum(axis=0).tolist()}; "
           f"ConvergenceWarnings: {len(caught)}; {load()}")
     objectives_on_a_fold(X, Y, alphas, next(folds.split(X)), tol)
+
+
+def alternate(repeat, ours, theirs, names, digits):
+    """Time ``ours()`` then ``theirs()`` ``repeat`` times (wall and CPU), print
+    each pair, return the ratios ``(walls, cpus)``."""
+    walls, cpus = [], []
+    for r in range(repeat):
+        w_ours, c_ours, _ = timed(ours)
+        w_theirs, c_theirs, _ = timed(theirs)
+        walls.append(w_ours / w_theirs)
+        cpus.append(c_ours / c_theirs)
+        print(f"  repeat {r}: {names[0]} {w_ours:.2f} s wall ({c_ours:.2f} s CPU), "
+              f"{names[1]} {w_theirs:.2f} s ({c_theirs:.2f} s); ratio "
+              f"{walls[-1]:.{digits}f} wall, {cpus[-1]:.{digits}f} CPU", flush=True)
+    return walls, cpus
 
 
 def l21_objective(X, Y, W, b, alpha):
@@ -131,15 +140,8 @@ def quadratic_versus_grid_search(repeat):
     print(f"MeanRegularizedRegressorCV vs GridSearchCV: X {X.shape}, "
           f"{Y.shape[1]} tasks, {alphas.size} strengths, 5 folds; {load()}")
     ours.fit(X, Y)
-    walls, cpus = [], []
-    for r in range(repeat):
-        w_ours, c_ours, _ = timed(lambda: ours.fit(X, Y))
-        w_grid, c_grid, _ = timed(lambda: search.fit(X, Y))
-        walls.append(w_ours / w_grid)
-        cpus.append(c_ours / c_grid)
-        print(f"  repeat {r}: CV {w_ours:.2f} s wall ({c_ours:.2f} s CPU), "
-              f"GridSearchCV {w_grid:.2f} s ({c_grid:.2f} s); ratio {walls[-1]:.3f} "
-              f"wall, {cpus[-1]:.3f} CPU", flush=True)
+    walls, cpus = alternate(repeat, lambda: ours.fit(X, Y),
+                            lambda: search.fit(X, Y), ("CV", "GridSearchCV"), 3)
     print(f"  median ratio {np.median(walls):.3f} wall, {np.median(cpus):.3f} CPU; "
           f"same alpha_: {ours.alpha_ == search.best_params_['alpha']}; {load()}")
 
