@@ -879,8 +879,8 @@ class MultiTaskKernelRidgeCV(RegressorCV):
     _n_alphas = 20
     _grid_reason = (
         "20 strengths of the task coupling (each an exact solve, cubic in the "
-        "observed entries: 100 would cost five times as much for a grid no "
-        "finer in effect). ``ridge``, the smoothness of every task's "
+        "observed entries: 100 cost five times as much; 600 rows took 108 s "
+        "with 100). ``ridge``, the smoothness of every task's "
         "function, is the estimator's default; a list of values searches it "
         "too, which a non-linear kernel often needs more than ``alpha``."
     )
