@@ -596,6 +596,38 @@ def test_compiled_block_proxes_match_their_definitions(blocks):
         np.testing.assert_allclose(got, np.vstack(expected), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(15, 6), (5, 9)])
+def test_compiled_trace_prox_from_warm_starts(shape):
+    """The compiled trace-norm prox started from the previous call's
+    eigenvectors (the ADMM's warm start): equal to the SVD definition of this
+    file along a sequence of nearby, far and rank-deficient points, tall and
+    wide blocks, and from a start that is not orthonormal."""
+    pytest.importorskip("numba")
+    from skmtl.penalties import L1, TraceNorm
+    from skmtl.penalties._decomposed import BlockPenalty
+    from skmtl.solvers import _admm_kernels
+
+    rng = np.random.default_rng(3)
+    d, T = shape
+    penalty = BlockPenalty([TraceNorm(0.6), L1(0.2)])
+    bases = np.full((2, min(d, T), min(d, T)), np.nan)
+    Z = rng.standard_normal((2 * d, T))
+    points = [Z + 1e-3 * k * rng.standard_normal(Z.shape) for k in range(4)]
+    points.append(rng.standard_normal((2 * d, T)) * 5.0)  # far from the last
+    low = rng.standard_normal((2 * d, 2)) @ rng.standard_normal((2, T))
+    points.append(low)  # rank 2 in the trace block
+    for step, point in zip([0.3, 0.5, 0.5, 1.0, 0.2, 0.4], points, strict=True):
+        expected = np.vstack([prox("trace", 0.6, point[:d], step),
+                              prox("l1", 0.2, point[d:], step)])
+        got = _admm_kernels.prox(penalty, point, step, bases)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+        assert not np.isnan(bases[0]).any()
+    bases[0] += 0.3 * rng.standard_normal(bases[0].shape)  # not orthonormal
+    got = _admm_kernels.prox(penalty, Z, 0.5, bases)
+    expected = np.vstack([prox("trace", 0.6, Z[:d], 0.5), prox("l1", 0.2, Z[d:], 0.5)])
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("model", ["RobustFeature", "RobustLowRank", "SparseLowRank"])
 def test_compiled_and_numpy_admm_agree(model, monkeypatch):
     """The compiled ADMM iterations (relaxed, certificates between runs) and

@@ -116,7 +116,7 @@ def _shrink_task_groups(Z, level, starts, out):
 def _symmetric_eigen(G, V):
     """Cyclic Jacobi on the symmetric ``G`` (n, n), in place: ``G`` ends
     diagonal (its eigenvalues), the rotations accumulated in ``V`` (the
-    identity on entry; its columns the eigenvectors). No LAPACK: numba
+    identity on entry, or a warm start; its columns the eigenvectors). No LAPACK: numba
     compiles ``np.linalg.svd`` / ``eigh`` in about 20 s, this in about 1 s,
     and for the ``n`` (tasks) of these models it is fast."""
     n = G.shape[0]
@@ -131,25 +131,82 @@ def _symmetric_eigen(G, V):
         for p in range(n - 1):
             for q in range(p + 1, n):
                 apq = G[p, q]
-                if apq == 0.0:
+                if abs(apq) <= 1e-18 * (abs(G[p, p]) + abs(G[q, q])):
+                    # below the diagonal's rounding: a rotation would not
+                    # change it (most pairs in the last sweeps)
+                    G[p, q] = 0.0
+                    G[q, p] = 0.0
                     continue
                 theta = (G[q, q] - G[p, p]) / (2.0 * apq)
                 sign = 1.0 if theta >= 0 else -1.0
                 t = sign / (abs(theta) + np.sqrt(theta * theta + 1.0))
                 c = 1.0 / np.sqrt(t * t + 1.0)
                 sn = t * c
-                for k in range(n):  # columns p, q of G
-                    gkp, gkq = G[k, p], G[k, q]
-                    G[k, p], G[k, q] = c * gkp - sn * gkq, sn * gkp + c * gkq
-                for k in range(n):  # rows p, q of G
-                    gpk, gqk = G[p, k], G[q, k]
-                    G[p, k], G[q, k] = c * gpk - sn * gqk, sn * gpk + c * gqk
+                # J^T G J is symmetric: rows p, q (contiguous) give columns
+                # p, q; the 2 x 2 block in closed form
+                for k in range(n):
+                    if k != p and k != q:
+                        gpk, gqk = G[p, k], G[q, k]
+                        a, b = c * gpk - sn * gqk, sn * gpk + c * gqk
+                        G[p, k], G[k, p], G[q, k], G[k, q] = a, a, b, b
+                G[p, p] -= t * apq
+                G[q, q] += t * apq
+                G[p, q] = 0.0
+                G[q, p] = 0.0
                 for k in range(n):
                     vkp, vkq = V[k, p], V[k, q]
                     V[k, p], V[k, q] = c * vkp - sn * vkq, sn * vkp + c * vkq
 
 
-def _spectral_shrink(Z, kind, level, eta, k, out):
+def _warm_basis(G, basis, V):
+    """Into ``V`` the columns of ``basis`` made orthonormal (modified
+    Gram-Schmidt; rounding does not accumulate over the calls), and ``G``
+    replaced by ``V^T G V``: nearly diagonal when ``basis`` holds the
+    eigenvectors of a nearby Gram, so that Jacobi needs one or two sweeps
+    instead of several."""
+    n = G.shape[0]
+    for j in range(n):
+        for i in range(n):
+            V[i, j] = basis[i, j]
+        for p in range(j):
+            acc = 0.0
+            for i in range(n):
+                acc += V[i, p] * V[i, j]
+            for i in range(n):
+                V[i, j] -= acc * V[i, p]
+        norm2 = 0.0
+        for i in range(n):
+            norm2 += V[i, j] * V[i, j]
+        if norm2 <= 1e-20:  # not expected: the cold start instead
+            for p in range(n):
+                for q in range(n):
+                    V[p, q] = 1.0 if p == q else 0.0
+            return
+        norm = np.sqrt(norm2)
+        for i in range(n):
+            V[i, j] /= norm
+    A = np.zeros((n, n))  # G V, rows of G times V (contiguous inner loops)
+    for p in range(n):
+        for r in range(n):
+            g = G[p, r]
+            for q in range(n):
+                A[p, q] += g * V[r, q]
+    for p in range(n):  # V^T A
+        for q in range(n):
+            G[p, q] = 0.0
+    for r in range(n):
+        for p in range(n):
+            v = V[r, p]
+            for q in range(n):
+                G[p, q] += v * A[r, q]
+    for p in range(n):  # exactly symmetric
+        for q in range(p + 1, n):
+            m = 0.5 * (G[p, q] + G[q, p])
+            G[p, q] = m
+            G[q, p] = m
+
+
+def _spectral_shrink(Z, kind, level, eta, k, out, basis):
     """``U f(s) V^T`` for ``Z = U diag(s) V^T`` into ``out``: singular value
     thresholding ``f(s) = (s - level)_+`` (``kind`` 0, the trace norm's prox)
     or the clustered shrinkage ``f(s) = s e / (e + 2 level)``, ``e = eta +
@@ -158,24 +215,39 @@ def _spectral_shrink(Z, kind, level, eta, k, out):
     (``Z^T Z`` for ``T <= d``, else ``Z Z^T``): ``out = Z V diag(f(s) / s)
     V^T`` (or its transpose), ``d T^2`` flops instead of an SVD's ``d T``
     times more; the squared singular values lose accuracy only far below
-    the largest, where ``f(s) / s`` hardly varies."""
+    the largest, where ``f(s) / s`` hardly varies. ``basis`` (n, n): the
+    eigenvectors of the previous call on the same block (a warm start of
+    Jacobi, :func:`_warm_basis`), overwritten with this call's; NaN at
+    ``[0, 0]``: none (the identity)."""
     d, T = Z.shape
     wide = T > d
     n = d if wide else T
     G, V = np.zeros((n, n)), np.zeros((n, n))
-    for p in range(n):
-        V[p, p] = 1.0
-        for q in range(p, n):
-            acc = 0.0
-            if wide:
+    warm = basis.shape[0] == n and basis[0, 0] == basis[0, 0]
+    if not warm:
+        for p in range(n):
+            V[p, p] = 1.0
+    if wide:
+        for p in range(n):
+            for q in range(p, n):
+                acc = 0.0
                 for t in range(T):
                     acc += Z[p, t] * Z[q, t]
-            else:
-                for i in range(d):
-                    acc += Z[i, p] * Z[i, q]
-            G[p, q] = acc
-            G[q, p] = acc
+                G[p, q] = acc
+                G[q, p] = acc
+    else:  # G = Z^T Z by rows of Z (contiguous inner loops)
+        for i in range(d):
+            for p in range(n):
+                zp = Z[i, p]
+                for q in range(n):
+                    G[p, q] += zp * Z[i, q]
+    if warm:
+        _warm_basis(G, basis, V)
     _symmetric_eigen(G, V)
+    if basis.shape[0] == n:
+        for p in range(n):
+            for q in range(n):
+                basis[p, q] = V[p, q]
     s = np.empty(n)
     for j in range(n):
         s[j] = np.sqrt(max(G[j, j], 0.0))
@@ -194,27 +266,49 @@ def _spectral_shrink(Z, kind, level, eta, k, out):
             if s[j] > 1e-15 * top:
                 e = eta + gamma[j]
                 factor[j] = e / (e + 2.0 * level)
-    M = np.zeros((n, n))  # V diag(factor) V^T
-    for p in range(n):
-        for q in range(n):
-            acc = 0.0
-            for j in range(n):
-                acc += V[p, j] * factor[j] * V[q, j]
-            M[p, q] = acc
-    if wide:  # out = M Z
+    # only the r eigenvectors with a non-zero factor: out = Z V_r F V_r^T
+    # (or its transpose), 2 d T r flops (r the rank kept by the trace norm)
+    r = 0
+    for j in range(n):
+        if factor[j] != 0.0:
+            r += 1
+    Vr, Fr = np.empty((n, r)), np.empty((r, n))  # V_r and F V_r^T
+    c = 0
+    for j in range(n):
+        if factor[j] != 0.0:
+            for p in range(n):
+                Vr[p, c] = V[p, j]
+                Fr[c, p] = factor[j] * V[p, j]
+            c += 1
+    if wide:  # out = V_r F (V_r^T Z)
+        A = np.zeros((r, T))
+        for q in range(d):
+            for j in range(r):
+                v = Vr[q, j]
+                for t in range(T):
+                    A[j, t] += v * Z[q, t]
         for p in range(d):
             for t in range(T):
-                acc = 0.0
-                for q in range(d):
-                    acc += M[p, q] * Z[q, t]
-                out[p, t] = acc
-    else:  # out = Z M
+                out[p, t] = 0.0
+            for j in range(r):
+                f = Fr[j, p]
+                for t in range(T):
+                    out[p, t] += f * A[j, t]
+    else:  # out = (Z V_r) F V_r^T
+        A = np.zeros(r)
         for i in range(d):
+            for j in range(r):
+                A[j] = 0.0
+            for q in range(T):
+                z = Z[i, q]
+                for j in range(r):
+                    A[j] += z * Vr[q, j]
             for t in range(T):
-                acc = 0.0
-                for q in range(T):
-                    acc += Z[i, q] * M[q, t]
-                out[i, t] = acc
+                out[i, t] = 0.0
+            for j in range(r):
+                a = A[j]
+                for t in range(T):
+                    out[i, t] += a * Fr[j, t]
 
 
 def _capped_allocation(a, offset, k, g):
@@ -300,8 +394,10 @@ def _fused_rows(Z, step, group, l1, fused, out):
                 out[i, t] *= scale
 
 
-def _prox_blocks(Z, step, codes, strengths, starts, out):
-    """The blocks' proxes of ``Z`` (``B d`` rows) into ``out``."""
+def _prox_blocks(Z, step, codes, strengths, starts, out, bases):
+    """The blocks' proxes of ``Z`` (``B d`` rows) into ``out``; ``bases[b]``
+    the warm start of block ``b``'s spectral prox (:func:`_spectral_shrink`;
+    ``bases`` (B, 0, 0): none)."""
     d = Z.shape[0] // codes.size
     for b in range(codes.size):
         block, target = Z[b * d:(b + 1) * d], out[b * d:(b + 1) * d]
@@ -328,7 +424,7 @@ def _prox_blocks(Z, step, codes, strengths, starts, out):
             kind = 0 if trace else 1
             eta = 0.0 if trace else strengths[b, 1]
             k = 0.0 if trace else strengths[b, 2]
-            _spectral_shrink(block, kind, level, eta, k, target)
+            _spectral_shrink(block, kind, level, eta, k, target, bases[b])
 
 
 def _structured_solve(R, shift, values, vectors, vectors_t, n_blocks, out):
@@ -390,10 +486,20 @@ def _factored_solve(R, shift, factors, n_blocks, out):
     for t in range(T):
         L, total = factors[t], totals[t]
         for i in range(s):  # L y = total
-            acc = total[i]
-            for k in range(i):
-                acc -= L[i, k] * y[k]
-            y[i] = acc / L[i, i]
+            # four partial sums: independent chains the compiler vectorises
+            # (one running sum is a chain of dependent additions)
+            a0, a1, a2, a3 = total[i], 0.0, 0.0, 0.0
+            k = 0
+            while k + 4 <= i:
+                a0 -= L[i, k] * y[k]
+                a1 -= L[i, k + 1] * y[k + 1]
+                a2 -= L[i, k + 2] * y[k + 2]
+                a3 -= L[i, k + 3] * y[k + 3]
+                k += 4
+            while k < i:
+                a0 -= L[i, k] * y[k]
+                k += 1
+            y[i] = ((a0 + a1) + (a2 + a3)) / L[i, i]
         for i in range(s - 1, -1, -1):  # L^T S = y, column by column
             y[i] /= L[i, i]
             yi = y[i]
@@ -411,7 +517,7 @@ _JUMP = 16.0  # largest change of tau at one iteration
 
 
 def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
-         factors, codes, strengths, starts):
+         factors, codes, strengths, starts, bases):
     """Up to ``n_steps`` ADMM iterations from ``(V, U, tau)``, in place;
     returns ``(n_done, tau)``. With Cholesky ``factors`` (for this ``tau``)
     the run ends after an iteration that changes ``tau`` (the caller
@@ -433,7 +539,7 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
             for t in range(T):
                 W[i, t] = relax * W[i, t] + (1.0 - relax) * V[i, t]
                 Z[i, t] = W[i, t] + U[i, t]
-        prox_blocks(Z, 1.0 / tau, codes, strengths, starts, V_new)
+        prox_blocks(Z, 1.0 / tau, codes, strengths, starts, V_new, bases)
         primal2, dual2 = 0.0, 0.0
         for i in range(n):
             for t in range(T):
@@ -474,8 +580,8 @@ prox_blocks = _prox_blocks
 _globals = globals()
 # compiled by _kernels() in this order (callees first), replacing the globals
 _HELPERS = ("_soft", "_shrink_rows", "_shrink_task_groups", "_capped_allocation",
-            "_symmetric_eigen", "_spectral_shrink", "_fused_rows", "_block_totals",
-            "_structured_solve",
+            "_symmetric_eigen", "_warm_basis", "_spectral_shrink", "_fused_rows",
+            "_block_totals", "_structured_solve",
             "_factored_solve")
 
 
@@ -520,13 +626,15 @@ def stepper(model, problem, relax):
         H = model.base.column_grams()
         factors_of = _factor_cache(H, model.n_blocks, ridge)
 
+    bases = spectral_bases(codes, C.shape[0] // codes.size, C.shape[1])
+
     def step(n_steps, V, U, tau):
         done = 0
         while done < n_steps:
             factors = _EMPTY3 if factors_of is None else factors_of(tau)
             n_done, tau = run(int(n_steps - done), V, U, float(tau), C, ridge,
                               float(relax), values, vectors, vectors_t, factors,
-                              codes, strengths, starts)
+                              codes, strengths, starts, bases)
             done += n_done
         return tau
 
@@ -599,10 +707,23 @@ def initial_tau(model, H=None):
 _POWER_STEPS = 8  # the largest eigenvalue within a few per cent: enough for tau
 
 
-def prox(penalty, Z, step):
-    """The compiled prox of ``penalty`` (for the tests: equal to its class's)."""
+def spectral_bases(codes, d, T):
+    """The warm starts of the blocks' spectral proxes (:func:`_spectral_shrink`):
+    (B, n, n), ``n = min(d, T)``, NaN (none yet); (B, 0, 0) without a
+    spectral block."""
+    if not np.any((codes == _TRACE) | (codes == _CLUSTER)):
+        return np.zeros((codes.size, 0, 0))
+    n = min(d, T)
+    return np.full((codes.size, n, n), np.nan)
+
+
+def prox(penalty, Z, step, bases=None):
+    """The compiled prox of ``penalty`` (for the tests: equal to its class's);
+    ``bases`` (:func:`spectral_bases`): warm starts, updated in place."""
     codes, strengths, starts = penalty_codes(penalty)
     Z = np.ascontiguousarray(Z, dtype=np.float64)
     out = np.empty_like(Z)
-    _kernels()["prox"](Z, float(step), codes, strengths, starts, out)
+    if bases is None:
+        bases = spectral_bases(codes, Z.shape[0] // codes.size, Z.shape[1])
+    _kernels()["prox"](Z, float(step), codes, strengths, starts, out, bases)
     return out
