@@ -409,17 +409,26 @@ def _linf1_minimizer(alpha, a, h, u, order_buffer):
 
 
 def _dirty_sweep(W, HS, gram, scale, H, C, hdiag, ridge, alpha, l1):
-    """One epoch over the rows of ``P`` then of ``Q`` (``W = [P; Q]``),
-    ``HS = (H_t s_t)_t`` of ``S = P + Q`` kept up to date."""
+    """One epoch over the features ``j``: row ``j`` of ``P``, then row ``j``
+    of ``Q`` (``W = [P; Q]``), ``HS = (H_t s_t)_t`` of ``S = P + Q`` kept up
+    to date. Both rows enter ``S`` through the same column of the Grams:
+    between them only row ``j`` of ``HS`` is updated (``T`` entries), then
+    the other rows once with the sum of the two moves (one ``d T`` update
+    per feature instead of one per row of ``W``)."""
     d, T = HS.shape
     shared = gram.shape[0] > 0
-    a, u, h, delta = np.empty(T), np.empty(T), np.empty(T), np.empty(T)
+    a, u, h = np.empty(T), np.empty(T), np.empty(T)
+    delta, total, hjj = np.empty(T), np.empty(T), np.empty(T)
     buffer = np.empty(T, dtype=np.int64)
-    for block in range(2):
-        for j in range(d):
+    for j in range(d):
+        for t in range(T):
+            total[t] = 0.0
+            h[t] = hdiag[j, t] + ridge
+            hjj[t] = gram[j, j] * scale[t] if shared else H[j, j, t]
+        any_move = False
+        for block in range(2):
             row = block * d + j
             for t in range(T):
-                h[t] = hdiag[j, t] + ridge
                 g = HS[j, t] - C[j, t] + ridge * W[row, t]
                 a[t] = h[t] * W[row, t] - g
             if block == 0:
@@ -428,24 +437,28 @@ def _dirty_sweep(W, HS, gram, scale, H, C, hdiag, ridge, alpha, l1):
                 for t in range(T):
                     m = abs(a[t]) - l1
                     u[t] = np.sign(a[t]) * m / h[t] if (m > 0 and h[t] > 0) else 0.0
-            moved = False
             for t in range(T):
                 delta[t] = u[t] - W[row, t]
-                moved = moved or delta[t] != 0.0
                 W[row, t] = u[t]
-            if not moved:
-                continue
-            if shared:
-                for t in range(T):
-                    delta[t] *= scale[t]
-                for i in range(d):
+                if delta[t] != 0.0:
+                    any_move = True
+                    total[t] += delta[t]
+                    HS[j, t] += hjj[t] * delta[t]  # row j: seen by the next block
+        if not any_move:
+            continue
+        if shared:
+            for t in range(T):
+                total[t] *= scale[t]
+            for i in range(d):
+                if i != j:
                     gij = gram[j, i]
                     for t in range(T):
-                        HS[i, t] += gij * delta[t]
-            else:
-                for i in range(d):
+                        HS[i, t] += gij * total[t]
+        else:  # H_t symmetric: row j of the (s, s, T) Grams, contiguous
+            for i in range(d):
+                if i != j:
                     for t in range(T):
-                        HS[i, t] += H[i, j, t] * delta[t]
+                        HS[i, t] += H[j, i, t] * total[t]
 
 
 _linf1 = _linf1_minimizer
@@ -489,13 +502,66 @@ def _crawling(measure, checked, tol, epoch, max_iter):
     return epoch + left > max_iter
 
 
+def _measure(problem, certificate, W, HW, value=None):
+    """``(certificate.measure(W, HW), objective)``, the objective not
+    evaluated again when known (``value``; the point then was offered)."""
+    if certificate.criterion != "duality_gap":
+        return certificate.measure(W, HW), certificate.objective(W, HW)
+    from ._minimize import gap_measure
+
+    if value is None:
+        certificate.offer(W, HW)
+        value = certificate.objective(W, HW)
+    gap = max(value - certificate.best_dual, 0.0)
+    return gap_measure(problem, gap, value), value
+
+
+def _anderson_weights(points):
+    """The weights ``c`` (summing to 1) of the Anderson extrapolation
+    ``sum_k c_k x_{k+1}`` of ``points`` (as :func:`._inner._anderson`), or
+    None when ill-posed."""
+    U = np.diff(points, axis=0)
+    M = U @ U.T
+    M /= max(np.linalg.norm(M), 1e-300)
+    try:
+        z = np.linalg.solve(M + 1e-10 * np.eye(len(M)), np.ones(len(M)))
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(z)) or z.sum() == 0:
+        return None
+    return z / z.sum()
+
+
+def _extrapolate(certificate, W, HS, history):
+    """The Anderson extrapolation of the ``(W, HS)`` in ``history`` if it
+    lowers the objective: ``HS`` of the extrapolated point is the same
+    combination of the iterates' (``HS`` is linear in ``W``: no product).
+    Returns ``W, HS`` and the objective there (the point was offered)."""
+    points = np.stack([w.ravel() for w, _ in history])
+    c = _anderson_weights(points)
+    HW = np.vstack([HS, HS])
+    value = certificate.objective(W, HW)
+    if c is None:
+        certificate.offer(W, HW)
+        return W, HS, value
+    W_acc = (c @ points[1:]).reshape(W.shape)
+    HS_acc = np.tensordot(c, np.stack([hs for _, hs in history[1:]]), axes=1)
+    HW_acc = np.vstack([HS_acc, HS_acc])
+    certificate.offer(W_acc, HW_acc)
+    accelerated = certificate.objective(W_acc, HW_acc)
+    if accelerated < value:
+        return W_acc, np.ascontiguousarray(HS_acc), accelerated
+    certificate.offer(W, HW)
+    return W, HS, value
+
+
 def dirty_descent(model, problem, W, certificate, *, tol, max_iter):
     """Coordinate descent over the rows of ``P`` and ``Q`` with Anderson
     extrapolation (as :func:`._inner.coordinate_descent`); returns ``W, HW,
     n_epochs, status``, the status "crawling" when the rate of the last
     ``_DIRTY_CRAWL`` epochs says that ``max_iter`` will not do (the caller
     goes on with ADMM)."""
-    from ._inner import _ANDERSON, _try_extrapolation
+    from ._inner import _ANDERSON
 
     sweep = _dirty_kernel()
     base = model.base
@@ -510,26 +576,28 @@ def dirty_descent(model, problem, W, certificate, *, tol, max_iter):
         H = np.ascontiguousarray(base.H)
     W = np.array(W, dtype=np.float64)
     d = base.n_features
-    HW = model.hessian_product(W)
-    progress, history = _Progress(), [W.copy()]
+    HS = np.ascontiguousarray(model.hessian_product(W)[:d])
+    progress, history = _Progress(), [(W.copy(), HS.copy())]
     checked = np.inf  # the measure at the last check of the rate
+    known = None  # the objective at W when already evaluated
     for epoch in range(max_iter):
         if epoch % _DIRTY_CHECK_EVERY == 0:  # a gap costs about 10 epochs
-            measure = certificate.measure(W, HW)
+            HW = np.vstack([HS, HS])
+            measure, value = _measure(problem, certificate, W, HW, known)
             if measure <= tol:
                 return W, HW, epoch, "converged"
-            if progress.stalled(certificate.objective(W, HW), measure, _STALL):
+            if progress.stalled(value, measure, _STALL):
                 return W, HW, epoch, "stalled"
             if epoch and epoch % _DIRTY_CRAWL == 0:
                 if _crawling(measure, checked, tol, epoch, max_iter):
                     return W, HW, epoch, "crawling"
                 checked = measure
-        HS = np.ascontiguousarray(HW[:d])  # updated in place by the sweep
         sweep(W, HS, gram, scale, H, C, hdiag, float(problem.ridge), alpha, l1)
-        HW = np.vstack([HS, HS])
-        history = (history + [W.copy()])[-(_ANDERSON + 1):]
+        known = None
+        history = (history + [(W.copy(), HS.copy())])[-(_ANDERSON + 1):]
         if len(history) == _ANDERSON + 1 and epoch % _ANDERSON == _ANDERSON - 1:
-            W, HW = _try_extrapolation(model, certificate, W, HW, history)
+            W, HS, known = _extrapolate(certificate, W, HS, history)
+    HW = np.vstack([HS, HS])
     if certificate.measure(W, HW) <= tol:
         return W, HW, max_iter, "converged"
     return W, HW, max_iter, "max_iter"
