@@ -235,11 +235,10 @@ def _compiled_admm(step, model, certificate, V, U, tau, tol, max_iter):
     progress, n_iter, between, previous = _Progress(), 0, _FIRST_CHECKS, None
     while True:
         HV = model.hessian_product(V)
-        measure = certificate.measure(V, HV)
+        measure, value = _measure(certificate.problem, certificate, V, HV)
         if measure <= tol:
             return V, HV, n_iter, "converged"
-        if n_iter and progress.stalled(certificate.objective(V, HV), measure,
-                                       _STALL):
+        if n_iter and progress.stalled(value, measure, _STALL):
             return V, HV, n_iter, "stalled"
         if n_iter >= max_iter:
             return V, HV, n_iter, "max_iter"
