@@ -517,9 +517,10 @@ _JUMP = 16.0  # largest change of tau at one iteration
 
 
 def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
-         factors, codes, strengths, starts, bases):
-    """Up to ``n_steps`` ADMM iterations from ``(V, U, tau)``, in place;
-    returns ``(n_done, tau)``. With Cholesky ``factors`` (for this ``tau``)
+         factors, codes, strengths, starts, bases, W_last):
+    """Up to ``n_steps`` ADMM iterations from ``(V, U, tau)``, in place, the
+    last exact solve (before relaxation) into ``W_last``; returns ``(n_done,
+    tau)``. With Cholesky ``factors`` (for this ``tau``)
     the run ends after an iteration that changes ``tau`` (the caller
     refactors); with eigenvectors it goes on."""
     n, T = V.shape
@@ -537,6 +538,7 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
             _structured_solve(R, ridge + tau, values, vectors, vectors_t, B, W)
         for i in range(n):
             for t in range(T):
+                W_last[i, t] = W[i, t]
                 W[i, t] = relax * W[i, t] + (1.0 - relax) * V[i, t]
                 Z[i, t] = W[i, t] + U[i, t]
         prox_blocks(Z, 1.0 / tau, codes, strengths, starts, V_new, bases)
@@ -628,17 +630,20 @@ def stepper(model, problem, relax):
 
     bases = spectral_bases(codes, C.shape[0] // codes.size, C.shape[1])
 
+    last_solve = np.zeros_like(C)
+
     def step(n_steps, V, U, tau):
         done = 0
         while done < n_steps:
             factors = _EMPTY3 if factors_of is None else factors_of(tau)
             n_done, tau = run(int(n_steps - done), V, U, float(tau), C, ridge,
                               float(relax), values, vectors, vectors_t, factors,
-                              codes, strengths, starts, bases)
+                              codes, strengths, starts, bases, last_solve)
             done += n_done
         return tau
 
     step.initial_tau = initial_tau(model, H)
+    step.last_solve = last_solve  # W of the last iteration's exact solve
     return step
 
 

@@ -251,6 +251,13 @@ def _compiled_admm(step, model, certificate, V, U, tau, tol, max_iter):
         V = V.copy()  # the certificate may keep the previous point
         tau = step(between, V, U, tau)
         n_iter += between
+        # a second dual point: the residuals of the last exact solve's W (a
+        # minimiser of q plus a quadratic, not of a prox: its gradient is
+        # often nearer the dual balls; any point's rescaled residuals are
+        # dual feasible). 10-20 % fewer iterations at tol=1e-4 on most of
+        # bench_decomposed.py's fits
+        W = step.last_solve.copy()
+        certificate.offer(W, model.hessian_product(W))
 
 
 __all__ = ["StackedModel", "admm", "decomposed_admm", "stacked_model", "stacked_solve"]
