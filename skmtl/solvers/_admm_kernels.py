@@ -517,12 +517,14 @@ _JUMP = 16.0  # largest change of tau at one iteration
 
 
 def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
-         factors, codes, strengths, starts, bases, W_last):
+         factors, codes, strengths, starts, bases, W_last, zero_start):
     """Up to ``n_steps`` ADMM iterations from ``(V, U, tau)``, in place, the
     last exact solve (before relaxation) into ``W_last``; returns ``(n_done,
     tau)``. With Cholesky ``factors`` (for this ``tau``)
     the run ends after an iteration that changes ``tau`` (the caller
-    refactors); with eigenvectors it goes on."""
+    refactors); with eigenvectors it goes on. ``zero_start``: the first
+    iteration's right-hand side is zero (a cold start, ``V = 0`` and ``U =
+    C / tau``), so is its solve: no factors needed for it."""
     n, T = V.shape
     B = codes.size
     factored = factors.shape[0] > 0
@@ -532,7 +534,11 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
         for i in range(n):
             for t in range(T):
                 R[i, t] = C[i, t] + tau * (V[i, t] - U[i, t])
-        if factored:
+        if zero_start and step == 0:
+            for i in range(n):
+                for t in range(T):
+                    W[i, t] = 0.0
+        elif factored:
             _factored_solve(R, ridge + tau, factors, B, W)
         else:
             _structured_solve(R, ridge + tau, values, vectors, vectors_t, B, W)
@@ -632,13 +638,18 @@ def stepper(model, problem, relax):
 
     last_solve = np.zeros_like(C)
 
-    def step(n_steps, V, U, tau):
+    def step(n_steps, V, U, tau, zero_start=False):
         done = 0
+        if zero_start and factors_of is not None:  # no factors for it
+            done, tau = run(1, V, U, float(tau), C, ridge, float(relax), values,
+                            vectors, vectors_t, _EMPTY3, codes, strengths,
+                            starts, bases, last_solve, True)
         while done < n_steps:
             factors = _EMPTY3 if factors_of is None else factors_of(tau)
             n_done, tau = run(int(n_steps - done), V, U, float(tau), C, ridge,
                               float(relax), values, vectors, vectors_t, factors,
-                              codes, strengths, starts, bases, last_solve)
+                              codes, strengths, starts, bases, last_solve,
+                              zero_start and done == 0)
             done += n_done
         return tau
 

@@ -233,6 +233,9 @@ def _compiled_admm(step, model, certificate, V, U, tau, tol, max_iter):
     ``_FIRST_CHECKS`` and ``_MAX_BETWEEN``): a duality gap costs several
     compiled iterations."""
     progress, n_iter, between, previous = _Progress(), 0, _FIRST_CHECKS, None
+    # a cold start (V = 0, U = -grad / tau = C / tau): the first solve is of a
+    # zero right-hand side, and when tau then jumps its factors are not made
+    zero_start = not V.any()
     while True:
         HV = model.hessian_product(V)
         measure, value = _measure(certificate.problem, certificate, V, HV)
@@ -249,7 +252,7 @@ def _compiled_admm(step, model, certificate, V, U, tau, tol, max_iter):
         previous = measure
         between = min(between, max_iter - n_iter)
         V = V.copy()  # the certificate may keep the previous point
-        tau = step(between, V, U, tau)
+        tau = step(between, V, U, tau, zero_start and n_iter == 0)
         n_iter += between
         # a second dual point: the residuals of the last exact solve's W (a
         # minimiser of q plus a quadratic, not of a prox: its gradient is
