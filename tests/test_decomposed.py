@@ -596,6 +596,25 @@ def test_compiled_block_proxes_match_their_definitions(blocks):
         np.testing.assert_allclose(got, np.vstack(expected), rtol=1e-10, atol=1e-12)
 
 
+def test_power_iterations_of_the_starting_tau():
+    """The power iterations behind the ADMM's starting ``tau``: compiled and
+    numpy loops agree, and the estimate lies just below the largest
+    eigenvalue of the Grams (numpy's ``eigvalsh``)."""
+    pytest.importorskip("numba")
+    from skmtl.solvers import _admm_kernels
+
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((4, 30, 12))
+    A[2] *= 3.0  # the largest eigenvalue in the third Gram
+    H = np.ascontiguousarray(np.matmul(A.transpose(0, 2, 1), A))
+    start = rng.standard_normal((4, 12))
+    compiled = _admm_kernels._kernels()["power"](H, start.copy(), 30)
+    loops = _admm_kernels._power_top(H, start.copy(), 30)
+    top = np.linalg.eigvalsh(H).max()
+    assert compiled == pytest.approx(loops, rel=1e-12)
+    assert 0.99 * top <= compiled <= top * (1 + 1e-12)
+
+
 @pytest.mark.parametrize("shape", [(15, 6), (5, 9)])
 def test_compiled_trace_prox_from_warm_starts(shape):
     """The compiled trace-norm prox started from the previous call's
