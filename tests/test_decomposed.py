@@ -596,31 +596,12 @@ def test_compiled_block_proxes_match_their_definitions(blocks):
         np.testing.assert_allclose(got, np.vstack(expected), rtol=1e-10, atol=1e-12)
 
 
-def test_power_iterations_of_the_starting_tau():
-    """The power iterations behind the ADMM's starting ``tau``: compiled and
-    numpy loops agree, and the estimate lies just below the largest
-    eigenvalue of the Grams (numpy's ``eigvalsh``)."""
-    pytest.importorskip("numba")
-    from skmtl.solvers import _admm_kernels
-
-    rng = np.random.default_rng(5)
-    A = rng.standard_normal((4, 30, 12))
-    A[2] *= 3.0  # the largest eigenvalue in the third Gram
-    H = np.ascontiguousarray(np.matmul(A.transpose(0, 2, 1), A))
-    start = rng.standard_normal((4, 12))
-    compiled = _admm_kernels._kernels()["power"](H, start.copy(), 30)
-    loops = _admm_kernels._power_top(H, start.copy(), 30)
-    top = np.linalg.eigvalsh(H).max()
-    assert compiled == pytest.approx(loops, rel=1e-12)
-    assert 0.99 * top <= compiled <= top * (1 + 1e-12)
-
-
 @pytest.mark.parametrize("shape", [(15, 6), (5, 9)])
-def test_compiled_trace_prox_from_warm_starts(shape):
-    """The compiled trace-norm prox started from the previous call's
-    eigenvectors (the ADMM's warm start): equal to the SVD definition of this
-    file along a sequence of nearby, far and rank-deficient points, tall and
-    wide blocks, and from a start that is not orthonormal."""
+def test_compiled_trace_prox_tall_wide_and_low_rank(shape):
+    """The compiled trace-norm prox (Jacobi on the small Gram, the kept
+    eigenvectors only) against the SVD definition of this file on tall and
+    wide blocks, at full rank and at rank 2, with and without singular
+    values above the threshold."""
     pytest.importorskip("numba")
     from skmtl.penalties import L1, TraceNorm
     from skmtl.penalties._decomposed import BlockPenalty
@@ -629,22 +610,14 @@ def test_compiled_trace_prox_from_warm_starts(shape):
     rng = np.random.default_rng(3)
     d, T = shape
     penalty = BlockPenalty([TraceNorm(0.6), L1(0.2)])
-    bases = np.full((2, min(d, T), min(d, T)), np.nan)
-    Z = rng.standard_normal((2 * d, T))
-    points = [Z + 1e-3 * k * rng.standard_normal(Z.shape) for k in range(4)]
-    points.append(rng.standard_normal((2 * d, T)) * 5.0)  # far from the last
+    full = rng.standard_normal((2 * d, T))
     low = rng.standard_normal((2 * d, 2)) @ rng.standard_normal((2, T))
-    points.append(low)  # rank 2 in the trace block
-    for step, point in zip([0.3, 0.5, 0.5, 1.0, 0.2, 0.4], points, strict=True):
-        expected = np.vstack([prox("trace", 0.6, point[:d], step),
-                              prox("l1", 0.2, point[d:], step)])
-        got = _admm_kernels.prox(penalty, point, step, bases)
-        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
-        assert not np.isnan(bases[0]).any()
-    bases[0] += 0.3 * rng.standard_normal(bases[0].shape)  # not orthonormal
-    got = _admm_kernels.prox(penalty, Z, 0.5, bases)
-    expected = np.vstack([prox("trace", 0.6, Z[:d], 0.5), prox("l1", 0.2, Z[d:], 0.5)])
-    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+    for point in (full, 5.0 * full, low, 0.01 * full):
+        for step in (0.2, 0.5, 1.0):
+            expected = np.vstack([prox("trace", 0.6, point[:d], step),
+                                  prox("l1", 0.2, point[d:], step)])
+            got = _admm_kernels.prox(penalty, point, step)
+            np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("model", ["RobustFeature", "RobustLowRank", "SparseLowRank"])

@@ -116,7 +116,7 @@ def _shrink_task_groups(Z, level, starts, out):
 def _symmetric_eigen(G, V):
     """Cyclic Jacobi on the symmetric ``G`` (n, n), in place: ``G`` ends
     diagonal (its eigenvalues), the rotations accumulated in ``V`` (the
-    identity on entry, or a warm start; its columns the eigenvectors). No LAPACK: numba
+    identity on entry; its columns the eigenvectors). No LAPACK: numba
     compiles ``np.linalg.svd`` / ``eigh`` in about 20 s, this in about 1 s,
     and for the ``n`` (tasks) of these models it is fast."""
     n = G.shape[0]
@@ -158,55 +158,7 @@ def _symmetric_eigen(G, V):
                     V[k, p], V[k, q] = c * vkp - sn * vkq, sn * vkp + c * vkq
 
 
-def _warm_basis(G, basis, V):
-    """Into ``V`` the columns of ``basis`` made orthonormal (modified
-    Gram-Schmidt; rounding does not accumulate over the calls), and ``G``
-    replaced by ``V^T G V``: nearly diagonal when ``basis`` holds the
-    eigenvectors of a nearby Gram, so that Jacobi needs one or two sweeps
-    instead of several."""
-    n = G.shape[0]
-    for j in range(n):
-        for i in range(n):
-            V[i, j] = basis[i, j]
-        for p in range(j):
-            acc = 0.0
-            for i in range(n):
-                acc += V[i, p] * V[i, j]
-            for i in range(n):
-                V[i, j] -= acc * V[i, p]
-        norm2 = 0.0
-        for i in range(n):
-            norm2 += V[i, j] * V[i, j]
-        if norm2 <= 1e-20:  # not expected: the cold start instead
-            for p in range(n):
-                for q in range(n):
-                    V[p, q] = 1.0 if p == q else 0.0
-            return
-        norm = np.sqrt(norm2)
-        for i in range(n):
-            V[i, j] /= norm
-    A = np.zeros((n, n))  # G V, rows of G times V (contiguous inner loops)
-    for p in range(n):
-        for r in range(n):
-            g = G[p, r]
-            for q in range(n):
-                A[p, q] += g * V[r, q]
-    for p in range(n):  # V^T A
-        for q in range(n):
-            G[p, q] = 0.0
-    for r in range(n):
-        for p in range(n):
-            v = V[r, p]
-            for q in range(n):
-                G[p, q] += v * A[r, q]
-    for p in range(n):  # exactly symmetric
-        for q in range(p + 1, n):
-            m = 0.5 * (G[p, q] + G[q, p])
-            G[p, q] = m
-            G[q, p] = m
-
-
-def _spectral_shrink(Z, kind, level, eta, k, out, basis):
+def _spectral_shrink(Z, kind, level, eta, k, out):
     """``U f(s) V^T`` for ``Z = U diag(s) V^T`` into ``out``: singular value
     thresholding ``f(s) = (s - level)_+`` (``kind`` 0, the trace norm's prox)
     or the clustered shrinkage ``f(s) = s e / (e + 2 level)``, ``e = eta +
@@ -215,18 +167,13 @@ def _spectral_shrink(Z, kind, level, eta, k, out, basis):
     (``Z^T Z`` for ``T <= d``, else ``Z Z^T``): ``out = Z V diag(f(s) / s)
     V^T`` (or its transpose), ``d T^2`` flops instead of an SVD's ``d T``
     times more; the squared singular values lose accuracy only far below
-    the largest, where ``f(s) / s`` hardly varies. ``basis`` (n, n): the
-    eigenvectors of the previous call on the same block (a warm start of
-    Jacobi, :func:`_warm_basis`), overwritten with this call's; NaN at
-    ``[0, 0]``: none (the identity)."""
+    the largest, where ``f(s) / s`` hardly varies."""
     d, T = Z.shape
     wide = T > d
     n = d if wide else T
     G, V = np.zeros((n, n)), np.zeros((n, n))
-    warm = basis.shape[0] == n and basis[0, 0] == basis[0, 0]
-    if not warm:
-        for p in range(n):
-            V[p, p] = 1.0
+    for p in range(n):
+        V[p, p] = 1.0
     if wide:
         for p in range(n):
             for q in range(p, n):
@@ -241,13 +188,7 @@ def _spectral_shrink(Z, kind, level, eta, k, out, basis):
                 zp = Z[i, p]
                 for q in range(n):
                     G[p, q] += zp * Z[i, q]
-    if warm:
-        _warm_basis(G, basis, V)
     _symmetric_eigen(G, V)
-    if basis.shape[0] == n:
-        for p in range(n):
-            for q in range(n):
-                basis[p, q] = V[p, q]
     s = np.empty(n)
     for j in range(n):
         s[j] = np.sqrt(max(G[j, j], 0.0))
@@ -266,49 +207,29 @@ def _spectral_shrink(Z, kind, level, eta, k, out, basis):
             if s[j] > 1e-15 * top:
                 e = eta + gamma[j]
                 factor[j] = e / (e + 2.0 * level)
-    # only the r eigenvectors with a non-zero factor: out = Z V_r F V_r^T
-    # (or its transpose), 2 d T r flops (r the rank kept by the trace norm)
-    r = 0
-    for j in range(n):
-        if factor[j] != 0.0:
-            r += 1
-    Vr, Fr = np.empty((n, r)), np.empty((r, n))  # V_r and F V_r^T
-    c = 0
+    M = np.zeros((n, n))  # V diag(factor) V^T, from the kept eigenvectors
     for j in range(n):
         if factor[j] != 0.0:
             for p in range(n):
-                Vr[p, c] = V[p, j]
-                Fr[c, p] = factor[j] * V[p, j]
-            c += 1
-    if wide:  # out = V_r F (V_r^T Z)
-        A = np.zeros((r, T))
-        for q in range(d):
-            for j in range(r):
-                v = Vr[q, j]
-                for t in range(T):
-                    A[j, t] += v * Z[q, t]
+                f = factor[j] * V[p, j]
+                for q in range(n):
+                    M[p, q] += f * V[q, j]
+    if wide:  # out = M Z
         for p in range(d):
             for t in range(T):
                 out[p, t] = 0.0
-            for j in range(r):
-                f = Fr[j, p]
+            for q in range(d):
+                m = M[p, q]
                 for t in range(T):
-                    out[p, t] += f * A[j, t]
-    else:  # out = (Z V_r) F V_r^T
-        A = np.zeros(r)
+                    out[p, t] += m * Z[q, t]
+    else:  # out = Z M
         for i in range(d):
-            for j in range(r):
-                A[j] = 0.0
-            for q in range(T):
-                z = Z[i, q]
-                for j in range(r):
-                    A[j] += z * Vr[q, j]
             for t in range(T):
                 out[i, t] = 0.0
-            for j in range(r):
-                a = A[j]
+            for q in range(T):
+                z = Z[i, q]
                 for t in range(T):
-                    out[i, t] += a * Fr[j, t]
+                    out[i, t] += z * M[q, t]
 
 
 def _capped_allocation(a, offset, k, g):
@@ -394,10 +315,8 @@ def _fused_rows(Z, step, group, l1, fused, out):
                 out[i, t] *= scale
 
 
-def _prox_blocks(Z, step, codes, strengths, starts, out, bases):
-    """The blocks' proxes of ``Z`` (``B d`` rows) into ``out``; ``bases[b]``
-    the warm start of block ``b``'s spectral prox (:func:`_spectral_shrink`;
-    ``bases`` (B, 0, 0): none)."""
+def _prox_blocks(Z, step, codes, strengths, starts, out):
+    """The blocks' proxes of ``Z`` (``B d`` rows) into ``out``."""
     d = Z.shape[0] // codes.size
     for b in range(codes.size):
         block, target = Z[b * d:(b + 1) * d], out[b * d:(b + 1) * d]
@@ -424,7 +343,7 @@ def _prox_blocks(Z, step, codes, strengths, starts, out, bases):
             kind = 0 if trace else 1
             eta = 0.0 if trace else strengths[b, 1]
             k = 0.0 if trace else strengths[b, 2]
-            _spectral_shrink(block, kind, level, eta, k, target, bases[b])
+            _spectral_shrink(block, kind, level, eta, k, target)
 
 
 def _structured_solve(R, shift, values, vectors, vectors_t, n_blocks, out):
@@ -517,7 +436,7 @@ _JUMP = 16.0  # largest change of tau at one iteration
 
 
 def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
-         factors, codes, strengths, starts, bases, W_last, zero_start):
+         factors, codes, strengths, starts, W_last, zero_start):
     """Up to ``n_steps`` ADMM iterations from ``(V, U, tau)``, in place, the
     last exact solve (before relaxation) into ``W_last``; returns ``(n_done,
     tau)``. With Cholesky ``factors`` (for this ``tau``)
@@ -547,7 +466,7 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
                 W_last[i, t] = W[i, t]
                 W[i, t] = relax * W[i, t] + (1.0 - relax) * V[i, t]
                 Z[i, t] = W[i, t] + U[i, t]
-        prox_blocks(Z, 1.0 / tau, codes, strengths, starts, V_new, bases)
+        prox_blocks(Z, 1.0 / tau, codes, strengths, starts, V_new)
         primal2, dual2 = 0.0, 0.0
         for i in range(n):
             for t in range(T):
@@ -588,7 +507,7 @@ prox_blocks = _prox_blocks
 _globals = globals()
 # compiled by _kernels() in this order (callees first), replacing the globals
 _HELPERS = ("_soft", "_shrink_rows", "_shrink_task_groups", "_capped_allocation",
-            "_symmetric_eigen", "_warm_basis", "_spectral_shrink", "_fused_rows",
+            "_symmetric_eigen", "_spectral_shrink", "_fused_rows",
             "_block_totals", "_structured_solve",
             "_factored_solve")
 
@@ -605,7 +524,6 @@ def _kernels():
             _globals[name] = jit(_globals[name])
         _globals["prox_blocks"] = jit(_prox_blocks)
         _compiled["run"] = jit(_run)
-        _compiled["power"] = jit(_power_top)
         _compiled["prox"] = _globals["prox_blocks"]
     return _compiled
 
@@ -635,8 +553,6 @@ def stepper(model, problem, relax):
         H = model.base.column_grams()
         factors_of = _factor_cache(H, model.n_blocks, ridge)
 
-    bases = spectral_bases(codes, C.shape[0] // codes.size, C.shape[1])
-
     last_solve = np.zeros_like(C)
 
     def step(n_steps, V, U, tau, zero_start=False):
@@ -644,12 +560,12 @@ def stepper(model, problem, relax):
         if zero_start and factors_of is not None:  # no factors for it
             done, tau = run(1, V, U, float(tau), C, ridge, float(relax), values,
                             vectors, vectors_t, _EMPTY3, codes, strengths,
-                            starts, bases, last_solve, True)
+                            starts, last_solve, True)
         while done < n_steps:
             factors = _EMPTY3 if factors_of is None else factors_of(tau)
             n_done, tau = run(int(n_steps - done), V, U, float(tau), C, ridge,
                               float(relax), values, vectors, vectors_t, factors,
-                              codes, strengths, starts, bases, last_solve,
+                              codes, strengths, starts, last_solve,
                               zero_start and done == 0)
             done += n_done
         return tau
@@ -726,10 +642,12 @@ def initial_tau(model, H=None):
         if H is None:
             H = model.base.column_grams()
         v = np.random.default_rng(0).standard_normal(H.shape[:2])
-        if AVAILABLE:
-            top = float(_kernels()["power"](H, v, _POWER_STEPS))
-        else:
-            top = _power_top(H, v, _POWER_STEPS)
+        top = 0.0
+        for _ in range(_POWER_STEPS):
+            v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-300)
+            Hv = np.matmul(H, v[:, :, None])[:, :, 0]
+            top = float(np.max(np.sum(v * Hv, axis=1)))
+            v = Hv
         top *= B
         small = B * float(np.mean(np.trace(H, axis1=1, axis2=2))) / H.shape[1]
     return max(np.sqrt(max(top, 1e-12) * max(small, 1e-12)), 1e-12)
@@ -738,55 +656,10 @@ def initial_tau(model, H=None):
 _POWER_STEPS = 8  # the largest eigenvalue within a few per cent: enough for tau
 
 
-def _power_top(H, v, n_steps):
-    """``max_t`` of the Rayleigh quotients of ``H_t`` ((T, s, s)) after
-    ``n_steps`` power iterations from the rows of ``v`` ((T, s), overwritten):
-    the largest eigenvalue of the Grams, from below. Loops (compiled) or
-    numpy, the same steps (compiled: no temporary arrays, a third to a half
-    of the numpy loop's time at 10-20 Grams of side 50-150)."""
-    T, s = v.shape
-    top = 0.0
-    Hv = np.empty(s)
-    for _ in range(n_steps):
-        top = 0.0
-        for t in range(T):
-            norm2 = 0.0
-            for i in range(s):
-                norm2 += v[t, i] * v[t, i]
-            norm = max(np.sqrt(norm2), 1e-300)
-            for i in range(s):
-                v[t, i] /= norm
-            for i in range(s):
-                Hv[i] = 0.0
-            for j in range(s):  # H_t symmetric: by its rows (contiguous)
-                vj = v[t, j]
-                for i in range(s):
-                    Hv[i] += H[t, j, i] * vj
-            quotient = 0.0
-            for i in range(s):
-                quotient += v[t, i] * Hv[i]
-                v[t, i] = Hv[i]
-            top = max(top, quotient)
-    return top
-
-
-def spectral_bases(codes, d, T):
-    """The warm starts of the blocks' spectral proxes (:func:`_spectral_shrink`):
-    (B, n, n), ``n = min(d, T)``, NaN (none yet); (B, 0, 0) without a
-    spectral block."""
-    if not np.any((codes == _TRACE) | (codes == _CLUSTER)):
-        return np.zeros((codes.size, 0, 0))
-    n = min(d, T)
-    return np.full((codes.size, n, n), np.nan)
-
-
-def prox(penalty, Z, step, bases=None):
-    """The compiled prox of ``penalty`` (for the tests: equal to its class's);
-    ``bases`` (:func:`spectral_bases`): warm starts, updated in place."""
+def prox(penalty, Z, step):
+    """The compiled prox of ``penalty`` (for the tests: equal to its class's)."""
     codes, strengths, starts = penalty_codes(penalty)
     Z = np.ascontiguousarray(Z, dtype=np.float64)
     out = np.empty_like(Z)
-    if bases is None:
-        bases = spectral_bases(codes, Z.shape[0] // codes.size, Z.shape[1])
-    _kernels()["prox"](Z, float(step), codes, strengths, starts, out, bases)
+    _kernels()["prox"](Z, float(step), codes, strengths, starts, out)
     return out
