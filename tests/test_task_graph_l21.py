@@ -195,7 +195,9 @@ def test_coupled_row_step_solves_the_row_problem(l21, l1):
         h = rng.uniform(0.5, 2.0, T) + np.diag(C)
         u = np.empty(T)
         work = [np.empty(T) for _ in range(4)]
-        _coupled.row_step(w, g, h, C, top, code, l21, l1, 100000, 0.0, u, *work)
+        # the coupling as the sweep passes it: its diagonal, its rows in CSR form
+        _coupled.row_step(w, g, h, np.diag(C).copy(), *_coupled._csr(C), top, code,
+                          l21, l1, 100000, 0.0, u, *work)
         M = np.diag(h - np.diag(C)) + C
         grad = g + M @ (u - w)
         if not np.any(u):

@@ -92,19 +92,22 @@ def _row_minimizer(kind, l21, l1, a, h, u):
     group_shrink(l21, a, h, u)  # the L2,1 minimiser of ._kernels
 
 
-def _row_step(w, g, h, coupling, top, kind, l21, l1, inner_max, inner_tol,
-              u, v, a, D, move):
-    """Into ``u``: the row minimiser of the exact quadratic model (see module)."""
+def _row_step(w, g, h, diag, ptr, idx, val, top, kind, l21, l1, inner_max,
+              inner_tol, u, v, a, D, move):
+    """Into ``u``: the row minimiser of the exact quadratic model (see module);
+    the coupling ``C`` by its diagonal ``diag`` and its rows in CSR form
+    (``ptr, idx, val``: a chain graph's coupling has 3 entries a row, not
+    ``T``)."""
     T = w.shape[0]
     for t in range(T):
         u[t] = w[t]
         move[t] = 0.0
-        D[t] = h[t] - coupling[t, t] + top
+        D[t] = h[t] - diag[t] + top
     for _ in range(inner_max):
         for t in range(T):  # gradient at u: g + (diag(h) - diag(C)) move + C move
-            acc = g[t] + (h[t] - coupling[t, t]) * move[t]
-            for k in range(T):
-                acc += coupling[t, k] * move[k]
+            acc = g[t] + (h[t] - diag[t]) * move[t]
+            for p in range(ptr[t], ptr[t + 1]):
+                acc += val[p] * move[idx[p]]
             a[t] = D[t] * u[t] - acc
         row_minimizer(kind, l21, l1, a, D, v)
         change, size = 0.0, 0.0
@@ -119,20 +122,23 @@ def _row_step(w, g, h, coupling, top, kind, l21, l1, inner_max, inner_tol,
 
 def _sweep(W, HW, gram, scale, H, C, hdiag, ridge, coupling, top, order, kind,
            l21, l1, inner_max, inner_tol):
-    """One epoch; ``gram`` (shared design, with ``scale``) or ``H`` (per column)."""
+    """One epoch; ``gram`` (shared design, with ``scale``) or ``H`` (per column);
+    ``coupling = (diag, ptr, idx, val, ptr_t, idx_t, val_t)``: its diagonal,
+    its rows and its columns in CSR form."""
     s, T = W.shape
     shared = gram.shape[0] > 0
+    diag, ptr, idx, val, ptr_t, idx_t, val_t = coupling
     g, h = np.empty(T), np.empty(T)
     u, v, a, D, move = np.empty(T), np.empty(T), np.empty(T), np.empty(T), np.empty(T)
     for j in order:
-        for t in range(T):
+        for t in range(T):  # g = (H W - C + ridge W + W coupling)_j
             acc = HW[j, t] - C[j, t] + ridge * W[j, t]
-            for k in range(T):
-                acc += W[j, k] * coupling[k, t]
+            for p in range(ptr_t[t], ptr_t[t + 1]):
+                acc += W[j, idx_t[p]] * val_t[p]
             g[t] = acc
-            h[t] = hdiag[j, t] + ridge + coupling[t, t]
-        row_step(W[j], g, h, coupling, top, kind, l21, l1, inner_max, inner_tol,
-                  u, v, a, D, move)
+            h[t] = hdiag[j, t] + ridge + diag[t]
+        row_step(W[j], g, h, diag, ptr, idx, val, top, kind, l21, l1, inner_max,
+                 inner_tol, u, v, a, D, move)
         moved = False
         for t in range(T):
             move[t] = u[t] - W[j, t]
@@ -147,10 +153,10 @@ def _sweep(W, HW, gram, scale, H, C, hdiag, ridge, coupling, top, order, kind,
                 gij = gram[j, i]
                 for t in range(T):
                     HW[i, t] += gij * move[t]
-        else:
+        else:  # H[j, i, :] = H[i, j, :] (symmetric): one contiguous block of H
             for i in range(s):
                 for t in range(T):
-                    HW[i, t] += H[i, j, t] * move[t]
+                    HW[i, t] += H[j, i, t] * move[t]
 
 
 # the compiled ones once _kernels() has run
@@ -170,6 +176,15 @@ def _kernels():
     return _compiled
 
 
+def _csr(M):
+    """``(ptr, idx, val)`` of the non-zero entries of ``M``, row by row."""
+    rows, cols = np.nonzero(M)
+    ptr = np.zeros(M.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=M.shape[0]), out=ptr[1:])
+    return (ptr, np.ascontiguousarray(cols, dtype=np.int64),
+            np.ascontiguousarray(M[rows, cols], dtype=np.float64))
+
+
 _EMPTY2, _EMPTY3, _EMPTY1 = np.zeros((0, 0)), np.zeros((0, 0, 0)), np.zeros(0)
 
 
@@ -179,9 +194,10 @@ def _make_sweep(model, problem, order):
         return None
     kind, l21, l1 = code
     sweep = _kernels()["sweep"]
-    coupling = np.ascontiguousarray(problem.coupling, dtype=np.float64)
-    top = float(np.linalg.eigvalsh(coupling)[-1]) if coupling.size else 0.0
-    top = max(top, float(np.max(np.diag(coupling), initial=0.0)))
+    dense = np.ascontiguousarray(problem.coupling, dtype=np.float64)
+    top = float(np.linalg.eigvalsh(dense)[-1]) if dense.size else 0.0
+    top = max(top, float(np.max(np.diag(dense), initial=0.0)))
+    coupling = (np.ascontiguousarray(np.diag(dense)),) + _csr(dense) + _csr(dense.T)
     C = np.ascontiguousarray(model.C, dtype=np.float64)
     hdiag = np.ascontiguousarray(model.diagonal(), dtype=np.float64)
     order = np.ascontiguousarray(order, dtype=np.int64)
