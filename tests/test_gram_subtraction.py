@@ -271,3 +271,27 @@ def test_grams_from_kept_buffers_match_definition(monkeypatch, route):
         assert_allclose(model.column_grams(), np.moveaxis(H, 2, 0), rtol=1e-10,
                         atol=1e-12 * np.abs(H).max())
     assert _gram._pool  # the route did use kept buffers
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_column_products_match_definition(monkeypatch, compiled):
+    """``GramModel.hessian_product`` with per-column Grams: the compiled
+    product (large Grams) and the einsum (numba absent) against the
+    per-column matrix products."""
+    if compiled:
+        pytest.importorskip("numba")
+    else:
+        monkeypatch.setattr(_gram, "_compiled_products", [None])
+    monkeypatch.setattr(_gram, "_COMPILED_ENTRIES", 0)
+    rng = np.random.default_rng(5)
+    for s, T in [(1, 1), (7, 3), (40, 9)]:
+        A = rng.standard_normal((T, s, s))
+        H = np.ascontiguousarray(np.moveaxis(A @ A.transpose(0, 2, 1), 0, 2))
+        W = rng.standard_normal((s, T))
+        expected = np.column_stack([H[:, :, t] @ W[:, t] for t in range(T)])
+        model = _gram.GramModel(np.arange(s), np.zeros((s, T)), np.zeros(T),
+                                np.zeros(T), None, H=H)
+        assert_allclose(model.hessian_product(W), expected, rtol=1e-12,
+                        atol=1e-12 * np.abs(expected).max())
+        assert_allclose(model.hessian_product(np.asfortranarray(W)), expected,
+                        rtol=1e-12, atol=1e-12 * np.abs(expected).max())
