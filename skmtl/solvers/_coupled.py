@@ -35,7 +35,6 @@ from ._inner import (
     _ANDERSON,
     _STALL,
     _Progress,
-    _try_extrapolation,
     newton_on_support,
 )
 from ._kernels import AVAILABLE, compiled_group_shrink
@@ -176,6 +175,26 @@ def _kernels():
     return _compiled
 
 
+_last_coupling = []  # (coupling, parts, top) of the last call
+
+
+def _coupling_parts(coupling):
+    """The coupling as the sweep takes it (diagonal, rows and columns in CSR
+    form) and ``top`` (its largest eigenvalue, at least its largest diagonal
+    entry); kept for the next call with an equal coupling (the working sets
+    of one fit call this once per set)."""
+    dense = np.ascontiguousarray(coupling, dtype=np.float64)
+    if _last_coupling:
+        known, parts, top = _last_coupling[0]
+        if known.shape == dense.shape and np.array_equal(known, dense):
+            return parts, top
+    top = float(np.linalg.eigvalsh(dense)[-1]) if dense.size else 0.0
+    top = max(top, float(np.max(np.diag(dense), initial=0.0)))
+    parts = (np.ascontiguousarray(np.diag(dense)),) + _csr(dense) + _csr(dense.T)
+    _last_coupling[:] = [(dense.copy(), parts, top)]
+    return parts, top
+
+
 def _csr(M):
     """``(ptr, idx, val)`` of the non-zero entries of ``M``, row by row."""
     rows, cols = np.nonzero(M)
@@ -194,10 +213,7 @@ def _make_sweep(model, problem, order):
         return None
     kind, l21, l1 = code
     sweep = _kernels()["sweep"]
-    dense = np.ascontiguousarray(problem.coupling, dtype=np.float64)
-    top = float(np.linalg.eigvalsh(dense)[-1]) if dense.size else 0.0
-    top = max(top, float(np.max(np.diag(dense), initial=0.0)))
-    coupling = (np.ascontiguousarray(np.diag(dense)),) + _csr(dense) + _csr(dense.T)
+    coupling, top = _coupling_parts(problem.coupling)
     C = np.ascontiguousarray(model.C, dtype=np.float64)
     hdiag = np.ascontiguousarray(model.diagonal(), dtype=np.float64)
     order = np.ascontiguousarray(order, dtype=np.int64)
@@ -226,6 +242,32 @@ def support_newton(model, problem, W, HW, certificate, order, l21, l1):
                              NEWTON_UNKNOWNS)
 
 
+def _extrapolate(model, certificate, W, HW, history):
+    """:func:`._inner._try_extrapolation` of :func:`._inner._anderson`'s
+    extrapolation (the same formulas, in fewer array operations), returning
+    also the objective at the point kept: ``W, HW, value``."""
+    X = np.stack(history).reshape(len(history), -1)
+    U = X[1:] - X[:-1]
+    M = U @ U.T
+    M /= max(np.linalg.norm(M), 1e-300)
+    M.flat[:: M.shape[0] + 1] += 1e-10
+    value = certificate.objective(W, HW)
+    try:
+        z = np.linalg.solve(M, np.ones(M.shape[0]))
+    except np.linalg.LinAlgError:
+        return W, HW, value
+    total = z.sum()
+    if not np.all(np.isfinite(z)) or total == 0:
+        return W, HW, value
+    W_acc = ((z / total) @ X[1:]).reshape(W.shape)
+    HW_acc = model.hessian_product(W_acc)
+    certificate.offer(W_acc, HW_acc)
+    accelerated = certificate.objective(W_acc, HW_acc)
+    if accelerated < value:
+        return W_acc, HW_acc, accelerated
+    return W, HW, value
+
+
 def coupled_descent(model, problem, W, certificate, *, tol, max_iter, rows=None):
     """:func:`._inner.coordinate_descent` with exact coupled row blocks.
 
@@ -244,7 +286,7 @@ def coupled_descent(model, problem, W, certificate, *, tol, max_iter, rows=None)
     W = np.array(W, dtype=np.float64)
     HW = model.hessian_product(W)
     progress, history = _Progress(), [W.copy()]
-    previous_support = None
+    previous_support, value = None, None  # value: the objective at W, when known
     for epoch in range(max_iter):
         # the certificate every Anderson cycle (right after an extrapolation):
         # a duality gap costs several compiled epochs
@@ -252,16 +294,21 @@ def coupled_descent(model, problem, W, certificate, *, tol, max_iter, rows=None)
             measure = certificate.measure(W, HW)
             if measure <= tol:
                 return W, HW, epoch, "converged"
-            if progress.stalled(certificate.objective(W, HW), measure, _STALL):
+            if value is None:
+                value = certificate.objective(W, HW)
+            if progress.stalled(value, measure, _STALL):
                 return W, HW, epoch, "stalled"
         sweep(W, HW)
+        value = None
         history = (history + [W.copy()])[-(_ANDERSON + 1):]
         if len(history) == _ANDERSON + 1 and epoch % _ANDERSON == _ANDERSON - 1:
-            W, HW = _try_extrapolation(model, certificate, W, HW, history)
+            W, HW, value = _extrapolate(model, certificate, W, HW, history)
             support = np.any(W != 0, axis=1)
             if np.array_equal(support, previous_support):
-                W, HW = support_newton(model, problem, W, HW, certificate, order,
-                                       l21, l1)
+                W_new, HW = support_newton(model, problem, W, HW, certificate, order,
+                                           l21, l1)
+                if W_new is not W:
+                    W, value = W_new, None
             previous_support = support
     if certificate.measure(W, HW) <= tol:
         return W, HW, max_iter, "converged"
