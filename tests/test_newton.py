@@ -24,12 +24,14 @@ from _solver_reference import (
     prox,
     weights_of,
 )
+from sklearn.exceptions import ConvergenceWarning
 
 import skmtl
 import skmtl.solvers._exact_newton as exact_module
 import skmtl.solvers._prox_newton as newton_module
 from skmtl._data import ColumnLayout, target_weights, validate_classification_targets
 from skmtl.datafits import Logistic
+from skmtl.datasets import make_ill_conditioned_tasks
 from skmtl.penalties import L1, L21, NoPenalty, TraceNorm
 from skmtl.solvers import Problem, minimize
 
@@ -535,3 +537,47 @@ def test_sparse_and_float32_designs(kind):
     assert np.abs(Gb).max() <= 1e-8
     atol = 1e-7 if kind == "sparse" else 1e-4  # float32 rounding of X
     np.testing.assert_allclose(result.W, dense.W, atol=atol)
+
+
+# -- the objective has settled when a default fit stops --------------------------
+def _logistic_objective(X, Y, W, b):
+    """``sum_t 1/n_t sum_{i observed} log(1 + e^z) - y z`` (binary 0/1 tasks)."""
+    mask = ~np.isnan(Y)
+    Z = X @ W + b
+    loss = np.where(mask, np.logaddexp(0.0, Z) - np.nan_to_num(Y) * Z, 0.0)
+    return float(np.sum(loss.sum(axis=0) / mask.sum(axis=0)))
+
+
+def _settled_penalty(name, est):
+    T = lambda A: np.atleast_2d(A).T  # noqa: E731 (coef layout -> features x tasks)
+    if name == "RobustFeature":
+        P, Q = T(est.shared_coef_), T(est.outlier_coef_)
+        return (est.alpha * np.sum(np.linalg.norm(P, axis=1))
+                + est.beta * np.sum(np.linalg.norm(Q, axis=0)))
+    Q, P = T(est.low_rank_coef_), T(est.sparse_coef_)  # SparseLowRank
+    return (est.alpha * np.sum(np.linalg.svd(Q, compute_uv=False))
+            + est.l1 * np.sum(np.abs(P)))
+
+
+@pytest.mark.parametrize("name, strengths", [
+    ("RobustFeature", ("alpha", "beta")), ("SparseLowRank", ("alpha", "l1"))])
+def test_default_tol_settles_the_objective(name, strengths):
+    """On a badly conditioned design (condition number 1e4) at 1e-3 times
+    each strength's alpha_max, the default fit's objective is within 1e-4
+    (relative) of a fit at tol=1e-10 (the objective written here). A KKT
+    distance of 1e-4 alone left it 1.7-2.1e-4 above."""
+    X, Y = make_ill_conditioned_tasks(
+        condition_number=1e4, classification=True, random_state=0)
+    cls = getattr(skmtl, f"{name}Classifier")
+    params = {p: 1e-3 * skmtl.alpha_max(cls(), X, Y, param=p) for p in strengths}
+
+    def value(est):
+        W, b = np.atleast_2d(est.coef_).T, np.atleast_1d(est.intercept_)
+        return _logistic_objective(X, Y, W, b) + _settled_penalty(name, est)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        default = cls(**params).fit(X, Y)
+    reference = cls(**params, tol=1e-10, max_iter=200).fit(X, Y)
+    best = min(value(default), value(reference))
+    assert (value(default) - best) / best <= 1e-4

@@ -30,6 +30,10 @@ task_weights : array-like of shape (n_tasks,) or float, default=None
 tol : float, default=1e-4
     Tolerance of the stopping criterion (see Notes); scikit-learn's
     default, relative to a data scale, so it means the same on any data.
+    Proximal Newton (the logistic loss) also waits until its last step
+    decreased the objective by at most ``tol`` times the objective: on a
+    badly conditioned problem a small KKT violation alone can leave the
+    objective a few ``1e-4`` (relative) above its minimum.
 max_iter : int, default=1000
     Maximum number of iterations of the solver chosen by
     :func:`skmtl.solvers.minimize`: coordinate-descent epochs (summed over

@@ -173,7 +173,8 @@ class L21Classifier(_L21, MultiTaskClassifierBase):
     gradient on the true objective takes over. There is no closed-form dual,
     so it stops when the
     KKT violation (including the intercept gradient) is at most ``tol``
-    times its value at zero coefficients.
+    times its value at zero coefficients and the last step decreased the
+    objective by at most ``tol`` times its value.
 
     Examples
     --------

@@ -241,7 +241,9 @@ class Problem:
         b = self.intercept(xw, b)
         z = xw + b[self.cols]
         _, g = self.datafit.value_and_gradient(z)
-        G = self.design_gradient(g) + self.quadratic_gradient(W)
+        G = self.design_gradient(g)
+        if self.ridge or self.coupling is not None:  # else no copy of G
+            G = G + self.quadratic_gradient(W)
         return b, z, g, G
 
     def intercept_gradient(self, g):
@@ -444,8 +446,10 @@ def _transposed_dot(X, features, R, rows=None):
     if X.dtype == np.float64 and rows is None and features.size == X.shape[1]:
         if X.shape[1] >= _WIDE * R.shape[1]:
             # a wide product laid out as (T, d) = R^T X: 1.3-2x faster in
-            # OpenBLAS than X^T R for d >> T (one thread, both layouts of X)
-            return np.ascontiguousarray((R.T @ X).T)
+            # OpenBLAS than X^T R for d >> T (one thread, both layouts of X);
+            # returned as its (column-major) transpose: a copy into row-major
+            # order cost 0.2 ms of the 0.6 of the product at (200, 5000, 10)
+            return (R.T @ X).T
         return X.T @ R
     out = np.zeros((features.size, R.shape[1]))
     n = X.shape[0] if rows is None else rows.size

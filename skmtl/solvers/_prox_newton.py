@@ -40,6 +40,8 @@ _MAX_STALLED = 4
 _EXACT_UNKNOWNS = 2000  # largest support (rows x columns) for the exact step
 _EXACT_MAX_ITER = 20000  # accelerated proximal gradient steps on the exact model
 _EXACT_FLOPS = 4e10  # bound on their products with the blocks, per Newton step
+_INNER_FLOOR = 0.1  # the model's KKT tolerance is at least this times the fit's
+_VALUE_FLOOR = 1e-3  # relative objective decreases are taken of max(|F|, this F(0))
 
 
 def _subproblem(problem, z, damping=0.0):
@@ -255,7 +257,10 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
     """Minimise ``problem`` (a datafit with ``quadratic_model``).
 
     Stops when the KKT distance is at most ``tol`` times its value at zero
-    coefficients (or at ``kkt_tol``); ``max_iter`` bounds the Newton steps.
+    coefficients and, after a step, that step decreased the objective by at
+    most ``tol`` times its value (``max(|F|, 1e-3 F(start))``); with
+    ``kkt_tol`` (an absolute bound, for callers that solve subproblems) on
+    the KKT distance alone. ``max_iter`` bounds the Newton steps.
     """
     from ._kernels import newton_kind
     from ._minimize import (
@@ -280,12 +285,20 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
     # integer weights and repeated rows take the same path
     exact_model = (not problem.datafit.exact_newton_model
                    and newton_kind(problem.penalty) != "none")
+    # with the user's tolerance (no kkt_tol), a step taken also has to have
+    # settled the objective: on a badly conditioned problem a small KKT
+    # distance still leaves the objective a few 1e-4 (relative) above its
+    # minimum, and Newton's next step (superlinear there) removes that
+    floor = _VALUE_FLOOR * abs(value)
+    decrease = np.inf  # of the objective by the last step (none yet)
     for n_iter in range(max_iter + 1):
         b, z, g, G = problem.full_gradient(W, b)
         kkt = problem.kkt_violation(W, G, g)
         if verbose:
             print(f"[skmtl] Newton step {n_iter}: kkt {kkt:.3e} (tol {threshold:.3e})")
-        if kkt <= threshold:
+        kkt_met = kkt <= threshold
+        if kkt_met and (kkt_tol is not None or n_iter == 0 or n_iter == max_iter
+                        or decrease <= tol * max(abs(value), floor)):
             status = "converged"
             break
         stalled = 0 if kkt < 0.9 * best else stalled + 1
@@ -310,7 +323,7 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
         # the model's KKT distance at its solution bounds the true one at
         # the full step to first order: ask for a fraction of the current
         # one, smaller as Newton converges (superlinear steps)
-        inner_tol = max(min(0.1, kkt / scales[1]) * kkt, 0.3 * threshold)
+        inner_tol = max(min(0.1, kkt / scales[1]) * kkt, _INNER_FLOOR * threshold)
         if step is None and exact_model and stalled < _MAX_STALLED:
             step = _exact_model_step(problem, W, b, z, g, G, value, damping,
                                      inner_tol)
@@ -324,6 +337,9 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
             gb = problem.intercept_gradient(g)
             step = _line_search(problem, W, b, sub.W - W, sub.b - b, G, gb, value, z)
             damping = _next_damping(damping, step, W)
+        if step is None and kkt_met:
+            status = "converged"  # the KKT distance holds; no further decrease
+            break
         if step is None:
             # no Newton progress: proximal gradient on the true objective
             result = design_working_sets(
@@ -334,7 +350,8 @@ def prox_newton(problem, W0=None, b0=None, *, tol=1e-4, max_iter=1000, verbose=0
             result.solver = "proximal Newton, then proximal gradient"
             result.criterion = criterion
             return result
-        W, b, value, _ = step
+        W, b, new_value, _ = step
+        decrease, value = value - new_value, new_value
     return final_result(
         problem, W, b, n_iter, status, criterion, threshold, "proximal Newton"
     )
