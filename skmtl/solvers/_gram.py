@@ -42,7 +42,20 @@ _POOL_BYTES = 2**26  # at most this much memory kept between fits
 _POOL_MIN_BYTES = 2**17  # smaller arrays come from the heap (no faults)
 _pool = []
 _pool_lock = threading.Lock()
-_FREE = 3  # references of an unused pooled array: the pool's, the loop's, getrefcount's
+
+
+def _free_counts():
+    """Reference counts of an array only the pool holds, as :func:`scratch`
+    reads them (in its loop, and by index): measured here rather than
+    assumed, since how an interpreter counts a local's reference may change."""
+    probe = [np.empty(1)]
+    for array in probe:
+        in_loop = sys.getrefcount(array)
+    del array
+    return in_loop, sys.getrefcount(probe[0])
+
+
+_FREE, _FREE_INDEXED = _free_counts()
 
 
 def scratch(shape, zero=True):
@@ -61,7 +74,7 @@ def scratch(shape, zero=True):
             # room: forget unused buffers, oldest first, until it fits
             kept, position = sum(a.nbytes for a in _pool), 0
             while kept + array.nbytes > _POOL_BYTES and position < len(_pool):
-                if sys.getrefcount(_pool[position]) == _FREE - 1:  # no loop variable
+                if sys.getrefcount(_pool[position]) == _FREE_INDEXED:
                     kept -= _pool.pop(position).nbytes
                 else:
                     position += 1
@@ -316,7 +329,8 @@ def _gathered_rows(X, rows, features, feature_range):
             or not isinstance(X, np.ndarray) or X.dtype != np.float64):
         return _float_columns(X, rows, features)
     out = scratch((rows.size, features.size), zero=False)
-    np.take(X[:, feature_range], rows, axis=0, out=out)
+    # mode="clip": an unbuffered take (the rows are valid by construction)
+    np.take(X[:, feature_range], rows, axis=0, out=out, mode="clip")
     return out
 
 
