@@ -201,55 +201,13 @@ def test_entries_out_of_row_order_within_a_column(monkeypatch, every):
     assert_allclose(model.k, k, rtol=1e-10)
 
 
-# -- buffers kept between fits (_gram.scratch) -------------------------------------
-def _address(array):
-    return array.__array_interface__["data"][0]
-
-
-def test_scratch_reuses_only_unreferenced_buffers(monkeypatch):
-    """A kept buffer is handed out again only when nothing else refers to it
-    (not while an array, or a view of it, is alive), and ``zero=True`` clears
-    what its previous user wrote."""
-    monkeypatch.setattr(_gram, "_pool", [])
-    monkeypatch.setattr(_gram, "_POOL_MIN_BYTES", 0)
-    shape = (7, 5, 3)
-    first = _gram.scratch(shape)
-    first[...] = 1.0
-    second = _gram.scratch(shape)
-    assert not np.shares_memory(first, second)  # the first is still referenced
-    view = first[1:]
-    address = _address(first)
-    del first
-    third = _gram.scratch(shape)  # the view keeps the first alive
-    assert _address(third) != address and not np.shares_memory(third, view)
-    del view
-    fourth = _gram.scratch(shape)
-    assert _address(fourth) == address  # reused, and cleared
-    assert np.all(fourth == 0.0)
-    fourth[...] = 2.0
-    del fourth
-    assert _address(_gram.scratch(shape, zero=False)) == address
-    assert _gram.scratch((2, 2)).shape == (2, 2)  # another shape: another buffer
-
-
-def test_scratch_pool_is_bounded(monkeypatch):
-    monkeypatch.setattr(_gram, "_pool", [])
-    monkeypatch.setattr(_gram, "_POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(_gram, "_POOL_BYTES", 1000 * 8)
-    kept = [_gram.scratch((400,)) for _ in range(3)]  # the third does not fit
-    assert len(_gram._pool) == 2
-    del kept
-    _gram.scratch((900,))  # the unused buffers make room
-    assert [a.shape for a in _gram._pool] == [(900,)]
-
-
+# -- Grams built in turn (their buffers not shared) -------------------------------
 @pytest.mark.parametrize("route", ["gemm", "syrk"])
-def test_grams_from_kept_buffers_match_definition(monkeypatch, route):
+def test_grams_built_in_turn_match_definition(monkeypatch, route):
     """Grams of problems of one shape built in turn, kept alive together or
-    dropped between builds (so the buffers are reused), each equal to its
-    definition: nothing of an earlier Gram leaks into a later one."""
-    monkeypatch.setattr(_gram, "_pool", [])
-    monkeypatch.setattr(_gram, "_POOL_MIN_BYTES", 0)
+    dropped between builds, each equal to its definition: nothing of an
+    earlier Gram leaks into a later one (the work arrays are written in
+    place, uninitialised ones included)."""
     monkeypatch.setattr(_gram, "_SYRK_ROWS", np.inf if route == "gemm" else 0.0)
     n, d, T = 120, 9, 6
     alive = []
@@ -264,13 +222,12 @@ def test_grams_from_kept_buffers_match_definition(monkeypatch, route):
         assert_allclose(grams, np.moveaxis(H, 2, 0), rtol=1e-10,
                         atol=1e-12 * np.abs(H).max())
         if seed % 2 == 0:
-            alive.append((model, H))  # kept: its buffers must not be reused
+            alive.append((model, H))  # kept: later builds must not change it
         del model, grams
     for model, H in alive:  # unchanged by the later builds
         assert_allclose(model.H, H, rtol=1e-10, atol=1e-12 * np.abs(H).max())
         assert_allclose(model.column_grams(), np.moveaxis(H, 2, 0), rtol=1e-10,
                         atol=1e-12 * np.abs(H).max())
-    assert _gram._pool  # the route did use kept buffers
 
 
 @pytest.mark.parametrize("compiled", [True, False])
