@@ -497,8 +497,29 @@ default=None
     array([0.5       , 0.66666667])
     """
     return _per_task(
-        skm.accuracy_score, "labels", Y_true, Y_pred, sample_weight, multioutput
+        _accuracy, "labels", Y_true, Y_pred, sample_weight, multioutput
     )
+
+
+def _accuracy(y, pred, sample_weight=None):
+    """scikit-learn's ``accuracy_score`` on one task, in numpy for plain
+    labels (integers, booleans, strings, or whole-number floats on both
+    sides: what its validation accepts as binary or multiclass); otherwise
+    scikit-learn itself (its checks and errors)."""
+    pred = np.asarray(pred)
+    plain = (y.ndim == 1 and pred.shape == y.shape
+             and _whole_labels(y) and _whole_labels(pred)
+             and (y.dtype.kind == "U") == (pred.dtype.kind == "U"))
+    if not plain:
+        return skm.accuracy_score(y, pred, sample_weight=sample_weight)
+    return float(np.average(y == pred, weights=sample_weight))
+
+
+def _whole_labels(values):
+    if values.dtype.kind in "iubU":
+        return True
+    return (values.dtype.kind == "f" and bool(np.all(np.isfinite(values)))
+            and bool(np.all(values == np.round(values))))
 
 
 def balanced_accuracy_score(
@@ -650,7 +671,43 @@ default=None
 def _log_loss_one_task(y, proba, weight, classes):
     n_columns = 2 if proba.ndim == 1 else proba.shape[1]
     classes = _check_columns(n_columns, classes, y, "Y_proba")
+    value = _log_loss_numpy(y, proba, weight, classes)
+    if value is not None:
+        return value
     return skm.log_loss(y, proba, sample_weight=weight, labels=classes)
+
+
+def _log_loss_numpy(y, proba, weight, classes):
+    """scikit-learn's ``log_loss(y, proba, sample_weight=weight,
+    labels=classes)`` in numpy (the same formula: probabilities clipped to
+    ``[eps, 1 - eps]`` of their dtype, the mean of ``-log p`` of each row's
+    label, weighted), or None where scikit-learn would warn or raise, or
+    the input is not plain (then scikit-learn itself is called). Its
+    validation costs about 3 ms per task and call: a classifier's CV path
+    of 100 strengths, 5 folds and 29 tasks (Landmine) spent 43 s of 50 in
+    it."""
+    classes = np.asarray(classes)
+    if (proba.dtype not in (np.float32, np.float64) or classes.size < 2
+            or y.dtype.kind not in "iufU" or classes.dtype.kind not in "iufU"
+            or (y.dtype.kind == "U") != (classes.dtype.kind == "U")
+            or not np.all(classes[:-1] < classes[1:])):
+        return None
+    P = proba if proba.ndim == 2 else np.column_stack([1 - proba, proba])
+    if (P.shape != (y.size, classes.size) or not np.all(np.isfinite(P))
+            or P.min(initial=0.0) < 0 or P.max(initial=0.0) > 1):
+        return None
+    eps = np.finfo(P.dtype).eps
+    if not np.allclose(P.sum(axis=1), 1.0, rtol=np.sqrt(eps), atol=0.0):
+        return None  # scikit-learn warns that they do not sum to one
+    codes = np.minimum(np.searchsorted(classes, y), classes.size - 1)
+    if not np.all(classes[codes] == y):
+        return None  # an unknown label: scikit-learn's error
+    picked = np.clip(P[np.arange(y.size), codes], eps, 1 - eps)
+    if weight is not None:
+        weight = np.asarray(weight, dtype=np.float64)
+        if weight.shape != y.shape or not np.all(np.isfinite(weight)):
+            return None
+    return float(np.average(-np.log(picked), weights=weight))
 
 
 def log_loss(

@@ -7,6 +7,7 @@ same grid, splits and scoring, and the serial run for the dask backend.
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV
@@ -402,6 +403,42 @@ def test_stacked_fold_scores_equal_the_scorer_on_each_model(scorer, weights):
     expected = [scorer(model, X[test], Y[test], **kwargs) for model, _ in path]
     assert_allclose(scores, expected, rtol=1e-12, atol=1e-12)
     assert n_iter.shape == (7,)
+
+
+@pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")
+@pytest.mark.parametrize("sparse_X", [False, True])
+@pytest.mark.parametrize("weights", [None, "rows", "entries"])
+@pytest.mark.parametrize("scorer", _scorer_cases()[:4], ids=repr)
+def test_entry_fold_scores_equal_the_scorer_on_each_model(monkeypatch, scorer,
+                                                          weights, sparse_X):
+    """Most entries missing (tasks with their own rows): only the observed
+    entries are predicted (the full (points, rows, tasks) predictions are
+    never made), and the scores are the scorer's on each model."""
+    from skmtl import _cv, _paths
+
+    X, Y = regression_data(n=150, d=8, T=3, missing=0.7, seed=26)
+    if sparse_X:
+        X = sp.csr_matrix(np.where(np.abs(X) > 0.5, X, 0.0))
+    rng = np.random.default_rng(3)
+    sample_weight = {None: None, "rows": rng.uniform(0.2, 2.0, 150),
+                     "entries": rng.uniform(0.2, 2.0, (150, 3))}[weights]
+    train, test = np.arange(100), np.arange(100, 150)
+    grid = alpha_grid(L21Regressor(), X[train], Y[train], n_alphas=6, eps=1e-2)
+    test_weight = None if sample_weight is None else sample_weight[test]
+    train_weight = None if sample_weight is None else sample_weight[train]
+    path = _paths.path_points(L21Regressor(tol=1e-8), X[train], Y[train], grid,
+                              sample_weight=train_weight)
+
+    def no_full_predictions(*args):
+        raise AssertionError("the full predictions were made")
+
+    monkeypatch.setattr(_cv, "_batch_predictions", no_full_predictions)
+    scores, n_iter = _cv._batched_fold_scores(path, scorer, X[test], Y[test],
+                                              test_weight)
+    kwargs = {} if test_weight is None else {"sample_weight": test_weight}
+    expected = [scorer(model, X[test], Y[test], **kwargs) for model, _ in path]
+    assert_allclose(scores, expected, rtol=1e-12, atol=1e-12)
+    assert n_iter.shape == (6,)
 
 
 @pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")

@@ -199,3 +199,56 @@ def test_entries_out_of_row_order_within_a_column(monkeypatch, every):
     assert_allclose(model.H, H, rtol=1e-10, atol=1e-12 * np.abs(H).max())
     assert_allclose(model.C, C, rtol=1e-10, atol=1e-12 * np.abs(C).max())
     assert_allclose(model.k, k, rtol=1e-10)
+
+
+# -- Grams built in turn (their buffers not shared) -------------------------------
+@pytest.mark.parametrize("route", ["gemm", "syrk"])
+def test_grams_built_in_turn_match_definition(monkeypatch, route):
+    """Grams of problems of one shape built in turn, kept alive together or
+    dropped between builds, each equal to its definition: nothing of an
+    earlier Gram leaks into a later one (the work arrays are written in
+    place, uninitialised ones included)."""
+    monkeypatch.setattr(_gram, "_SYRK_ROWS", np.inf if route == "gemm" else 0.0)
+    n, d, T = 120, 9, 6
+    alive = []
+    for seed in range(4):
+        X, Y, mask, weights, datafit = make(10 + seed, n, d, T, 0.15 + 0.05 * seed,
+                                            "columns", np.float64)
+        problem = Problem(X, datafit, L21(0.1), fit_intercept=True)
+        model = _gram.gram_model(problem, np.arange(d))
+        grams = model.column_grams()
+        H = definition(X, mask, Y, weights, np.arange(d), True)[0]
+        assert_allclose(model.H, H, rtol=1e-10, atol=1e-12 * np.abs(H).max())
+        assert_allclose(grams, np.moveaxis(H, 2, 0), rtol=1e-10,
+                        atol=1e-12 * np.abs(H).max())
+        if seed % 2 == 0:
+            alive.append((model, H))  # kept: later builds must not change it
+        del model, grams
+    for model, H in alive:  # unchanged by the later builds
+        assert_allclose(model.H, H, rtol=1e-10, atol=1e-12 * np.abs(H).max())
+        assert_allclose(model.column_grams(), np.moveaxis(H, 2, 0), rtol=1e-10,
+                        atol=1e-12 * np.abs(H).max())
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_column_products_match_definition(monkeypatch, compiled):
+    """``GramModel.hessian_product`` with per-column Grams: the compiled
+    product (large Grams) and the einsum (numba absent) against the
+    per-column matrix products."""
+    if compiled:
+        pytest.importorskip("numba")
+    else:
+        monkeypatch.setattr(_gram, "_compiled_products", [None])
+    monkeypatch.setattr(_gram, "_COMPILED_ENTRIES", 0)
+    rng = np.random.default_rng(5)
+    for s, T in [(1, 1), (7, 3), (40, 9)]:
+        A = rng.standard_normal((T, s, s))
+        H = np.ascontiguousarray(np.moveaxis(A @ A.transpose(0, 2, 1), 0, 2))
+        W = rng.standard_normal((s, T))
+        expected = np.column_stack([H[:, :, t] @ W[:, t] for t in range(T)])
+        model = _gram.GramModel(np.arange(s), np.zeros((s, T)), np.zeros(T),
+                                np.zeros(T), None, H=H)
+        assert_allclose(model.hessian_product(W), expected, rtol=1e-12,
+                        atol=1e-12 * np.abs(expected).max())
+        assert_allclose(model.hessian_product(np.asfortranarray(W)), expected,
+                        rtol=1e-12, atol=1e-12 * np.abs(expected).max())

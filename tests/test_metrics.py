@@ -977,3 +977,60 @@ def test_sparse_targets_store_the_observed_entries():
     assert metrics.explained_variance_mtl(Y_sparse, pred) == pytest.approx(
         metrics.explained_variance_mtl(Y, pred)
     )
+
+
+def test_log_loss_numpy_path_equals_sklearn():
+    """The per-task log loss computed in numpy (the CV paths' default
+    scoring) against scikit-learn's on random tasks: numeric, float and
+    string labels, float32, 1-D binary probabilities, weights, classes absent
+    from the rows, probabilities at 0 and 1; the cases scikit-learn warns or
+    raises on go to scikit-learn itself (its warning kept)."""
+    from skmtl.metrics import _log_loss_numpy
+
+    rng = np.random.default_rng(0)
+    names = np.array(["a", "bb", "c", "dog", "e"])
+    for trial in range(400):
+        K, n = int(rng.integers(2, 6)), int(rng.integers(1, 30))
+        classes = np.sort(rng.choice(np.arange(-3, 10), K, replace=False))
+        if trial % 3 == 1:
+            classes = classes.astype(float)
+        elif trial % 3 == 2:
+            classes = names[:K]
+        y = rng.choice(classes[: max(2, K - 1)], n)
+        P = rng.dirichlet(np.full(K, rng.uniform(0.05, 2.0)), n)
+        P[rng.integers(n)] = np.eye(K)[0]  # a probability of exactly 0 and 1
+        if trial % 4 == 0:
+            P = P.astype(np.float32)
+        if K == 2 and trial % 2:
+            P = P[:, 1]
+        w = rng.uniform(0.1, 3.0, n) if trial % 5 < 2 else None
+        ours = _log_loss_numpy(y, P, w, classes)
+        assert ours is not None
+        reference = skm.log_loss(y, P, sample_weight=w, labels=classes)
+        assert ours == pytest.approx(reference, rel=1e-12)
+    y, classes = np.array([0, 1, 1]), np.array([0, 1])
+    unnormalised = np.array([[0.5, 0.6], [0.2, 0.8], [0.1, 0.9]])
+    assert _log_loss_numpy(y, unnormalised, None, classes) is None
+    with pytest.warns(UserWarning, match="do not sum to one"):
+        metrics.log_loss(y, unnormalised, classes=classes)
+    assert _log_loss_numpy(np.array([0, 2]), np.eye(2), None, classes) is None
+
+
+def test_accuracy_numpy_path_equals_sklearn():
+    """The per-task accuracy in numpy against scikit-learn's on integer,
+    whole-float, string and boolean labels with and without weights; mixed
+    or continuous labels go to scikit-learn (its errors)."""
+    from skmtl.metrics import _accuracy
+
+    rng = np.random.default_rng(1)
+    kinds = [np.arange(3), np.array([0.0, 1.0, 2.0]), np.array(["x", "y", "z"]),
+             np.array([True, False])]
+    for trial in range(400):
+        labels, n = kinds[trial % 4], int(rng.integers(1, 30))
+        y, pred = rng.choice(labels, n), rng.choice(labels, n)
+        w = rng.uniform(0.1, 2.0, n) if trial % 3 == 0 else None
+        assert _accuracy(y, pred, w) == skm.accuracy_score(y, pred, sample_weight=w)
+    with pytest.raises(ValueError, match="continuous"):
+        _accuracy(np.array([0.5, 1.0]), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="string and number"):
+        _accuracy(np.array([0, 1]), np.array(["a", "b"]))

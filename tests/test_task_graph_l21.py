@@ -195,7 +195,9 @@ def test_coupled_row_step_solves_the_row_problem(l21, l1):
         h = rng.uniform(0.5, 2.0, T) + np.diag(C)
         u = np.empty(T)
         work = [np.empty(T) for _ in range(4)]
-        _coupled.row_step(w, g, h, C, top, code, l21, l1, 100000, 0.0, u, *work)
+        # the coupling as the sweep passes it: its diagonal, its rows in CSR form
+        _coupled.row_step(w, g, h, np.diag(C).copy(), *_coupled._csr(C), top, code,
+                          l21, l1, 100000, 0.0, u, *work)
         M = np.diag(h - np.diag(C)) + C
         grad = g + M @ (u - w)
         if not np.any(u):
@@ -228,3 +230,79 @@ def test_coupled_solver_agrees_with_majorised_descent(monkeypatch, l21, l1):
     monkeypatch.setattr(_coupled, "applies", lambda problem: False)
     plain = objective(model.fit(X, Y))
     assert abs(coupled - plain) <= 1e-10 * abs(plain)
+
+
+def test_coupled_extrapolation_is_andersons():
+    """The coupled solver's extrapolation: the Anderson point written here
+    (weights ``c`` minimising ``||sum c_k (x_{k+1} - x_k)||`` with ``sum c = 1``,
+    a Tikhonov term of 1e-10 on the normalised system) is kept when it lowers
+    the objective, with the objective at the point returned."""
+    from skmtl.solvers import _coupled
+
+    rng = np.random.default_rng(3)
+    s, T = 6, 4
+
+    class Quadratic:  # q(W) = 1/2 ||W - A||^2: H = I, the objective known here
+        def hessian_product(self, W):
+            return W.copy()
+
+    A = rng.standard_normal((s, T))
+
+    class Certificate:
+        offered = []
+
+        def objective(self, W, HW):
+            return 0.5 * float(np.sum((W - A) ** 2))
+
+        def offer(self, W, HW):
+            self.offered.append(W)
+
+    # iterates converging linearly to A: the extrapolation lands closer
+    E = rng.standard_normal((s, T))
+    history = [A + 0.8**k * E + 0.3**k * rng.standard_normal((s, T))
+               for k in range(6)]
+    W = history[-1]
+    X = np.stack([h.ravel() for h in history])
+    U = np.diff(X, axis=0)
+    M = U @ U.T / np.linalg.norm(U @ U.T)
+    z = np.linalg.solve(M + 1e-10 * np.eye(5), np.ones(5))
+    expected = ((z / z.sum()) @ X[1:]).reshape(s, T)
+    certificate = Certificate()
+    W_new, HW_new, value = _coupled._extrapolate(Quadratic(), certificate, W, W.copy(),
+                                                 history)
+    assert_allclose(W_new, expected, rtol=1e-10, atol=1e-12)
+    assert_allclose(HW_new, expected, rtol=1e-10, atol=1e-12)
+    assert value == pytest.approx(0.5 * np.sum((expected - A) ** 2), rel=1e-12)
+    assert value < 0.5 * np.sum((W - A) ** 2)
+    assert len(certificate.offered) == 1
+    # a worse extrapolated point is refused: W itself, with its objective
+    far = [A + 5.0 * rng.standard_normal((s, T)) for _ in range(6)]
+    far[-1] = A.copy()
+    W_same, _, value = _coupled._extrapolate(Quadratic(), certificate, far[-1],
+                                             far[-1].copy(), far)
+    assert W_same is far[-1] and value == 0.0
+
+
+def test_coupling_parts_follow_the_coupling():
+    """The sweep's coupling (diagonal, CSR rows and columns, top eigenvalue)
+    is rebuilt when the coupling changes, not kept from the previous call."""
+    from skmtl.solvers import _coupled
+
+    rng = np.random.default_rng(4)
+    for T in (5, 5, 3):
+        B = rng.standard_normal((T, T)) * (rng.random((T, T)) < 0.5)
+        skew = np.triu(rng.random((T, T)), 1)  # rows and columns differ
+        for C in (B @ B.T, B @ B.T + np.diag(rng.random(T)), B @ B.T + skew, B @ B.T):
+            parts, top = _coupled._coupling_parts(C)
+            diag, ptr, idx, val, ptr_t, idx_t, val_t = parts
+            assert_allclose(diag, np.diag(C))
+            dense = np.zeros((T, T))
+            for t in range(T):
+                dense[t, idx[ptr[t]:ptr[t + 1]]] = val[ptr[t]:ptr[t + 1]]
+            assert_allclose(dense, C)
+            dense_t = np.zeros((T, T))
+            for t in range(T):
+                dense_t[t, idx_t[ptr_t[t]:ptr_t[t + 1]]] = val_t[ptr_t[t]:ptr_t[t + 1]]
+            assert_allclose(dense_t, C.T)
+            expected = max(np.linalg.eigvalsh(C)[-1], np.diag(C).max())
+            assert top == pytest.approx(expected)

@@ -35,7 +35,6 @@ from ._inner import (
     _ANDERSON,
     _STALL,
     _Progress,
-    _try_extrapolation,
     newton_on_support,
 )
 from ._kernels import AVAILABLE, compiled_group_shrink
@@ -92,19 +91,22 @@ def _row_minimizer(kind, l21, l1, a, h, u):
     group_shrink(l21, a, h, u)  # the L2,1 minimiser of ._kernels
 
 
-def _row_step(w, g, h, coupling, top, kind, l21, l1, inner_max, inner_tol,
-              u, v, a, D, move):
-    """Into ``u``: the row minimiser of the exact quadratic model (see module)."""
+def _row_step(w, g, h, diag, ptr, idx, val, top, kind, l21, l1, inner_max,
+              inner_tol, u, v, a, D, move):
+    """Into ``u``: the row minimiser of the exact quadratic model (see module);
+    the coupling ``C`` by its diagonal ``diag`` and its rows in CSR form
+    (``ptr, idx, val``: a chain graph's coupling has 3 entries a row, not
+    ``T``)."""
     T = w.shape[0]
     for t in range(T):
         u[t] = w[t]
         move[t] = 0.0
-        D[t] = h[t] - coupling[t, t] + top
+        D[t] = h[t] - diag[t] + top
     for _ in range(inner_max):
         for t in range(T):  # gradient at u: g + (diag(h) - diag(C)) move + C move
-            acc = g[t] + (h[t] - coupling[t, t]) * move[t]
-            for k in range(T):
-                acc += coupling[t, k] * move[k]
+            acc = g[t] + (h[t] - diag[t]) * move[t]
+            for p in range(ptr[t], ptr[t + 1]):
+                acc += val[p] * move[idx[p]]
             a[t] = D[t] * u[t] - acc
         row_minimizer(kind, l21, l1, a, D, v)
         change, size = 0.0, 0.0
@@ -119,20 +121,23 @@ def _row_step(w, g, h, coupling, top, kind, l21, l1, inner_max, inner_tol,
 
 def _sweep(W, HW, gram, scale, H, C, hdiag, ridge, coupling, top, order, kind,
            l21, l1, inner_max, inner_tol):
-    """One epoch; ``gram`` (shared design, with ``scale``) or ``H`` (per column)."""
+    """One epoch; ``gram`` (shared design, with ``scale``) or ``H`` (per column);
+    ``coupling = (diag, ptr, idx, val, ptr_t, idx_t, val_t)``: its diagonal,
+    its rows and its columns in CSR form."""
     s, T = W.shape
     shared = gram.shape[0] > 0
+    diag, ptr, idx, val, ptr_t, idx_t, val_t = coupling
     g, h = np.empty(T), np.empty(T)
     u, v, a, D, move = np.empty(T), np.empty(T), np.empty(T), np.empty(T), np.empty(T)
     for j in order:
-        for t in range(T):
+        for t in range(T):  # g = (H W - C + ridge W + W coupling)_j
             acc = HW[j, t] - C[j, t] + ridge * W[j, t]
-            for k in range(T):
-                acc += W[j, k] * coupling[k, t]
+            for p in range(ptr_t[t], ptr_t[t + 1]):
+                acc += W[j, idx_t[p]] * val_t[p]
             g[t] = acc
-            h[t] = hdiag[j, t] + ridge + coupling[t, t]
-        row_step(W[j], g, h, coupling, top, kind, l21, l1, inner_max, inner_tol,
-                  u, v, a, D, move)
+            h[t] = hdiag[j, t] + ridge + diag[t]
+        row_step(W[j], g, h, diag, ptr, idx, val, top, kind, l21, l1, inner_max,
+                 inner_tol, u, v, a, D, move)
         moved = False
         for t in range(T):
             move[t] = u[t] - W[j, t]
@@ -147,10 +152,10 @@ def _sweep(W, HW, gram, scale, H, C, hdiag, ridge, coupling, top, order, kind,
                 gij = gram[j, i]
                 for t in range(T):
                     HW[i, t] += gij * move[t]
-        else:
+        else:  # H[j, i, :] = H[i, j, :] (symmetric): one contiguous block of H
             for i in range(s):
                 for t in range(T):
-                    HW[i, t] += H[i, j, t] * move[t]
+                    HW[i, t] += H[j, i, t] * move[t]
 
 
 # the compiled ones once _kernels() has run
@@ -170,6 +175,35 @@ def _kernels():
     return _compiled
 
 
+_last_coupling = []  # (coupling, parts, top) of the last call
+
+
+def _coupling_parts(coupling):
+    """The coupling as the sweep takes it (diagonal, rows and columns in CSR
+    form) and ``top`` (its largest eigenvalue, at least its largest diagonal
+    entry); kept for the next call with an equal coupling (the working sets
+    of one fit call this once per set)."""
+    dense = np.ascontiguousarray(coupling, dtype=np.float64)
+    if _last_coupling:
+        known, parts, top = _last_coupling[0]
+        if known.shape == dense.shape and np.array_equal(known, dense):
+            return parts, top
+    top = float(np.linalg.eigvalsh(dense)[-1]) if dense.size else 0.0
+    top = max(top, float(np.max(np.diag(dense), initial=0.0)))
+    parts = (np.ascontiguousarray(np.diag(dense)),) + _csr(dense) + _csr(dense.T)
+    _last_coupling[:] = [(dense.copy(), parts, top)]
+    return parts, top
+
+
+def _csr(M):
+    """``(ptr, idx, val)`` of the non-zero entries of ``M``, row by row."""
+    rows, cols = np.nonzero(M)
+    ptr = np.zeros(M.shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=M.shape[0]), out=ptr[1:])
+    return (ptr, np.ascontiguousarray(cols, dtype=np.int64),
+            np.ascontiguousarray(M[rows, cols], dtype=np.float64))
+
+
 _EMPTY2, _EMPTY3, _EMPTY1 = np.zeros((0, 0)), np.zeros((0, 0, 0)), np.zeros(0)
 
 
@@ -179,9 +213,7 @@ def _make_sweep(model, problem, order):
         return None
     kind, l21, l1 = code
     sweep = _kernels()["sweep"]
-    coupling = np.ascontiguousarray(problem.coupling, dtype=np.float64)
-    top = float(np.linalg.eigvalsh(coupling)[-1]) if coupling.size else 0.0
-    top = max(top, float(np.max(np.diag(coupling), initial=0.0)))
+    coupling, top = _coupling_parts(problem.coupling)
     C = np.ascontiguousarray(model.C, dtype=np.float64)
     hdiag = np.ascontiguousarray(model.diagonal(), dtype=np.float64)
     order = np.ascontiguousarray(order, dtype=np.int64)
@@ -210,6 +242,32 @@ def support_newton(model, problem, W, HW, certificate, order, l21, l1):
                              NEWTON_UNKNOWNS)
 
 
+def _extrapolate(model, certificate, W, HW, history):
+    """:func:`._inner._try_extrapolation` of :func:`._inner._anderson`'s
+    extrapolation (the same formulas, in fewer array operations), returning
+    also the objective at the point kept: ``W, HW, value``."""
+    X = np.stack(history).reshape(len(history), -1)
+    U = X[1:] - X[:-1]
+    M = U @ U.T
+    M /= max(np.linalg.norm(M), 1e-300)
+    M.flat[:: M.shape[0] + 1] += 1e-10
+    value = certificate.objective(W, HW)
+    try:
+        z = np.linalg.solve(M, np.ones(M.shape[0]))
+    except np.linalg.LinAlgError:
+        return W, HW, value
+    total = z.sum()
+    if not np.all(np.isfinite(z)) or total == 0:
+        return W, HW, value
+    W_acc = ((z / total) @ X[1:]).reshape(W.shape)
+    HW_acc = model.hessian_product(W_acc)
+    certificate.offer(W_acc, HW_acc)
+    accelerated = certificate.objective(W_acc, HW_acc)
+    if accelerated < value:
+        return W_acc, HW_acc, accelerated
+    return W, HW, value
+
+
 def coupled_descent(model, problem, W, certificate, *, tol, max_iter, rows=None):
     """:func:`._inner.coordinate_descent` with exact coupled row blocks.
 
@@ -228,7 +286,7 @@ def coupled_descent(model, problem, W, certificate, *, tol, max_iter, rows=None)
     W = np.array(W, dtype=np.float64)
     HW = model.hessian_product(W)
     progress, history = _Progress(), [W.copy()]
-    previous_support = None
+    previous_support, value = None, None  # value: the objective at W, when known
     for epoch in range(max_iter):
         # the certificate every Anderson cycle (right after an extrapolation):
         # a duality gap costs several compiled epochs
@@ -236,16 +294,21 @@ def coupled_descent(model, problem, W, certificate, *, tol, max_iter, rows=None)
             measure = certificate.measure(W, HW)
             if measure <= tol:
                 return W, HW, epoch, "converged"
-            if progress.stalled(certificate.objective(W, HW), measure, _STALL):
+            if value is None:
+                value = certificate.objective(W, HW)
+            if progress.stalled(value, measure, _STALL):
                 return W, HW, epoch, "stalled"
         sweep(W, HW)
+        value = None
         history = (history + [W.copy()])[-(_ANDERSON + 1):]
         if len(history) == _ANDERSON + 1 and epoch % _ANDERSON == _ANDERSON - 1:
-            W, HW = _try_extrapolation(model, certificate, W, HW, history)
+            W, HW, value = _extrapolate(model, certificate, W, HW, history)
             support = np.any(W != 0, axis=1)
             if np.array_equal(support, previous_support):
-                W, HW = support_newton(model, problem, W, HW, certificate, order,
-                                       l21, l1)
+                W_new, HW = support_newton(model, problem, W, HW, certificate, order,
+                                           l21, l1)
+                if W_new is not W:
+                    W, value = W_new, None
             previous_support = support
     if certificate.measure(W, HW) <= tol:
         return W, HW, max_iter, "converged"
