@@ -613,7 +613,9 @@ def _factor_cache(H, B, ridge):
             np.multiply(H, B, out=M)
             M[:, diagonal, diagonal] += ridge + tau
             for t in range(M.shape[0]):
-                _, info = dpotrf(M[t].T, lower=0, overwrite_a=1, clean=0)
+                factor, info = dpotrf(M[t].T, lower=0, overwrite_a=1, clean=0)
+                if not np.shares_memory(factor, M):  # copied after all
+                    M[t] = factor.T
                 if info != 0:
                     raise np.linalg.LinAlgError(
                         f"the shifted Gram of column {t} is not positive definite "
