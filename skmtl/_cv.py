@@ -42,6 +42,10 @@ from .estimators import (
     L21Regressor,
     MeanRegularizedClassifier,
     MeanRegularizedRegressor,
+    RobustFeatureClassifier,
+    RobustFeatureRegressor,
+    RobustLowRankClassifier,
+    RobustLowRankRegressor,
     SparseLowRankClassifier,
     SparseLowRankRegressor,
     TaskGraphClassifier,
@@ -965,25 +969,46 @@ _ADMM_PATH_REASON = (
 )
 
 
-class DirtyRegressorCV(RegressorCV):
+_PART_REASON = (
+    "The other part's strength is a fraction of its own ``alpha_max`` (0.1, "
+    "as the estimator's ``\"auto\"``), not a number: a fixed strength means "
+    "nothing next to the targets' scale. On School's raw targets (5 folds, "
+    "2026-12-01) the estimator's fixed default gave the best mean R² 0.099 "
+    "(Dirty), 0.116 (RobustFeature), 0.103 (SparseLowRank) against 0.160, "
+    "0.158 and 0.183 with the fraction (Dirty 5.2 -> 0.8 s, SparseLowRank "
+    "28.9 -> 12.8 s, without their ConvergenceWarnings)."
+)
+
+
+class _DecomposedCV:
+    """The second strength of a decomposed model, relative to its alpha_max."""
+
+    _second_default = 0.1
+    _second_relative = True
+
+
+class DirtyRegressorCV(_DecomposedCV, RegressorCV):
     _estimator_class = DirtyRegressor
+    _second = "l1"
     _eps = 0.15
     _n_alphas = 5
-    _grid_reason = _DIRTY_REASON
+    _grid_reason = _DIRTY_REASON + " " + _PART_REASON
     _overrides, _override_reason = {"max_iter": 3000}, _ADMM_PATH_REASON
 
 
-class DirtyClassifierCV(ClassifierCV):
+class DirtyClassifierCV(_DecomposedCV, ClassifierCV):
     _estimator_class = DirtyClassifier
+    _second = "l1"
     _eps = 0.15
     _n_alphas = 5
-    _grid_reason = _DIRTY_REASON
+    _grid_reason = _DIRTY_REASON + " " + _PART_REASON
 
 
-class SparseLowRankRegressorCV(RegressorCV):
+class SparseLowRankRegressorCV(_DecomposedCV, RegressorCV):
     _estimator_class = SparseLowRankRegressor
+    _second = "l1"
     _n_alphas = 30
-    _grid_reason = "30 strengths, each one an ADMM solve."
+    _grid_reason = "30 strengths, each one an ADMM solve. " + _PART_REASON
     _overrides, _override_reason = {"max_iter": 10000}, (
         _ADMM_PATH_REASON + "; the cold first fit at the top of the grid "
         "needed more than 3,000 on one fold of ``python -m skmtl compare`` "
@@ -991,17 +1016,43 @@ class SparseLowRankRegressorCV(RegressorCV):
     )
 
 
-class SparseLowRankClassifierCV(ClassifierCV):
+class SparseLowRankClassifierCV(_DecomposedCV, ClassifierCV):
     _estimator_class = SparseLowRankClassifier
+    _second = "l1"
     _n_alphas = 30
     _grid_reason = SparseLowRankRegressorCV._grid_reason
+
+
+class RobustFeatureRegressorCV(_DecomposedCV, RegressorCV):
+    _estimator_class = RobustFeatureRegressor
+    _second = "beta"
+    _grid_reason = _PART_REASON
+
+
+class RobustFeatureClassifierCV(_DecomposedCV, ClassifierCV):
+    _estimator_class = RobustFeatureClassifier
+    _second = "beta"
+    _grid_reason = _PART_REASON
+
+
+class RobustLowRankRegressorCV(_DecomposedCV, RegressorCV):
+    _estimator_class = RobustLowRankRegressor
+    _second = "beta"
+    _grid_reason = _PART_REASON
+
+
+class RobustLowRankClassifierCV(_DecomposedCV, ClassifierCV):
+    _estimator_class = RobustLowRankClassifier
+    _second = "beta"
+    _grid_reason = _PART_REASON
 
 
 _NAMED = {
     cls._estimator_class: cls
     for cls in (
         DirtyRegressorCV, DirtyClassifierCV, SparseLowRankRegressorCV,
-        SparseLowRankClassifierCV,
+        SparseLowRankClassifierCV, RobustFeatureRegressorCV, RobustFeatureClassifierCV,
+        RobustLowRankRegressorCV, RobustLowRankClassifierCV,
         L21RegressorCV, L21ClassifierCV, TraceNormRegressorCV, TraceNormClassifierCV,
         MeanRegularizedRegressorCV, MeanRegularizedClassifierCV, TaskGraphRegressorCV,
         TaskGraphClassifierCV, TaskRelationRegressorCV, TaskRelationClassifierCV,

@@ -830,3 +830,26 @@ def test_kernel_ridge_cv_searches_ridge_as_grid_search():
                     search.cv_results_["mean_test_score"], rtol=1e-10)
     assert_allclose(model.predict(X), search.best_estimator_.predict(X), rtol=1e-10)
     assert cls().alphas is None and cls._n_alphas == 20
+
+
+@pytest.mark.parametrize("name", ["Dirty", "RobustFeature", "RobustLowRank",
+                                  "SparseLowRank"])
+def test_decomposed_cv_is_invariant_to_the_targets_scale(name):
+    """Both strengths of a decomposed model's CV follow the targets' scale:
+    with ``Y`` times 100 the same fractions are chosen, every strength is 100
+    times larger, the validation scores (R²) and the coefficients over 100
+    are the same (a fixed second strength, the estimator's default number,
+    made the choice depend on the units)."""
+    X, Y = regression_data(n=90, d=6, T=3, missing=0.1, seed=31)
+    cls = getattr(skmtl, f"{name}RegressorCV")
+    small = cls(alphas=4, cv=3, tol=1e-10, max_iter=20000).fit(X, Y)
+    large = cls(alphas=4, cv=3, tol=1e-10, max_iter=20000).fit(X, 100 * Y)
+    second = cls._second
+    assert_allclose(large.alphas_, 100 * small.alphas_, rtol=1e-9)
+    assert_allclose(getattr(large, f"{second}_"), 100 * getattr(small, f"{second}_"),
+                    rtol=1e-9)
+    assert_allclose(large.mean_score_path_, small.mean_score_path_, rtol=1e-6,
+                    atol=1e-8)
+    assert large.alpha_ == pytest.approx(100 * small.alpha_, rel=1e-9)
+    assert_allclose(large.coef_ / 100, small.coef_, rtol=1e-5,
+                    atol=1e-7 * np.abs(small.coef_).max())
