@@ -962,11 +962,6 @@ _DIRTY_REASON = (
     "shared part alone (``alpha < l1``: ``Q = 0``), it needs several "
     "thousand."
 )
-_ADMM_PATH_REASON = (
-    "ADMM over the stacked parts needs about 1,000 to 1,300 iterations per "
-    "strength on standardised data (measured on the synthetic data of "
-    "``python -m skmtl compare``), more than the estimator's 1,000"
-)
 
 
 _PART_REASON = (
@@ -993,7 +988,6 @@ class DirtyRegressorCV(_DecomposedCV, RegressorCV):
     _eps = 0.15
     _n_alphas = 5
     _grid_reason = _DIRTY_REASON + " " + _PART_REASON
-    _overrides, _override_reason = {"max_iter": 3000}, _ADMM_PATH_REASON
 
 
 class DirtyClassifierCV(_DecomposedCV, ClassifierCV):
@@ -1009,11 +1003,6 @@ class SparseLowRankRegressorCV(_DecomposedCV, RegressorCV):
     _second = "l1"
     _n_alphas = 30
     _grid_reason = "30 strengths, each one an ADMM solve. " + _PART_REASON
-    _overrides, _override_reason = {"max_iter": 10000}, (
-        _ADMM_PATH_REASON + "; the cold first fit at the top of the grid "
-        "needed more than 3,000 on one fold of ``python -m skmtl compare`` "
-        "and none more than 8,000 (it only caps: converged fits stop earlier)"
-    )
 
 
 class SparseLowRankClassifierCV(_DecomposedCV, ClassifierCV):

@@ -178,6 +178,16 @@ class DirtyRegressor(_Dirty, MultiTaskRegressorBase):
     True
     """
 
+    _defaults = {"max_iter": 10000}
+    _defaults_reasons = {"max_iter": (
+        "Here 10000 (1000 for most models): an ADMM iteration on the quadratic "
+        "model is cheap (about 0.15 ms at 1,000 rows, 50 features, 20 tasks), "
+        "and at 1e-3 times each strength's alpha_max on designs of condition "
+        "number 1e4 and 1e5 (skmtl.datasets.make_ill_conditioned_tasks, own "
+        "and shared rows) the dirty model needed 4,952 to 8,932; a fit stops "
+        "as soon as it converges."
+    )}
+
 
 @fill_doc(
     dirty=_DIRTY_DOC, dirty_parameters=_DIRTY_PARAMETERS,
@@ -622,6 +632,15 @@ class SparseLowRankRegressor(_SparseLowRank, MultiTaskRegressorBase):
     >>> bool(abs(model.sparse_coef_[2, 7]) > 1)
     True
     """
+
+    _defaults = {"max_iter": 10000}
+    _defaults_reasons = {"max_iter": (
+        "Here 10000 (1000 for most models): an ADMM iteration on the quadratic "
+        "model is cheap, and at 1e-3 times each strength's alpha_max on "
+        "designs of condition number 1e4 and 1e5 "
+        "(skmtl.datasets.make_ill_conditioned_tasks) it needed 919 to 2,158 "
+        "(shared rows, 30 % missing); a fit stops as soon as it converges."
+    )}
 
 
 @fill_doc(

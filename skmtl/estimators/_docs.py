@@ -96,6 +96,21 @@ dual_gap_ : float
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)%\((?P<name>\w+)\)s[ \t]*$", re.MULTILINE)
 
 
+def _class_default(doc, name, value, reason):
+    """``doc`` with parameter ``name`` documented at this class's default
+    ``value``, the ``reason`` for it opening the description."""
+    header = re.compile(rf"^(?P<indent>[ \t]*){name} : (?P<kind>[^\n]*?), "
+                        rf"default=[^\n]*$", re.MULTILINE)
+    match = header.search(doc)
+    if match is None:
+        raise ValueError(f"no documented parameter {name!r} to give default {value!r}")
+    indent = match["indent"] + "    "
+    text = textwrap.fill(reason, 76 - len(indent), initial_indent=indent,
+                         subsequent_indent=indent)
+    return (doc[:match.start()] + f"{match['indent']}{name} : {match['kind']}, "
+            f"default={value!r}\n{text}" + doc[match.end():])
+
+
 def fill_doc(cls=None, **fragments):
     """Class decorator: replace ``%(name)s`` marker lines by the fragments.
 
@@ -116,7 +131,11 @@ def fill_doc(cls=None, **fragments):
         return textwrap.indent(text, match["indent"], lambda line: line.strip() != "")
 
     def decorate(klass):
-        klass.__doc__ = _MARKER.sub(fill, klass.__doc__)
+        doc = _MARKER.sub(fill, klass.__doc__)
+        reasons = getattr(klass, "_defaults_reasons", {})
+        for name, value in getattr(klass, "_defaults", {}).items():
+            doc = _class_default(doc, name, value, reasons[name])
+        klass.__doc__ = doc
         return klass
 
     return decorate if cls is None else decorate(cls)
