@@ -581,3 +581,48 @@ def test_default_tol_settles_the_objective(name, strengths):
     reference = cls(**params, tol=1e-10, max_iter=200).fit(X, Y)
     best = min(value(default), value(reference))
     assert (value(default) - best) / best <= 1e-4
+
+
+def test_a_warm_start_whose_kkt_rises_is_not_handed_to_proximal_gradient(monkeypatch):
+    """Landmine, one fold of ``python -m skmtl compare --dataset landmine``
+    (a task with two positives): ``RobustFeatureClassifier`` warm-started
+    from the previous strength of its CV path. Newton's KKT distance rises
+    for four steps while the objective falls, then converges (8 steps);
+    counting only the KKT distance as progress handed over to proximal
+    gradient, which stopped at max_iter (1000) without converging."""
+    import os
+    from pathlib import Path
+
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.utils import Bunch
+
+    import skmtl.__main__ as cli
+    from skmtl.datasets import load_landmine
+
+    data_dir = Path(os.environ.get("SKMTL_DATA")
+                    or Path(__file__).resolve().parents[2] / "shared" / "data")
+    if not (data_dir / "LandmineData.mat").is_file():
+        pytest.skip("Landmine is not available")
+    d = load_landmine(data_dir)
+    data = Bunch(X=d.data, Y=d.target, task=d.task, classification=True)
+    train = cli._per_task_splits(data, 80, 5, 0)[4][0]
+    X = StandardScaler().fit_transform(d.data[train])
+    Y = d.target[train]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a class short of rows
+        fold = next(iter(cli.TaskStratifiedKFold(3, random_state=0, labels=True)
+                         .split(X, Y)))[0]
+    beta, previous, alpha = 0.0271824878256363, 0.0014779849, 0.0008867909587377887
+
+    def warm_fit():
+        est = skmtl.RobustFeatureClassifier(alpha=previous, beta=beta,
+                                            warm_start=True).fit(X[fold], Y[fold])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            return est.set_params(alpha=alpha).fit(X[fold], Y[fold])
+
+    est = warm_fit()
+    assert est.solver_ == "proximal Newton" and est.n_iter_ <= 30  # no warning
+    monkeypatch.setattr(newton_module, "_PROGRESS", np.inf)  # KKT only
+    with pytest.raises(ConvergenceWarning):
+        warm_fit()
