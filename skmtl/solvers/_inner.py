@@ -129,10 +129,11 @@ def _sweep(model, problem, W, HW, D, order):
             HW += model.column_update(j, delta)
 
 
-def _anderson(iterates):
-    """Extrapolation of the last iterates (None when ill-posed)."""
-    X = np.stack([w.ravel() for w in iterates])
-    U = np.diff(X, axis=0)
+def anderson_weights(points):
+    """The weights ``c`` (summing to 1) of the Anderson extrapolation
+    ``sum_k c_k x_{k+1}`` of the rows ``x_k`` of ``points``, or None when
+    ill-posed."""
+    U = np.diff(points, axis=0)
     M = U @ U.T
     M /= max(np.linalg.norm(M), 1e-300)
     try:
@@ -141,7 +142,15 @@ def _anderson(iterates):
         return None
     if not np.all(np.isfinite(z)) or z.sum() == 0:
         return None
-    c = z / z.sum()
+    return z / z.sum()
+
+
+def _anderson(iterates):
+    """Extrapolation of the last iterates (None when ill-posed)."""
+    X = np.stack([w.ravel() for w in iterates])
+    c = anderson_weights(X)
+    if c is None:
+        return None
     return (c @ X[1:]).reshape(iterates[0].shape)
 
 

@@ -24,7 +24,7 @@ from scipy import sparse
 
 from . import _admm_kernels
 from ._gram import GramModel, gram_model
-from ._inner import Certificate, _Progress
+from ._inner import Certificate, _Progress, anderson_weights
 
 _STALL = 20  # checks without progress
 
@@ -525,29 +525,13 @@ def _measure(problem, certificate, W, HW, value=None):
     return gap_measure(problem, gap, value), value
 
 
-def _anderson_weights(points):
-    """The weights ``c`` (summing to 1) of the Anderson extrapolation
-    ``sum_k c_k x_{k+1}`` of ``points`` (as :func:`._inner._anderson`), or
-    None when ill-posed."""
-    U = np.diff(points, axis=0)
-    M = U @ U.T
-    M /= max(np.linalg.norm(M), 1e-300)
-    try:
-        z = np.linalg.solve(M + 1e-10 * np.eye(len(M)), np.ones(len(M)))
-    except np.linalg.LinAlgError:
-        return None
-    if not np.all(np.isfinite(z)) or z.sum() == 0:
-        return None
-    return z / z.sum()
-
-
 def _extrapolate(certificate, W, HS, history):
     """The Anderson extrapolation of the ``(W, HS)`` in ``history`` if it
     lowers the objective: ``HS`` of the extrapolated point is the same
     combination of the iterates' (``HS`` is linear in ``W``: no product).
     Returns ``W, HS`` and the objective there (the point was offered)."""
     points = np.stack([w.ravel() for w, _ in history])
-    c = _anderson_weights(points)
+    c = anderson_weights(points)
     HW = np.vstack([HS, HS])
     value = certificate.objective(W, HW)
     if c is None:
