@@ -431,6 +431,8 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
             return values
         top = _paths.alpha_max(self._estimator(), X, Y, sample_weight=sample_weight,
                                param=self._second)
+        if not top > 0:  # e.g. zero targets: every strength gives zero, as the
+            top = np.finfo(float).resolution  # grid of alpha_grid (some need > 0)
         return [float(v) * top for v in values]
 
     def _grids(self, X, Y, sample_weight, seconds):

@@ -5,6 +5,8 @@ plain numpy, separate cold fits, scikit-learn's ``GridSearchCV`` over the
 same grid, splits and scoring, and the serial run for the dask backend.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -853,3 +855,18 @@ def test_decomposed_cv_is_invariant_to_the_targets_scale(name):
     assert large.alpha_ == pytest.approx(100 * small.alpha_, rel=1e-9)
     assert_allclose(large.coef_ / 100, small.coef_, rtol=1e-5,
                     atol=1e-7 * np.abs(small.coef_).max())
+
+
+@pytest.mark.parametrize("name", ["Dirty", "RobustFeature", "RobustLowRank",
+                                  "SparseLowRank"])
+def test_decomposed_cv_on_zero_targets(name):
+    """Zero targets: the second strength's alpha_max is 0, and its fraction
+    would be a zero strength, which these models refuse; the CV fits all-zero
+    coefficients instead of raising."""
+    X, _ = regression_data(n=60, d=5, T=3, seed=32)
+    Y = np.zeros((60, 3))
+    Y[::7, 1] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # R² undefined on constants
+        model = getattr(skmtl, f"{name}RegressorCV")(alphas=3, cv=3).fit(X, Y)
+    assert np.all(model.coef_ == 0) and np.all(model.intercept_ == 0)
