@@ -38,6 +38,8 @@ from ._splitters import TaskStratifiedKFold
 from .estimators import (
     DirtyClassifier,
     DirtyRegressor,
+    FusedTaskClassifier,
+    FusedTaskRegressor,
     L21Classifier,
     L21Regressor,
     MeanRegularizedClassifier,
@@ -1038,12 +1040,35 @@ class RobustLowRankClassifierCV(_DecomposedCV, ClassifierCV):
     _grid_reason = _PART_REASON
 
 
+_FUSED_REASON = (
+    "``fused`` is the estimator's default unless a list is given: "
+    "its values are then searched too (the strength of the differences "
+    "between consecutive tasks, which only ordered tasks call for; it has "
+    "no alpha_max to be relative to)."
+)
+
+
+class FusedTaskRegressorCV(RegressorCV):
+    _estimator_class = FusedTaskRegressor
+    _second = "fused"
+    _second_default = 0.01
+    _grid_reason = _FUSED_REASON
+
+
+class FusedTaskClassifierCV(ClassifierCV):
+    _estimator_class = FusedTaskClassifier
+    _second = "fused"
+    _second_default = 0.01
+    _grid_reason = _FUSED_REASON
+
+
 _NAMED = {
     cls._estimator_class: cls
     for cls in (
         DirtyRegressorCV, DirtyClassifierCV, SparseLowRankRegressorCV,
         SparseLowRankClassifierCV, RobustFeatureRegressorCV, RobustFeatureClassifierCV,
-        RobustLowRankRegressorCV, RobustLowRankClassifierCV,
+        RobustLowRankRegressorCV, RobustLowRankClassifierCV, FusedTaskRegressorCV,
+        FusedTaskClassifierCV,
         L21RegressorCV, L21ClassifierCV, TraceNormRegressorCV, TraceNormClassifierCV,
         MeanRegularizedRegressorCV, MeanRegularizedClassifierCV, TaskGraphRegressorCV,
         TaskGraphClassifierCV, TaskRelationRegressorCV, TaskRelationClassifierCV,

@@ -870,3 +870,21 @@ def test_decomposed_cv_on_zero_targets(name):
         warnings.simplefilter("ignore", UserWarning)  # R² undefined on constants
         model = getattr(skmtl, f"{name}RegressorCV")(alphas=3, cv=3).fit(X, Y)
     assert np.all(model.coef_ == 0) and np.all(model.intercept_ == 0)
+
+
+def test_fused_task_cv_searches_a_list_of_fused_strengths():
+    """``fused=[...]``: each value's path equals the CV at that value alone
+    (same folds), and ``fused_`` is the value with the best mean score; a
+    single value keeps the estimator's default (0.01)."""
+    from skmtl import FusedTaskRegressorCV
+
+    X, Y = regression_data(n=120, d=6, T=4, missing=0.1, seed=33)
+    values = [0.001, 0.3]
+    both = FusedTaskRegressorCV(fused=values, alphas=4, cv=3, tol=1e-8).fit(X, Y)
+    single = [FusedTaskRegressorCV(fused=v, alphas=4, cv=3, tol=1e-8).fit(X, Y)
+              for v in values]
+    for row, alone in zip(both.mean_score_path_, single, strict=True):
+        assert_allclose(row, alone.mean_score_path_, rtol=1e-6, atol=1e-9)
+    best = int(np.argmax([np.max(m.mean_score_path_) for m in single]))
+    assert both.fused_ == values[best]
+    assert FusedTaskRegressorCV().fused == 0.01
