@@ -273,3 +273,23 @@ def test_inner_folds_tune_by_the_comparison_scoring(classification, scoring,
     tuned = [m.named_steps["model"] for name, m in models.items()
              if not name.startswith(("SingleTask", "Pooled"))]
     assert tuned and all(model.scoring == expected for model in tuned)
+
+
+def test_default_models_leave_out_the_kernel_model_on_large_training_sets():
+    """The kernel model's exact solve is cubic in the training entries: above
+    3,000 per split the default list leaves it out and says how to run it;
+    below, every regressor is compared (the synthetic main job: 600)."""
+    from skmtl.__main__ import _default_names
+    from skmtl._registry import model_names
+
+    every = model_names(False)
+    small = np.full((1200, 20), np.nan)
+    small[:600] = 1.0
+    names, note = _default_names(False, small, [(np.arange(30), np.arange(30, 60))])
+    assert names == every and note is None
+    large = np.ones((4000, 1))
+    split = (np.arange(3500), np.arange(3500, 4000))
+    names, note = _default_names(False, large, [split])
+    assert "MultiTaskKernelRidge" in every and "MultiTaskKernelRidge" not in names
+    assert names == [n for n in every if n != "MultiTaskKernelRidge"]
+    assert "3,500 training entries" in note and "--models MultiTaskKernelRidge" in note
