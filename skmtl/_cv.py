@@ -289,15 +289,15 @@ def _entry_regression(spec, X, Y, Ws, bs, sample_weight):
     None otherwise or outside the ordinary case."""
     metric, sign, kwargs = spec
     name = _stacked_metrics().get(metric)
-    if name is None or not isinstance(Y, np.ndarray) or Y.ndim != 2:
-        return None
+    if (name is None or not isinstance(Y, np.ndarray) or Y.ndim != 2
+            or Y.dtype.kind != "f" or Ws.shape[2] != Y.shape[1]
+            or np.count_nonzero(~np.isnan(Y)) >= _ENTRY_FRACTION * Y.size):
+        return None  # before the targets' parts: the dense route makes them
     parts = _regression_parts(name, kwargs, Y, sample_weight)
     if parts is None:
         return None
     mask, weight, total, spread, multioutput = parts
     n_points, _, T = Ws.shape
-    if T != Y.shape[1] or mask.sum() >= _ENTRY_FRACTION * mask.size:
-        return None
     sse = np.zeros((n_points, T))
     for t in range(T):
         rows = np.flatnonzero(mask[:, t])
@@ -431,10 +431,8 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
         values = self._second_values()
         if not self._second_relative:
             return values
-        top = _paths.alpha_max(self._estimator(), X, Y, sample_weight=sample_weight,
-                               param=self._second)
-        if not top > 0:  # e.g. zero targets: every strength gives zero, as the
-            top = np.finfo(float).resolution  # grid of alpha_grid (some need > 0)
+        top = _paths.positive_top(_paths.alpha_max(
+            self._estimator(), X, Y, sample_weight=sample_weight, param=self._second))
         return [float(v) * top for v in values]
 
     def _grids(self, X, Y, sample_weight, seconds):

@@ -172,10 +172,17 @@ def alpha_grid(estimator, X, Y, *, eps=1e-3, n_alphas=100, sample_weight=None,
     else:
         highest = top * data_scale(X, Y)
     if not highest > 0:  # e.g. constant targets: every strength gives zero
-        return np.full(int(n_alphas), np.finfo(float).resolution)
+        return np.full(int(n_alphas), positive_top(highest))
     if n_alphas == 1:
         return np.array([float(highest)])
     return np.geomspace(highest, highest * eps, int(n_alphas))
+
+
+def positive_top(top):
+    """``top``, or a tiny positive strength when it is 0 (constant or zero
+    targets: every strength gives zero coefficients, and some models refuse
+    a zero strength)."""
+    return top if top > 0 else float(np.finfo(float).resolution)
 
 
 def check_alphas(alphas, name="alphas"):

@@ -387,7 +387,6 @@ def _scorer_cases():
 @pytest.mark.parametrize("weights", [None, "rows", "entries"])
 @pytest.mark.parametrize("scorer", _scorer_cases(), ids=repr)
 def test_stacked_fold_scores_equal_the_scorer_on_each_model(scorer, weights):
-    from skmtl import _cv, _paths
 
     X, Y = regression_data(n=90, d=10, T=3, missing=0.2, seed=23)
     rng = np.random.default_rng(2)
@@ -395,6 +394,17 @@ def test_stacked_fold_scores_equal_the_scorer_on_each_model(scorer, weights):
                      "entries": rng.uniform(0.2, 2.0, (90, 3))}[weights]
     train, test = np.arange(60), np.arange(60, 90)
     grid = alpha_grid(L21Regressor(), X, Y, n_alphas=7, eps=1e-2)
+    scores, n_iter, expected = _batched_and_each(scorer, X, Y, sample_weight, grid,
+                                                 train, test)
+    assert_allclose(scores, expected, rtol=1e-12, atol=1e-12)
+    assert n_iter.shape == (7,)
+
+
+def _batched_and_each(scorer, X, Y, sample_weight, grid, train, test):
+    """``(scores, n_iter)`` of a fold's compiled path scored in batch, and
+    the scorer applied to each of its models (the reference)."""
+    from skmtl import _cv, _paths
+
     test_weight = None if sample_weight is None else sample_weight[test]
     train_weight = None if sample_weight is None else sample_weight[train]
     path = _paths.path_points(L21Regressor(tol=1e-8), X[train], Y[train], grid,
@@ -403,8 +413,7 @@ def test_stacked_fold_scores_equal_the_scorer_on_each_model(scorer, weights):
                                               test_weight)
     kwargs = {} if test_weight is None else {"sample_weight": test_weight}
     expected = [scorer(model, X[test], Y[test], **kwargs) for model, _ in path]
-    assert_allclose(scores, expected, rtol=1e-12, atol=1e-12)
-    assert n_iter.shape == (7,)
+    return scores, n_iter, expected
 
 
 @pytest.mark.skipif(not PathSolver.compiles(), reason="needs numba")
@@ -416,7 +425,7 @@ def test_entry_fold_scores_equal_the_scorer_on_each_model(monkeypatch, scorer,
     """Most entries missing (tasks with their own rows): only the observed
     entries are predicted (the full (points, rows, tasks) predictions are
     never made), and the scores are the scorer's on each model."""
-    from skmtl import _cv, _paths
+    from skmtl import _cv
 
     X, Y = regression_data(n=150, d=8, T=3, missing=0.7, seed=26)
     if sparse_X:
@@ -426,19 +435,13 @@ def test_entry_fold_scores_equal_the_scorer_on_each_model(monkeypatch, scorer,
                      "entries": rng.uniform(0.2, 2.0, (150, 3))}[weights]
     train, test = np.arange(100), np.arange(100, 150)
     grid = alpha_grid(L21Regressor(), X[train], Y[train], n_alphas=6, eps=1e-2)
-    test_weight = None if sample_weight is None else sample_weight[test]
-    train_weight = None if sample_weight is None else sample_weight[train]
-    path = _paths.path_points(L21Regressor(tol=1e-8), X[train], Y[train], grid,
-                              sample_weight=train_weight)
 
     def no_full_predictions(*args):
         raise AssertionError("the full predictions were made")
 
     monkeypatch.setattr(_cv, "_batch_predictions", no_full_predictions)
-    scores, n_iter = _cv._batched_fold_scores(path, scorer, X[test], Y[test],
-                                              test_weight)
-    kwargs = {} if test_weight is None else {"sample_weight": test_weight}
-    expected = [scorer(model, X[test], Y[test], **kwargs) for model, _ in path]
+    scores, n_iter, expected = _batched_and_each(scorer, X, Y, sample_weight, grid,
+                                                 train, test)
     assert_allclose(scores, expected, rtol=1e-12, atol=1e-12)
     assert n_iter.shape == (6,)
 
