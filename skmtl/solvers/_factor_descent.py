@@ -8,7 +8,8 @@ around it (the certificate every other epoch, the Anderson steps, the stall
 test, the copies of the iterates) cost about as much again. Here the same
 algorithm runs in one compiled call:
 
-* the epochs of :func:`._kernels._sweep_factor` (the same kernel);
+* the epochs of :func:`_sweep_l21` (the arithmetic of
+  :func:`._kernels._sweep_factor`, written for L2,1);
 * the certificate every ``_LAZY_CHECK`` epochs and after every
   extrapolation: ``H W = (F^T Z) diag(scale)``, then primal and dual values
   from the moments (the formulas of :func:`._gram_path._certificate`: dual
@@ -16,8 +17,9 @@ algorithm runs in one compiled call:
   of the ridge-augmented penalty), the best dual value kept, compared with
   ``tol`` as :func:`._minimize.gap_measure` does;
 * every ``_ANDERSON`` epochs the Anderson extrapolation of the last iterates
-  (:func:`._gram_path._anderson`), kept when its objective is lower, its
-  dual point offered;
+  (the weights of :func:`._inner.anderson_weights`; its ``Z`` the same
+  combination of the iterates' ``Z``), kept when its objective is lower,
+  its dual point offered;
 * the stall test of :class:`._inner._Progress`.
 
 The solve returns to Python (status 3) after an extrapolation that left the
@@ -39,7 +41,6 @@ _ANDERSON = 5  # as _inner._ANDERSON
 _LAZY_CHECK = 2  # as _inner._LAZY_CHECK
 _STALL = 20  # as _inner._STALL
 _RELATIVE_FLOOR = 1e-3  # as _minimize._RELATIVE_FLOOR
-_SKIP_MARGIN = 3.0  # a lazy check is made if predicted within this of tol
 
 CONVERGED, MAX_ITER, STALLED, NEWTON = 0, 1, 2, 3
 
@@ -314,17 +315,8 @@ def _solve(W, Z, HW, F, scale, C, D, ksum, ridge, alpha, threshold,
     stored = 1
     stale = False
     measure = np.inf
-    # the last two checks (epoch, measure): a lazy check predicted to fail
-    # by their rate is skipped (its product F^T Z costs 2/3 of an epoch)
-    e1, m1, e0, m0 = -1, np.inf, -1, np.inf
     for epoch in range(max_epochs):
-        check = epoch % K == 0
-        if not check and epoch % _LAZY_CHECK == 0:
-            check = True
-            if e0 >= 0 and m1 < m0 and m1 > 0:
-                rate = (m1 / m0) ** (1.0 / (e1 - e0))
-                check = m1 * rate ** (epoch - e1) <= _SKIP_MARGIN * threshold
-        if check:
+        if epoch % _LAZY_CHECK == 0 or epoch % K == 0:
             if stale:
                 _refresh(F, Z, scale, HW)
                 stale = False
@@ -333,7 +325,6 @@ def _solve(W, Z, HW, F, scale, C, D, ksum, ridge, alpha, threshold,
             measure = _gap_measure(primal, state[0], gap_scale)
             if measure <= threshold:
                 return epoch, CONVERGED, measure
-            e0, m0, e1, m1 = e1, m1, epoch, measure
             improved = (primal < state[1] - 4e-16 * abs(state[1])
                         or measure < 0.999 * state[2])
             state[1] = min(state[1], primal)

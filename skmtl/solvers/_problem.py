@@ -101,6 +101,9 @@ class Problem:
         self._bounds = np.searchsorted(self.cols, np.arange(self.n_columns + 1))
         self.profiled = self.fit_intercept and datafit.profiled_intercept
         self.task_scale = _shared_rows(datafit) if datafit.profiled_intercept else None
+        # the shared rows as products take them (None: every row in order)
+        self._shared_design_rows = (None if self.task_scale is None
+                                    else _all_rows(self.X, self.task_scale[0]))
         # each column's entries consecutive rows of a float64 X (tasks with
         # their own rows, stacked): products by column on slices of X
         self.segments = None
@@ -170,8 +173,7 @@ class Problem:
             return np.zeros(self.rows.size)
         WS = W[features]
         if self.task_scale is not None:  # shared rows: one product, column-major
-            rows = self.task_scale[0]
-            return _dot(X_all, features, WS, rows).T.ravel()
+            return _dot(X_all, features, WS, self._shared_design_rows).T.ravel()
         if self.segments is not None:
             out = np.empty(self.rows.size)
             X = X_all if features.size == X_all.shape[1] else X_all[:, features]
@@ -206,9 +208,8 @@ class Problem:
     def _transposed(self, X_all, g, features):
         n = X_all.shape[0]
         if self.task_scale is not None:  # shared rows: g is (T, m) column-major
-            rows = self.task_scale[0]
             return _transposed_dot(X_all, features, g.reshape(self.n_columns, -1).T,
-                                   rows)
+                                   self._shared_design_rows)
         if self.segments is not None:  # by column, on slices of X
             X = X_all if features.size == X_all.shape[1] else X_all[:, features]
             out = np.zeros((features.size, self.n_columns))
