@@ -66,3 +66,39 @@ def test_decomposed_wide_design_defaults_converge(name):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         getattr(skmtl, name)().fit(X, Y)
+
+
+CV_CLASSES = sorted(skmtl._CV_MODELS)
+
+
+def _small(classification=False):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 4))
+    Y = X @ rng.standard_normal((4, 3))
+    return X, (Y > 0).astype(int) if classification else Y
+
+
+@pytest.mark.parametrize("name", CV_CLASSES)
+def test_cv_rows_mismatch_is_named(name):
+    # the CVs whose grid comes from the data's scale (TaskRelation, Clustered,
+    # MLP, kernel ridge, ...) read rows of X by Y's entries before any check:
+    # an IndexError "index 29 is out of bounds"
+    X, Y = _small("Classifier" in name)
+    with pytest.raises(ValueError, match="Y has 30 rows but X has 29"):
+        getattr(skmtl, name)().fit(X[:-1], Y)
+
+
+@pytest.mark.parametrize("name", CV_CLASSES)
+def test_cv_sample_weight_length_is_named(name):
+    X, Y = _small("Classifier" in name)
+    with pytest.raises(ValueError, match=r"sample_weight has shape \(29,\)"):
+        getattr(skmtl, name)().fit(X, Y, sample_weight=np.ones(29))
+
+
+@pytest.mark.parametrize("name", CV_CLASSES)
+def test_cv_nan_in_X_is_named(name):
+    # "Input contains NaN." without naming X from the data-scale grids
+    X, Y = _small("Classifier" in name)
+    X[2, 1] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        getattr(skmtl, name)().fit(X, Y)
