@@ -102,3 +102,37 @@ def test_cv_nan_in_X_is_named(name):
     X[2, 1] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
         getattr(skmtl, name)().fit(X, Y)
+
+
+def _scaled_features():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 6))
+    return X, X @ rng.standard_normal((6, 3)) + 0.1 * rng.standard_normal((40, 3))
+
+
+@pytest.mark.parametrize("name", ["ClusteredRegressor", "SharedSubspaceRegressor"])
+def test_quadratic_structure_models_on_features_scaled_by_1e4(name):
+    # X * 1e4: the compiled ADMM's step size went from 1e8 to 0.2 in 20
+    # iterations (residual balancing) and the fit "stalled" at 400 times the
+    # tolerance. The penalty is quadratic in W, so the fit on c X with alpha
+    # equals the fit on X with alpha / c^2, coefficients divided by c
+    X, Y = _scaled_features()
+    c, estimator = 1e4, getattr(skmtl, name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        scaled = estimator(tol=1e-6).fit(c * X, Y)
+        plain = estimator(alpha=scaled.alpha / c**2, tol=1e-6).fit(X, Y)
+    np.testing.assert_allclose(c * scaled.coef_, plain.coef_, atol=1e-3)
+    np.testing.assert_allclose(scaled.predict(c * X), plain.predict(X), atol=1e-3)
+
+
+def test_fused_on_features_scaled_by_1e4():
+    # as above; the fused penalty is a sum of norms: alpha, l1, fused / c
+    X, Y = _scaled_features()
+    c = 1e4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        scaled = skmtl.FusedTaskRegressor().fit(c * X, Y)
+        plain = skmtl.FusedTaskRegressor(
+            alpha=scaled.alpha / c, l1=scaled.l1 / c, fused=scaled.fused / c).fit(X, Y)
+    np.testing.assert_allclose(c * scaled.coef_, plain.coef_, atol=1e-4)

@@ -436,7 +436,8 @@ _JUMP = 16.0  # largest change of tau at one iteration
 
 
 def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
-         factors, codes, strengths, starts, W_last, zero_start, jump):
+         factors, codes, strengths, starts, W_last, zero_start, jump, tau_min,
+         tau_max):
     """Up to ``n_steps`` ADMM iterations from ``(V, U, tau)``, in place, the
     last exact solve (before relaxation) into ``W_last``; returns ``(n_done,
     tau)``. With Cholesky ``factors`` (for this ``tau``)
@@ -444,7 +445,8 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
     refactors); with eigenvectors it goes on. ``zero_start``: the first
     iteration's right-hand side is zero (a cold start, ``V = 0`` and ``U =
     C / tau``), so is its solve: no factors needed for it. ``jump``: the
-    largest change of ``tau`` at one iteration (1: ``tau`` fixed)."""
+    largest change of ``tau`` at one iteration (1: ``tau`` fixed); ``tau``
+    stays within ``[tau_min, tau_max]``."""
     n, T = V.shape
     B = codes.size
     factored = factors.shape[0] > 0
@@ -492,6 +494,9 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
                 factor = min(2.0**power, jump)
                 if balance < 0:
                     factor = 1.0 / factor
+            # within the bounds (powers of 2 of the initial tau: factor
+            # cache hits are kept)
+            factor = min(max(tau * factor, tau_min), tau_max) / tau
         changed = factor != 1.0
         if changed:
             tau *= factor
@@ -561,22 +566,28 @@ def stepper(model, problem, relax):
         if zero_start and factors_of is not None:  # no factors for it
             done, tau = run(1, V, U, float(tau), C, ridge, float(relax), values,
                             vectors, vectors_t, _EMPTY3, codes, strengths,
-                            starts, last_solve, True, float(jump))
+                            starts, last_solve, True, float(jump), *bounds)
         while done < n_steps:
             factors = _EMPTY3 if factors_of is None else factors_of(tau)
             n_done, tau = run(int(n_steps - done), V, U, float(tau), C, ridge,
                               float(relax), values, vectors, vectors_t, factors,
                               codes, strengths, starts, last_solve,
-                              zero_start and done == 0, float(jump))
+                              zero_start and done == 0, float(jump), *bounds)
             done += n_done
         return tau
 
     step.initial_tau = initial_tau(model, H)
+    # sqrt(top small) is the best tau of a quadratic problem; the residuals'
+    # balance can drive tau 1e9 below it (features scaled by 1e4: tau from
+    # 1e8 to 0.2 in 20 iterations, then a duality gap that no longer
+    # decreases), so tau stays within 2^+-_TAU_RANGE of it
+    bounds = (step.initial_tau * 2.0**-_TAU_RANGE, step.initial_tau * 2.0**_TAU_RANGE)
     step.last_solve = last_solve  # W of the last iteration's exact solve
     return step
 
 
 _EMPTY3 = np.zeros((0, 0, 0))
+_TAU_RANGE = 20  # tau within 2^+-20 (about 1e6) times its initial value
 _CACHED_FACTORS = 4
 
 
