@@ -136,3 +136,17 @@ def test_fused_on_features_scaled_by_1e4():
         plain = skmtl.FusedTaskRegressor(
             alpha=scaled.alpha / c, l1=scaled.l1 / c, fused=scaled.fused / c).fit(X, Y)
     np.testing.assert_allclose(c * scaled.coef_, plain.coef_, atol=1e-4)
+
+
+@pytest.mark.parametrize("scale", [1e-4, 1e4])
+def test_trace_norm_on_scaled_features(scale):
+    # the ADMM of the trace-norm model balanced absolute residuals (units of W
+    # against units of the gradient): 16 iterations on X, 1000 and a
+    # ConvergenceWarning on X * 1e4 or X * 1e-4. The trace norm is a norm:
+    # the fit on c X with alpha equals the fit on X with alpha / c, W / c
+    X, Y = _scaled_features()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        scaled = skmtl.TraceNormRegressor(alpha=0.3 * scale).fit(scale * X, Y)
+        plain = skmtl.TraceNormRegressor(alpha=0.3).fit(X, Y)
+    np.testing.assert_allclose(scale * scaled.coef_, plain.coef_, atol=1e-4)
