@@ -150,3 +150,47 @@ def test_trace_norm_on_scaled_features(scale):
         scaled = skmtl.TraceNormRegressor(alpha=0.3 * scale).fit(scale * X, Y)
         plain = skmtl.TraceNormRegressor(alpha=0.3).fit(X, Y)
     np.testing.assert_allclose(scale * scaled.coef_, plain.coef_, atol=1e-4)
+
+
+def _task_csv(path, sizes):
+    rng = np.random.default_rng(0)
+    lines = ["store,a,b,c,y"]
+    for name, n in sizes.items():
+        X = rng.standard_normal((n, 3))
+        y = X @ np.array([1.0, -1.0, 0.5]) + 0.3 * rng.standard_normal(n)
+        lines += [f"{name},{a},{b},{c},{t}" for (a, b, c), t in zip(X, y, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_cli_csv_task_too_small_for_the_inner_folds(tmp_path, capsys):
+    # a task of 3 rows passes the --cv 2 check, then its 1 training row met
+    # the inner 2-fold tuning: a traceback from inside compare, naming the
+    # task 'task_3' instead of the CSV's 'tiny'
+    pytest.importorskip("pandas")
+    from skmtl.__main__ import main
+
+    path = _task_csv(tmp_path / "stores.csv", {"north": 30, "south": 25, "tiny": 3})
+    with pytest.raises(SystemExit):
+        main(["compare", "--quick", "--csv", str(path), "--target", "y",
+              "--task", "store", "--models", "L21Regressor"])
+    err = capsys.readouterr().err
+    assert "task 'tiny' has 1 training row(s)" in err
+    assert "inner folds" in err
+
+
+def test_cli_csv_output_uses_the_csv_task_names(tmp_path, capsys):
+    # the per-task table said task_0, task_1 for the stores of the file
+    pytest.importorskip("pandas")
+    from skmtl.__main__ import main
+
+    path = _task_csv(tmp_path / "stores.csv", {"north": 30, "south": 25, "west": 20})
+    output = tmp_path / "tasks.csv"
+    assert main(["compare", "--quick", "--csv", str(path), "--target", "y",
+                 "--task", "store", "--models", "L21Regressor", "--n-jobs", "1",
+                 "--output", str(output)]) == 0
+    import csv
+
+    with open(output) as file:
+        rows = list(csv.DictReader(file))
+    assert {row["task"] for row in rows} == {"north", "south", "west"}
