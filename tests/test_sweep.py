@@ -194,3 +194,19 @@ def test_cli_csv_output_uses_the_csv_task_names(tmp_path, capsys):
     with open(output) as file:
         rows = list(csv.DictReader(file))
     assert {row["task"] for row in rows} == {"north", "south", "west"}
+
+
+@pytest.mark.parametrize("name", ["r2_score", "mean_squared_error",
+                                  "mean_absolute_error", "explained_variance_mtl"])
+def test_metrics_refuse_infinite_predictions(name):
+    # r2_score gave -inf and mean_squared_error inf (scikit-learn raises), and
+    # the task average with them
+    from skmtl import metrics
+
+    Y = np.random.default_rng(0).standard_normal((10, 3))
+    P = Y.copy()
+    P[4, 1] = np.inf
+    with pytest.raises(ValueError, match=r"Task 'task_1'.*infinite at 1 row.*row 4"):
+        getattr(metrics, name)(Y, P)
+    Y[4, 1] = np.nan  # an unobserved entry may hold anything
+    assert np.isfinite(getattr(metrics, name)(Y, P))
