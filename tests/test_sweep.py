@@ -210,3 +210,37 @@ def test_metrics_refuse_infinite_predictions(name):
         getattr(metrics, name)(Y, P)
     Y[4, 1] = np.nan  # an unobserved entry may hold anything
     assert np.isfinite(getattr(metrics, name)(Y, P))
+
+
+def _mlp_data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 5))
+    Y = np.tanh(X @ rng.standard_normal((5, 3))) + 0.1 * rng.standard_normal((60, 3))
+    return X, Y
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_mlp_warns_on_tiny_targets_and_the_advice_works(solver):
+    # targets 1e-4 times unit scale: training R^2 -0.35 (lbfgs) and -3179
+    # (adam), the fit "converged", no warning
+    X, Y = _mlp_data()
+    small = 1e-4 * Y
+    with pytest.warns(UserWarning, match="standard deviation 7.1e-05.*standardise"):
+        skmtl.MultiTaskMLPRegressor(solver=solver, random_state=0).fit(X, small)
+    scale = small.std(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = skmtl.MultiTaskMLPRegressor(
+            solver=solver, random_state=0, max_iter=2000).fit(X, small / scale)
+    prediction = model.predict(X) * scale
+    r2 = 1 - ((small - prediction) ** 2).sum(0) / ((small - small.mean(0)) ** 2).sum(0)
+    assert r2.min() > 0.8
+
+
+def test_mlp_convergence_warning_names_large_targets():
+    # targets of scale 1e6 under adam: R^2 1e-4 after max_iter epochs, and
+    # the advice was "increase max_iter, or standardise X" (X was standard;
+    # 10000 epochs gave 0.03)
+    X, Y = _mlp_data()
+    with pytest.warns(ConvergenceWarning, match="targets' standard deviation is up to"):
+        skmtl.MultiTaskMLPRegressor(solver="adam", random_state=0).fit(X, 1e6 * Y)
