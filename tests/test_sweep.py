@@ -244,3 +244,26 @@ def test_mlp_convergence_warning_names_large_targets():
     X, Y = _mlp_data()
     with pytest.warns(ConvergenceWarning, match="targets' standard deviation is up to"):
         skmtl.MultiTaskMLPRegressor(solver="adam", random_state=0).fit(X, 1e6 * Y)
+
+
+def test_weak_strength_advice_names_them_and_works():
+    # RobustLowRankRegressor's absolute defaults (alpha=0.1, beta=0.09) on
+    # targets of scale 1e6: "did not converge ... Increase max_iter", and 20
+    # times max_iter did not converge either
+    X, Y = _scaled_features()
+    Y = 1e6 * Y
+    with pytest.warns(ConvergenceWarning, match=r"alpha=0\.1: 2\.\de-08 alpha_max"):
+        skmtl.RobustLowRankRegressor().fit(X, Y)
+    strengths = {name: 0.1 * skmtl.alpha_max(skmtl.RobustLowRankRegressor(), X, Y,
+                                             param=name) for name in ("alpha", "beta")}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        skmtl.RobustLowRankRegressor(**strengths).fit(X, Y)
+
+
+def test_weak_strength_advice_not_for_zero_or_graph_strengths():
+    # the task graph's l1 = l21 = 0 are its defaults, not weak strengths
+    X, Y = _scaled_features()
+    with pytest.warns(ConvergenceWarning) as caught:
+        skmtl.TaskGraphClassifier(max_iter=1).fit(X, (Y > 0).astype(int))
+    assert not any("tiny for these targets" in str(w.message) for w in caught)

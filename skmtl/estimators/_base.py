@@ -433,12 +433,20 @@ def _weak_strengths(estimator, X, y, sample_weight):
     """A sentence for a convergence warning when every sparsity strength set
     as a number is below ``_WEAK`` times its ``alpha_max`` (an absolute
     default on targets of a large scale: the penalty barely acts and the
-    solvers crawl; strengths relative to ``alpha_max`` converge), else ""."""
+    solvers crawl; strengths relative to ``alpha_max`` converge), else "".
+    A strength at 0 is a choice, not a weak one; models with a strength
+    that is not a sparsity one (the task graph's ``alpha``) are left out:
+    that penalty acts whatever the sparsity strengths."""
+    if "alpha" in estimator.get_params() and (
+            "alpha" not in estimator._sparsity_parameters):
+        return ""
     ratios = []
     for name in estimator._sparsity_parameters:
         value = getattr(estimator, name)
         if isinstance(value, str):
             return ""  # "auto": relative to alpha_max already
+        if value == 0:
+            continue
         try:
             top = alpha_max(estimator, X, y, sample_weight, param=name)
         except (ValueError, TypeError):
