@@ -508,6 +508,10 @@ def _shared_rows(datafit):
         return None
     weights = datafit.entry_weights.reshape(T, m)
     first = weights[0]
+    if first[0] > 0 and np.all(weights == weights[:, :1]):
+        # every column's weights equal (no sample weights): a_i = first, no
+        # ratios to compare (0.4 ms of allclose on 100,000 entries)
+        return R[0], first, weights[:, 0] / first[0]
     positive = first > 0
     if not positive.any() or np.any(weights[:, ~positive] != 0):
         return None
