@@ -485,6 +485,12 @@ def admm(model, problem, W, certificate, *, tol, max_iter):
         V = penalty.prox_value(W + U, 1.0 / tau)[0]
         U += W - V
         primal, dual = np.sqrt(sqnorm(W - V)), tau * np.sqrt(sqnorm(V - V_old))
+        # relative residuals (Wohlberg 2017): the balance does not depend on
+        # the scale of X (absolute ones are in units of W and of the gradient:
+        # X * 1e4 took 1000 iterations instead of 20)
+        if _RELATIVE_RESIDUALS:
+            primal /= max(np.sqrt(max(sqnorm(W), sqnorm(V))), 1e-300)
+            dual /= max(tau * np.sqrt(sqnorm(U)), 1e-300)
         if primal > 10 * dual:
             tau *= 2.0
             U /= 2.0
@@ -493,6 +499,11 @@ def admm(model, problem, W, certificate, *, tol, max_iter):
             U *= 2.0
         HV = model.hessian_product(V)
     return V, HV, max_iter, "max_iter"
+
+
+#: balance tau on relative residuals in :func:`admm` (False: absolute ones,
+#: the behaviour before; benchmarks/bench_tau_guard.py compares the two)
+_RELATIVE_RESIDUALS = True
 
 
 def _smallest(values, top):
