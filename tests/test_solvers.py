@@ -985,6 +985,36 @@ def test_compiled_factor_descent_through_the_estimator(monkeypatch):
                             permuted.intercept_[np.argsort(order)]), P) <= 1e-9
 
 
+def test_compiled_factor_descent_one_task(monkeypatch):
+    """One task (1-D ``y``, an (m, 1) ``Z`` that is also C-contiguous) on a
+    wide design: the compiled factor solve runs, and the fit has
+    scikit-learn's ``Lasso`` objective (L2,1 of one column is L1)."""
+    from sklearn.linear_model import Lasso
+
+    from skmtl.solvers import _kernels
+
+    if not _kernels.AVAILABLE:
+        pytest.skip("compiled kernels disabled (SKMTL_NO_NUMBA)")
+    n, d = 30, 400
+    X, Y, _ = _factor_case(64, n, d, 1, False, rho=0.5)
+    y = Y[:, 0]
+    alpha = 0.02 * np.abs((X - X.mean(0)).T @ (y - y.mean()) / n).max()
+    calls = _compiled_factor_calls(monkeypatch)
+    mine = L21Regressor(alpha=alpha, tol=1e-10, max_iter=100000).fit(X, y)
+    assert calls["run"] >= 1
+    assert np.count_nonzero(mine.coef_) > 2  # several features enter
+
+    def objective(w, b):
+        return 0.5 / n * np.sum((y - X @ w - b) ** 2) + alpha * np.abs(w).sum()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = Lasso(alpha=alpha, tol=1e-12, max_iter=500000).fit(X, y)
+    P, P_ref = objective(mine.coef_, mine.intercept_), objective(ref.coef_, ref.intercept_)
+    assert P <= P_ref * (1 + 1e-9)
+    assert relerr(P, P_ref) <= 1e-8
+
+
 def test_l21_row_minimiser_equal_curvatures():
     """Equal curvatures: the closed form ``u = a / h (1 - alpha / ||a||)_+``
     (compiled and numpy row minimisers alike)."""

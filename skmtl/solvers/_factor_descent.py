@@ -42,6 +42,7 @@ _ANDERSON = 5  # as _inner._ANDERSON
 _LAZY_CHECK = 2  # as _inner._LAZY_CHECK
 _STALL = 20  # as _inner._STALL
 _RELATIVE_FLOOR = 1e-3  # as _minimize._RELATIVE_FLOOR
+_RESYNC = 4  # extrapolation cycles between products Z = F W from W
 
 CONVERGED, MAX_ITER, STALLED, NEWTON = 0, 1, 2, 3
 
@@ -287,7 +288,7 @@ def _same_support(W, support):
     return same, size
 
 
-def _solve(W, Z, HW, F, scale, C, D, ksum, ridge, alpha, threshold,
+def _solve(W, Z_io, HW, F, scale, C, curvature, ksum, ridge, alpha, threshold,
            gap_scale, max_epochs, newton_rows, state, support):
     """Coordinate descent on ``Z = F W`` until the gap meets ``threshold``.
 
@@ -301,17 +302,35 @@ def _solve(W, Z, HW, F, scale, C, D, ksum, ridge, alpha, threshold,
     rows.
     """
     s, T = W.shape
-    m = Z.shape[0]
+    m = Z_io.shape[0]
+    # Z in a buffer of our own, the transpose of a C-contiguous (T, m) array:
+    # column-major whatever numba infers for the caller's array (an (m, 1)
+    # one is also C-contiguous), and BLAS writes into its transpose
+    ZT = np.empty((T, m))
+    Z = ZT.T
+    np.dot(W.T, F.T, ZT)  # Z = F W
     K = _ANDERSON
     a, pending, c = np.empty(T), np.zeros(T), np.empty(K)
-    history = np.empty((K + 1, s, T))
+    # the row curvatures D_jt = scale_t ||F_j||^2 + curvature (of the ridge)
+    D = np.empty((s, T))
+    for j in range(s):
+        acc = 0.0
+        for i in range(m):
+            acc += F[i, j] * F[i, j]
+        for t in range(T):
+            D[j, t] = scale[t] * acc + curvature
+    # the iterates and their Z: an extrapolation's Z is the same combination
+    # of theirs (no product with F)
+    history, Zs = np.empty((K + 1, s, T)), np.empty((K + 1, T, m))
     slots = np.arange(K + 1)
     W_acc, HW_acc, product = np.empty((s, T)), np.empty((s, T)), np.empty((s, T))
     ZT_acc = np.empty((T, m))
     Z_acc = ZT_acc.T  # column-major, as Z
     _copy(history[0], W)
+    _copy(Zs[0], ZT)
+    stale = True  # HW not computed yet
+    cycles = 0
     stored = 1
-    stale = False
     measure = np.inf
     for epoch in range(max_epochs):
         if epoch % _LAZY_CHECK == 0 or epoch % K == 0:
@@ -322,6 +341,7 @@ def _solve(W, Z, HW, F, scale, C, D, ksum, ridge, alpha, threshold,
             state[0] = max(state[0], dual)
             measure = _gap_measure(primal, state[0], gap_scale)
             if measure <= threshold:
+                _copy(Z_io, Z)
                 return epoch, CONVERGED, measure
             improved = (primal < state[1] - 4e-16 * abs(state[1])
                         or measure < 0.999 * state[2])
@@ -329,23 +349,29 @@ def _solve(W, Z, HW, F, scale, C, D, ksum, ridge, alpha, threshold,
             state[2] = min(state[2], measure)
             state[3] = 0.0 if improved else state[3] + 1.0
             if state[3] >= _STALL:
+                _copy(Z_io, Z)
                 return epoch, STALLED, measure
         _sweep_l21(W, Z, F, scale, C, D, ridge, alpha, a, pending)
         stale = True
         slot = (epoch + 1) % (K + 1)
         _copy(history[slot], W)
+        _copy(Zs[slot], ZT)
         stored = min(stored + 1, K + 1)
         if stored == K + 1 and epoch % K == K - 1:
-            # Z = F W afresh from W: the sweeps update Z by increments, whose
-            # rounding drifts over hundreds of epochs until the certificate
-            # (from Z) and the iterate disagree and the solve stalls (seen:
-            # 914 epochs, stalled at 400 times the tolerance)
-            np.dot(W.T, F.T, Z.T)
+            # every _RESYNC cycles Z = F W afresh from W: the sweeps update Z
+            # by increments, whose rounding drifts over hundreds of epochs
+            # until the certificate (from Z) and the iterate disagree and the
+            # solve stalls (seen: 914 epochs, stalled at 400 times the
+            # tolerance)
+            cycles += 1
+            if cycles % _RESYNC == 0:
+                np.dot(W.T, F.T, ZT)
+                _copy(Zs[slot], ZT)
             for i in range(K + 1):
                 slots[i] = (epoch + 1 - K + i) % (K + 1)
             if _anderson_weights(history, slots, c):
                 _combine(history, slots, c, W_acc)
-                np.dot(W_acc.T, F.T, ZT_acc)
+                _combine(Zs, slots, c, ZT_acc)
                 _refresh(F, Z_acc, scale, HW_acc, product)
                 p_acc, d_acc = _cert(W_acc, HW_acc, C, ksum, ridge, alpha)
                 state[0] = max(state[0], d_acc)
@@ -360,9 +386,11 @@ def _solve(W, Z, HW, F, scale, C, D, ksum, ridge, alpha, threshold,
             if same and 0 < size <= newton_rows:
                 if stale:
                     _refresh(F, Z, scale, HW, product)
+                _copy(Z_io, Z)
                 return epoch + 1, NEWTON, measure
     if stale:
         _refresh(F, Z, scale, HW, product)
+    _copy(Z_io, Z)
     return max_epochs, MAX_ITER, measure
 
 
@@ -405,11 +433,11 @@ def applies(model, problem, criterion, rows):
 class FactorSolve:
     """The compiled solve of one working set, re-entered after Newton steps."""
 
-    def __init__(self, model, problem, certificate, D, tol, newton_rows):
+    def __init__(self, model, problem, certificate, tol, newton_rows):
         self.F = np.asfortranarray(model.factor, dtype=np.float64)
         self.scale = np.ascontiguousarray(model.scale, dtype=np.float64)
         self.C = np.ascontiguousarray(model.C, dtype=np.float64)
-        self.D = np.ascontiguousarray(D, dtype=np.float64)
+        self.curvature = float(problem.quadratic_curvature)
         self.ksum = float(np.sum(model.k))
         self.ridge = float(problem.ridge)
         self.alpha = float(problem.penalty.alpha)
@@ -423,11 +451,10 @@ class FactorSolve:
     def run(self, W, max_epochs):
         """``(W, HW, epochs, status)`` from ``W`` (copied)."""
         W = np.array(W, dtype=np.float64, order="C")
-        Z = np.asfortranarray(self.F @ W)
+        Z = np.empty((W.shape[1], self.F.shape[0])).T  # F W, from the solve
         HW = np.empty_like(W)
-        _refresh_numpy(self.F, Z, self.scale, HW)
         epochs, status, _ = _kernel()(
-            W, Z, HW, self.F, self.scale, self.C, self.D, self.ksum,
+            W, Z, HW, self.F, self.scale, self.C, self.curvature, self.ksum,
             self.ridge, self.alpha, self.threshold, self.gap_scale, int(max_epochs),
             self.newton_rows, self.state, self.support,
         )
@@ -440,7 +467,3 @@ class FactorSolve:
         """``(measure at the last extrapolation, at the one before)``: the
         rate :func:`._inner._newton_pays` extrapolates (inf before one)."""
         return float(self.state[4]), float(self.state[5])
-
-
-def _refresh_numpy(F, Z, scale, HW):
-    HW[:] = (F.T @ Z) * scale

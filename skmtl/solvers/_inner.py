@@ -173,11 +173,11 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
     (:func:`_final_newton`). Returns ``W, HW, n_epochs, status``.
     """
     W = np.array(W, dtype=np.float64)
-    D = _row_curvatures(model, problem)
     if compiled and polish and _factor_descent.applies(model, problem,
                                                        certificate.criterion, rows):
-        return _compiled_factor_descent(model, problem, W, certificate, D, tol=tol,
+        return _compiled_factor_descent(model, problem, W, certificate, tol=tol,
                                         max_iter=max_iter)
+    D = _row_curvatures(model, problem)
     order = np.arange(W.shape[0]) if rows is None else rows
     sweep = compiled_sweep(model, problem, order) if compiled else None
     if sweep is None:
@@ -233,7 +233,7 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
     return W, HW, max_iter, "max_iter"
 
 
-def _compiled_factor_descent(model, problem, W, certificate, D, *, tol, max_iter):
+def _compiled_factor_descent(model, problem, W, certificate, *, tol, max_iter):
     """:func:`coordinate_descent` on a factor model with an L2,1 penalty, its
     epochs, certificates and extrapolations in one compiled call
     (:mod:`._factor_descent`); the Newton steps on a stable support, and the
@@ -241,7 +241,7 @@ def _compiled_factor_descent(model, problem, W, certificate, D, *, tol, max_iter
     s, T = W.shape
     order = np.arange(s)
     epoch_flops = _epoch_flops(model, s, T)
-    solve = _factor_descent.FactorSolve(model, problem, certificate, D, tol,
+    solve = _factor_descent.FactorSolve(model, problem, certificate, tol,
                                         _newton_rows(model, problem, T))
     spent = 0
     while True:
