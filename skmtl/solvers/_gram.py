@@ -695,7 +695,7 @@ def _lacking_update(out, gram, scale, rows, coef, u, inverse):
     ``sqrt(inverse / coef)``."""
     from scipy.linalg import blas
 
-    m, s = coef.size, gram.shape[0]
+    m = coef.size
     out[...] = gram
     target = out.T  # Fortran-ordered: SYRK writes into it, its upper triangle
     if u is not None:

@@ -144,10 +144,66 @@ def decomposed_admm(problem, model, W0, b0, *, tol, max_iter, verbose, kkt_tol):
         name = "coordinate descent, then ADMM"
     if verbose:
         print(f"[skmtl] {name} (stacked model): {n_iter} iterations, {status}")
+    result = model_result(problem, model, W, HW, n_iter, status, criterion,
+                          threshold, name, certificate.best_dual)
+    if result is not None:
+        return result
     return final_result(
         problem, W, model.intercept(W), n_iter, status, criterion, threshold,
         name, certificate.best_dual,
     )
+
+
+_ROUNDING = 64.0  # the moments' rounding bound, in units of n eps
+_MARGIN = 0.01  # that bound at most this fraction of the threshold
+
+
+def model_result(problem, model, W, HW, n_iter, status, criterion, threshold,
+                 solver, best_dual):
+    """:func:`._minimize.final_result`'s certificates from the quadratic
+    model instead of another pass over the design, or None.
+
+    With the profiled intercepts the loss at ``W`` is ``(k - 2 <C, W> + <W,
+    H W>) / 2`` and its gradient ``H W - C`` exactly (:mod:`._gram`): the
+    same primal, dual point, gap and KKT distance as from the design's
+    residuals, but for rounding, which cancels in ``k - 2 <C, W> + <W, H
+    W>`` and, for Grams by subtraction, in ``H``. Taken only when a bound of
+    that rounding, ``_ROUNDING n eps (k + 2 |<C, W>| + sum_t ||s_t||^2 tr
+    H_t)`` (``tr H_t`` bounds ``|s|^T |dH_t| |s| / (n eps)`` entrywise by
+    Cauchy-Schwarz), counts at most ``_MARGIN`` of the threshold; else the
+    design decides (None: the caller's :func:`final_result`).
+    """
+    from ._minimize import Result, gap_measure
+
+    if (criterion != "duality_gap" or not problem.has_duality_gap
+            or not isinstance(model, StackedModel)):
+        return None
+    base = model.base
+    S = model.sum_blocks(W)
+    k = float(np.sum(base.k))
+    cw = float(np.vdot(S, base.C))
+    HS = HW[:base.n_features]
+    shs = float(np.vdot(S, HS))
+    rr = max(k - 2.0 * cw + shs, 0.0)
+    diagonal = base.diagonal()  # (s, T)
+    size = float(np.sum(np.sum(S * S, axis=0) * np.sum(diagonal, axis=0)))
+    rounding = (_ROUNDING * problem.X.shape[0] * np.finfo(float).eps
+                * (k + 2.0 * abs(cw) + size))
+    G = model.gradient(W, HW) + problem.quadratic_gradient(W)
+    primal = problem.primal_from_moments(W, 0.5 * rr)
+    if not np.isfinite(rounding) or (
+            gap_measure(problem, rounding, primal) > _MARGIN * threshold):
+        return None
+    dual = max(problem.dual_at(W, G, k - cw, rr), best_dual)
+    gap = max(primal - dual, 0.0)
+    kkt = problem.kkt_violation(W, G, None)
+    measure = gap_measure(problem, gap, primal)
+    if measure <= threshold:
+        status = "converged"
+    elif status == "converged":
+        status = "stalled"
+    return Result(W, model.intercept(W), n_iter, status, kkt, gap, criterion,
+                  measure, threshold, solver)
 
 
 
