@@ -508,30 +508,25 @@ def _subtracted_moments(problem, features, plan, center, grams, C, k, y_mean,
         dense = dense[:, columns]
     g = reference[columns]
     totals = dense.sum(axis=0)
-    ym = np.zeros(columns.size)
-    if center:
-        safe = np.where(totals > 0, totals, 1.0)
-        sums = np.bincount(cols, w * y, T)[columns]
-        ym = np.where(totals > 0, sums / safe, 0.0)
-        # a second pass on the residuals: a column of equal targets gets
-        # exactly their value (y - ym = 0 exactly, so C = 0 and W = 0, as
-        # the direct route gives), whatever the rounding of the first pass
-        full = np.zeros(T)
-        full[columns] = ym
-        again = np.bincount(cols, w * (y - full[cols]), T)[columns]
-        ym = np.where(totals > 0, ym + again / safe, 0.0)
+    q = columns.size
+    bounds_of = np.searchsorted(cols, np.arange(T + 1))
+    starts, stops = bounds_of[columns], bounds_of[columns + 1]
+    ym, kq = np.zeros(q), np.zeros(q)
+    for c in range(q):  # each column's entries are a slice of them
+        part = slice(starts[c], stops[c])
+        wc, yc = w[part], y[part]
+        if center and totals[c] > 0:
+            first = float(np.dot(wc, yc)) / totals[c]
+            # a second pass on the residuals: a column of equal targets gets
+            # exactly their value (y - ym = 0 exactly, so C = 0 and W = 0, as
+            # the direct route gives), whatever the rounding of the first pass
+            ym[c] = first + float(np.dot(wc, yc - first)) / totals[c]
+        residual = yc - ym[c]
+        kq[c] = float(np.dot(wc * residual, residual))
     # centred targets times weights, w (y - ym), by chunks of rows: each
     # column's entries of a chunk of rows are a slice of its entries (rows
     # ascending within a column), so no (n, q) array of them is made (the fit
     # of a design of 10^6 rows keeps its memory below 1.5 X)
-    q = columns.size
-    bounds_of = np.searchsorted(cols, np.arange(T + 1))
-    starts, stops = bounds_of[columns], bounds_of[columns + 1]
-    kq = np.zeros(q)
-    for c in range(q):
-        part = slice(starts[c], stops[c])
-        residual = y[part] - ym[c]
-        kq[c] = float(np.dot(w[part] * residual, residual))
     # rows ascending within each column (entries sorted by column)
     ascending = bool(np.all((np.diff(rows) > 0) | (np.diff(cols) != 0)))
     if not ascending:  # not expected (entries are kept in memory order)
@@ -561,9 +556,10 @@ def _subtracted_moments(problem, features, plan, center, grams, C, k, y_mean,
             shift = whole.sum(axis=0) / n
             whole -= shift
         gram = _upper_gram(whole)
-        # one product for the weights' and the centred targets' moments
-        both = whole.T @ np.hstack([dense, weighted_rows(0, n)])
-        U, Cq = both[:, :q], both[:, q:]
+        Cq = whole.T @ weighted_rows(0, n)
+        # u_t = sum_i w_it x_i = g_t sum_i x_i - sum_i (g_t - w_it) x_i: from
+        # the lacking rows, once they are gathered (below)
+        U, row_sums = None, whole.sum(axis=0)
     else:
         if center:
             for a in range(0, n, step):
@@ -584,10 +580,9 @@ def _subtracted_moments(problem, features, plan, center, grams, C, k, y_mean,
     counts = np.bincount(col_of, minlength=q)
     bounds = np.concatenate(([0], np.cumsum(counts)))
     inverse = np.zeros(q)
+    positive = totals > 0
     if center:
-        positive = totals > 0
         inverse = np.where(positive, 1.0 / np.where(positive, totals, 1.0), 0.0)
-        x_mean[:, columns] = np.where(positive, shift[:, None] + U * inverse, 0.0)
 
     def shifted_rows(index, spare=0):  # rows of X[:, features] at index, shifted
         if whole is not None:  # (and `spare` rows more, uninitialised)
@@ -603,13 +598,22 @@ def _subtracted_moments(problem, features, plan, center, grams, C, k, y_mean,
     alone = np.zeros(q, dtype=bool)
     if whole is not None:  # columns lacking many rows: one SYRK each
         alone = counts + extra >= _SYRK_ROWS * s
+        if not alone.all():
+            U = g * row_sums[:, None] - whole.T @ deviation
+        else:
+            U = np.empty((s, q))
+        lower = np.tri(s, dtype=bool)
         for c in np.flatnonzero(alone):
             lo, hi = bounds[c], bounds[c + 1]
-            _lacking_update(grams[columns[c]], gram, g[c],
-                            shifted_rows(row_of[lo:hi], extra),
-                            deviation[row_of[lo:hi], c],
+            index = row_of[lo:hi]
+            rows_c, coef = shifted_rows(index, extra), deviation[index, c]
+            U[:, c] = g[c] * row_sums - coef @ rows_c[:index.size]
+            out = grams[columns[c]]
+            _lacking_update(out, gram, g[c], rows_c, coef,
                             U[:, c] if center else None, inverse[c])
-        _mirror_lower(grams, columns[alone])
+            np.copyto(out, out.T, where=~lower)  # the upper triangle mirrored
+    if center:
+        x_mean[:, columns] = np.where(positive, shift[:, None] + U * inverse, 0.0)
     # per group of columns, one padded block: each column's lacking rows
     # (shifted), then, when centring, the row u_t = sum_i w_it x_i with
     # coefficient 1 / W_t, so that H_t = g_t G - sum_i D_it x_i x_i^T -
@@ -670,20 +674,6 @@ def _upper_gram(A):
     upper = np.triu(blas.dsyrk(1.0, A.T, trans=0, lower=0))
     upper += np.triu(upper, 1).T
     return upper
-
-
-def _mirror_lower(grams, columns):
-    """``grams[t]`` (C-ordered) made symmetric from its lower triangle, for
-    ``t`` in ``columns`` (a slice of consecutive columns: no copy of them)."""
-    if columns.size == 0:
-        return
-    first, last = int(columns[0]), int(columns[-1]) + 1
-    if last - first == columns.size:
-        columns = slice(first, last)
-    part = grams[columns]
-    lower = np.tril(part)
-    lower += np.tril(part, -1).transpose(0, 2, 1)
-    grams[columns] = lower
 
 
 def _lacking_update(out, gram, scale, rows, coef, u, inverse):
