@@ -227,13 +227,15 @@ class ColumnScaledCertificate(Certificate):
         super().offer(W, HW)
         if self.criterion != "duality_gap" or self.problem.ridge > 0:
             return
-        dual = column_scaled_dual(self.problem, self.model, W, HW)
-        if dual is not None and dual > self.best_dual:
-            self.best_dual, self.best_point = dual, W
+        scaled = column_scaled_dual(self.problem, self.model, W, HW)
+        if scaled is not None and scaled[0] > self.best_dual:
+            self.best_dual, self.best_point = scaled[0], W
 
 
 def column_scaled_dual(problem, model, W, HW):
-    """The dual value of :class:`ColumnScaledCertificate` at ``W``, or None."""
+    """``(dual value, c)`` of :class:`ColumnScaledCertificate` at ``W`` (``c``
+    the columns' scales of the residuals, feasibility factor included), or
+    None (no block separates over the tasks, or none needs a scale)."""
     from ..penalties import L1
     from ..penalties._decomposed import BlockPenalty, TaskGroupNorm
 
@@ -263,7 +265,7 @@ def column_scaled_dual(problem, model, W, HW):
     norm = penalty.dual_norm(np.vstack([G * c] * B))
     if norm > 1.0:
         c = c / norm
-    return float(np.sum(c * yr - 0.5 * c * c * rr))
+    return float(np.sum(c * yr - 0.5 * c * c * rr)), c
 
 
 def _structured_solve(model, R, shift):
