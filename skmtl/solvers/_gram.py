@@ -551,10 +551,18 @@ def _subtracted_moments(problem, features, plan, center, grams, C, k, y_mean,
 
     whole = None  # X[:, features] shifted, float64, when it is small enough
     if n * s <= _WHOLE_ENTRIES:
-        whole = rows_of(slice(0, n))
-        if center:
-            shift = whole.sum(axis=0) / n
-            whole -= shift
+        if feature_range is not None and not sparse.issparse(X):
+            # one pass: the shifted float64 copy made by the subtraction
+            source = X[:, feature_range]
+            if center:
+                shift = source.sum(axis=0, dtype=np.float64) / n
+            whole = np.subtract(source, shift, out=scratch((n, s), zero=False),
+                                dtype=np.float64)
+        else:
+            whole = rows_of(slice(0, n))
+            if center:
+                shift = whole.sum(axis=0) / n
+                whole -= shift
         gram = _upper_gram(whole)
         Cq = whole.T @ weighted_rows(0, n)
         # u_t = sum_i w_it x_i = g_t sum_i x_i - sum_i (g_t - w_it) x_i: from
@@ -576,9 +584,7 @@ def _subtracted_moments(problem, features, plan, center, grams, C, k, y_mean,
             Cq += Xs.T @ weighted_rows(part.start, part.stop)
     # (n, q), in place of the weights: non-zero at the rows each column lacks
     deviation = np.subtract(g, dense, out=dense)
-    col_of, row_of = np.nonzero(deviation.T)  # by column, rows ascending
-    counts = np.bincount(col_of, minlength=q)
-    bounds = np.concatenate(([0], np.cumsum(counts)))
+    counts = np.count_nonzero(deviation, axis=0)
     inverse = np.zeros(q)
     positive = totals > 0
     if center:
@@ -604,8 +610,7 @@ def _subtracted_moments(problem, features, plan, center, grams, C, k, y_mean,
             U = np.empty((s, q))
         lower = np.tri(s, dtype=bool)
         for c in np.flatnonzero(alone):
-            lo, hi = bounds[c], bounds[c + 1]
-            index = row_of[lo:hi]
+            index = np.flatnonzero(deviation[:, c])
             rows_c, coef = shifted_rows(index, extra), deviation[index, c]
             U[:, c] = g[c] * row_sums - coef @ rows_c[:index.size]
             out = grams[columns[c]]
@@ -618,7 +623,11 @@ def _subtracted_moments(problem, features, plan, center, grams, C, k, y_mean,
     # (shifted), then, when centring, the row u_t = sum_i w_it x_i with
     # coefficient 1 / W_t, so that H_t = g_t G - sum_i D_it x_i x_i^T -
     # u_t u_t^T / W_t is one batched product (blocks of about one chunk)
-    for first, last, m in _direct_groups(np.flatnonzero(~alone), counts + extra, s):
+    rest = np.flatnonzero(~alone)
+    if rest.size:
+        col_of, row_of = np.nonzero(deviation.T)  # by column, rows ascending
+        bounds = np.concatenate(([0], np.cumsum(counts)))
+    for first, last, m in _direct_groups(rest, counts + extra, s):
         if m * s > _CHUNK_ENTRIES:  # one column lacking many rows: in chunks
             lacking = np.zeros((s, s))
             for lo in range(bounds[first], bounds[first + 1], step):

@@ -182,7 +182,10 @@ def model_result(problem, model, W, HW, n_iter, status, criterion, threshold,
     S = model.sum_blocks(W)
     k = float(np.sum(base.k))
     cw = float(np.vdot(S, base.C))
-    HS = HW[:base.n_features]
+    # a fresh product: a solver's HW may carry its updates' rounding (the
+    # dirty model's descent updates H S row by row)
+    HS = base.hessian_product(S)
+    HW = np.vstack([HS] * model.n_blocks)
     shs = float(np.vdot(S, HS))
     rr = max(k - 2.0 * cw + shs, 0.0)
     diagonal = base.diagonal()  # (s, T)
