@@ -806,7 +806,7 @@ def test_column_scaled_dual_point_by_definition(monkeypatch, model):
     returned scales is feasible for both blocks, its dual value is the one
     returned, it is at most the optimum (FISTA reference) and at least the
     value of the one scaling of all columns."""
-    from skmtl.solvers._stacked import column_scaled_dual
+    from skmtl.solvers._stacked import column_scaled_dual, stacked_duals
 
     X, Y = data(False, seed=1, n=60, d=8, T=5)
     strengths = STRENGTHS[model, False]
@@ -828,6 +828,9 @@ def test_column_scaled_dual_point_by_definition(monkeypatch, model):
                                            strict=True)))
     uniform = _dual_by_definition(X, Y, S, np.full(Y.shape[1], s))[0]
     assert value >= uniform - 1e-12 * abs(uniform), (value, uniform)
+    # the one scaling from the same moments (the certificate's other point)
+    one, _ = stacked_duals(problem, quadratic, W, HW)
+    np.testing.assert_allclose(one, uniform, rtol=1e-10)
 
 
 @pytest.mark.parametrize("model", ["RobustLowRank", "SparseLowRank"])

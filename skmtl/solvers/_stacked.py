@@ -223,36 +223,85 @@ class ColumnScaledCertificate(Certificate):
     task by task; then one factor ``s = min(1, 1 / N*(G diag(c)))`` (the
     block penalty's dual norm, as for one scaling) makes the point feasible
     for every block. One scaling for all columns (:meth:`Problem.dual_at`)
-    pays for the column that violates most in every column.
+    pays for the column that violates most in every column. Both points
+    from the same moments and gradient, the spectral norms from the
+    eigenvalues of the small Gram ``G^T G`` (:func:`_block_dual_norm`).
     """
 
     def offer(self, W, HW):
-        super().offer(W, HW)
-        if self.criterion != "duality_gap" or self.problem.ridge > 0:
+        duals = None
+        if self.criterion == "duality_gap":
+            duals = stacked_duals(self.problem, self.model, W, HW)
+        if duals is None:
+            super().offer(W, HW)
             return
-        scaled = column_scaled_dual(self.problem, self.model, W, HW)
-        if scaled is not None and scaled[0] > self.best_dual:
-            self.best_dual, self.best_point = scaled[0], W
+        uniform, scaled = duals
+        best = uniform if scaled is None else max(uniform, scaled[0])
+        if best > self.best_dual:
+            self.best_dual, self.best_point = best, W
+
+
+def _block_dual_norm(penalty, V):
+    """``max_b N_b*(V) / alpha_b`` of a :class:`BlockPenalty` whose blocks all
+    see ``V`` (the stacked gradient repeats it): as its ``dual_norm`` on
+    ``[V; ...; V]``, with the spectral norm (trace norm blocks) from the
+    largest eigenvalue of ``V^T V`` or ``V V^T`` (the smaller; LAPACK
+    ``syevd``, about half the time of an SVD for the shapes here)."""
+    from ..penalties import TraceNorm
+
+    norm = 0.0
+    for p in penalty.penalties:
+        if type(p) is TraceNorm and V.size:
+            small = V.T @ V if V.shape[0] >= V.shape[1] else V @ V.T
+            value = float(np.sqrt(max(np.linalg.eigvalsh(small)[-1], 0.0)))
+        else:
+            value = p.dual_norm(V)
+        norm = max(norm, value / p.alpha)
+    return norm
+
+
+def stacked_duals(problem, model, W, HW):
+    """``(dual value of the one scaling, column_scaled_dual(...))`` at ``W``
+    for a decomposed problem without ridge (None otherwise)."""
+    from ..penalties._decomposed import BlockPenalty
+
+    penalty = problem.penalty
+    if (not isinstance(penalty, BlockPenalty) or not isinstance(model, StackedModel)
+            or not penalty.conjugate_is_indicator or problem.ridge > 0
+            or not problem.has_duality_gap):
+        return None
+    base = model.base
+    S = model.sum_blocks(W)
+    HS = HW[:base.n_features]
+    cs = np.einsum("jt,jt->t", base.C, S)
+    shs = np.einsum("jt,jt->t", S, HS)
+    G = HS - base.C  # every block's gradient
+    # the one scaling, from the totals (as Problem.dual_at on the model's moments)
+    k = float(np.sum(base.k))
+    yr, rr = k - float(np.sum(cs)), max(k - 2.0 * float(np.sum(cs)) + float(
+        np.sum(shs)), 0.0)
+    norm = _block_dual_norm(penalty, G)
+    scale = min(1.0, 1.0 / norm) if norm > 0 else 1.0
+    uniform = scale * yr - 0.5 * scale * scale * rr
+    return uniform, _column_scaled(penalty, G, base.k - cs,
+                                   np.maximum(base.k - 2.0 * cs + shs, 0.0))
 
 
 def column_scaled_dual(problem, model, W, HW):
     """``(dual value, c)`` of :class:`ColumnScaledCertificate` at ``W`` (``c``
     the columns' scales of the residuals, feasibility factor included), or
-    None (no block separates over the tasks, or none needs a scale)."""
-    from ..penalties import L1
-    from ..penalties._decomposed import BlockPenalty, TaskGroupNorm
+    None (not a decomposed problem without ridge, no block separates over
+    the tasks, or none needs a scale)."""
+    duals = stacked_duals(problem, model, W, HW)
+    return None if duals is None else duals[1]
 
-    penalty = problem.penalty
-    if (not isinstance(penalty, BlockPenalty) or not isinstance(model, StackedModel)
-            or not penalty.conjugate_is_indicator):
-        return None
-    base, B = model.base, model.n_blocks
-    S = model.sum_blocks(W)
-    HS = HW[:base.n_features]
-    cs = np.einsum("jt,jt->t", base.C, S)
-    yr = base.k - cs
-    rr = np.maximum(base.k - 2.0 * cs + np.einsum("jt,jt->t", S, HS), 0.0)
-    G = HS - base.C  # every block's gradient
+
+def _column_scaled(penalty, G, yr, rr):
+    """:func:`column_scaled_dual` from the gradient ``G`` and the columns'
+    moments ``yr``, ``rr``."""
+    from ..penalties import L1
+    from ..penalties._decomposed import TaskGroupNorm
+
     c = np.ones(G.shape[1])
     for p in penalty.penalties:
         if isinstance(p, TaskGroupNorm):
@@ -264,8 +313,8 @@ def column_scaled_dual(problem, model, W, HW):
         c = np.minimum(c, np.where(norms > p.alpha, p.alpha / np.where(
             norms > 0, norms, 1.0), 1.0))
     if np.all(c == 1.0):
-        return None  # the point of Problem.dual_at
-    norm = penalty.dual_norm(np.vstack([G * c] * B))
+        return None  # the point of the one scaling
+    norm = _block_dual_norm(penalty, G * c)
     if norm > 1.0:
         c = c / norm
     return float(np.sum(c * yr - 0.5 * c * c * rr)), c
