@@ -804,9 +804,13 @@ def test_column_scaled_dual_point_by_definition(monkeypatch, model):
     """The residuals scaled column by column (``_stacked.column_scaled_dual``)
     at an iterate of a loose fit: the dual point rebuilt here from the
     returned scales is feasible for both blocks, its dual value is the one
-    returned, it is at most the optimum (FISTA reference) and at least the
-    value of the one scaling of all columns."""
-    from skmtl.solvers._stacked import column_scaled_dual, stacked_duals
+    returned and at most the optimum (FISTA reference); the certificate
+    keeps the better of it and the one scaling of all columns."""
+    from skmtl.solvers._stacked import (
+        ColumnScaledCertificate,
+        column_scaled_dual,
+        stacked_duals,
+    )
 
     X, Y = data(False, seed=1, n=60, d=8, T=5)
     strengths = STRENGTHS[model, False]
@@ -827,10 +831,14 @@ def test_column_scaled_dual_point_by_definition(monkeypatch, model):
     s = min(1.0, *(a / n for a, n in zip(strengths, _dual_norms(model, M1),
                                            strict=True)))
     uniform = _dual_by_definition(X, Y, S, np.full(Y.shape[1], s))[0]
-    assert value >= uniform - 1e-12 * abs(uniform), (value, uniform)
-    # the one scaling from the same moments (the certificate's other point)
+    # the one scaling from the same moments (the certificate's other point;
+    # either may be the better), and the certificate keeps the better
     one, _ = stacked_duals(problem, quadratic, W, HW)
     np.testing.assert_allclose(one, uniform, rtol=1e-10)
+    certificate = ColumnScaledCertificate(problem, quadratic, "duality_gap")
+    certificate.offer(W, HW)
+    np.testing.assert_allclose(certificate.best_dual, max(value, uniform),
+                               rtol=1e-10)
 
 
 @pytest.mark.parametrize("model", ["RobustLowRank", "SparseLowRank"])
