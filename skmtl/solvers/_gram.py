@@ -554,8 +554,8 @@ def _subtracted_moments(problem, features, plan, center, grams, C, k, y_mean,
         if feature_range is not None and not sparse.issparse(X):
             # one pass: the shifted float64 copy made by the subtraction
             source = X[:, feature_range]
-            if center:
-                shift = source.sum(axis=0, dtype=np.float64) / n
+            if center:  # (a product with ones: BLAS, 3x a float64 sum's speed)
+                shift = (np.ones(n) @ source) / n
             whole = np.subtract(source, shift, out=scratch((n, s), zero=False),
                                 dtype=np.float64)
         else:
@@ -567,7 +567,7 @@ def _subtracted_moments(problem, features, plan, center, grams, C, k, y_mean,
         Cq = whole.T @ weighted_rows(0, n)
         # u_t = sum_i w_it x_i = g_t sum_i x_i - sum_i (g_t - w_it) x_i: from
         # the lacking rows, once they are gathered (below)
-        U, row_sums = None, whole.sum(axis=0)
+        U, row_sums = None, np.ones(n) @ whole
     else:
         if center:
             for a in range(0, n, step):
@@ -609,9 +609,10 @@ def _subtracted_moments(problem, features, plan, center, grams, C, k, y_mean,
         else:
             U = np.empty((s, q))
         lower = np.tri(s, dtype=bool)
+        by_column = np.ascontiguousarray(deviation.T)  # (q, n): rows contiguous
         for c in np.flatnonzero(alone):
-            index = np.flatnonzero(deviation[:, c])
-            rows_c, coef = shifted_rows(index, extra), deviation[index, c]
+            index = np.flatnonzero(by_column[c])
+            rows_c, coef = shifted_rows(index, extra), by_column[c, index]
             U[:, c] = g[c] * row_sums - coef @ rows_c[:index.size]
             out = grams[columns[c]]
             _lacking_update(out, gram, g[c], rows_c, coef,
