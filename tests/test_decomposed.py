@@ -875,3 +875,21 @@ def test_final_certificates_from_the_model_match_the_definition(monkeypatch, mod
     assert result.status == design.status
     assert model_result(problem, quadratic, W, HW, 7, "max_iter", "duality_gap",
                         1e-300, "ADMM", -np.inf) is None
+
+
+@pytest.mark.parametrize("tol", [1e-3, 1e-5])
+@pytest.mark.parametrize("model", ["RobustFeature", "RobustLowRank", "SparseLowRank"])
+def test_reported_gap_bounds_the_suboptimality(model, tol):
+    """Loose fits (ADMM stops at 0.9 of the threshold when the model's own
+    certificate is the reported one): the reported duality gap bounds the
+    objective's distance to the optimum of the FISTA reference, and the
+    gap is within the tolerance (relative to the objective, as ``tol``)."""
+    X, Y = data(False, seed=4, n=60, d=8, T=5)
+    strengths = STRENGTHS[model, False]
+    est = fitted(model, False, strengths, X, Y, tol=tol)
+    mine = objective(X, Y, *parts(est, model), est.intercept_, model, strengths,
+                     False)
+    *_, best = reference(X, Y, model, strengths, False)
+    assert mine - best <= est.dual_gap_ + 1e-12 * abs(best), (mine, best,
+                                                              est.dual_gap_)
+    assert est.dual_gap_ <= tol * mine, (est.dual_gap_, tol * mine)
