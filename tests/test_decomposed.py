@@ -880,10 +880,10 @@ def test_final_certificates_from_the_model_match_the_definition(monkeypatch, mod
 @pytest.mark.parametrize("tol", [1e-3, 1e-5])
 @pytest.mark.parametrize("model", ["RobustFeature", "RobustLowRank", "SparseLowRank"])
 def test_reported_gap_bounds_the_suboptimality(model, tol):
-    """Loose fits (ADMM stops at 0.9 of the threshold when the model's own
-    certificate is the reported one): the reported duality gap bounds the
-    objective's distance to the optimum of the FISTA reference, and the
-    gap is within the tolerance (relative to the objective, as ``tol``)."""
+    """Loose fits (their certificate from the model's moments): the reported
+    duality gap bounds the objective's distance to the optimum of the FISTA
+    reference, and the gap is within the tolerance (relative to the
+    objective, as ``tol``)."""
     X, Y = data(False, seed=4, n=60, d=8, T=5)
     strengths = STRENGTHS[model, False]
     est = fitted(model, False, strengths, X, Y, tol=tol)
