@@ -530,3 +530,43 @@ def test_boolean_labels_with_missing_entries_stay_boolean():
     assert predictions.dtype == bool
     dense = L21Classifier().fit(X, labels)  # no missing entry: a bool array
     assert predictions.dtype == dense.predict(X).dtype
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_fully_observed_targets_entries(order):
+    """Every target observed: the entries are those of the mask route
+    (task by task, rows in order, written here), the values a copy (the
+    caller's ``Y`` is not shared), and the shared-design test of the solver
+    layer finds the same rows and scales as for weights it must compare."""
+    from skmtl.datafits import Quadratic
+    from skmtl.solvers._problem import _shared_rows
+
+    rng = np.random.default_rng(3)
+    Y = np.asarray(rng.standard_normal((7, 4)), order=order)
+    targets = validate_regression_targets(Y, 7)
+    assert_array_equal(targets.entry_rows, np.tile(np.arange(7), 4))
+    assert_array_equal(targets.entry_tasks, np.repeat(np.arange(4), 7))
+    assert_array_equal(targets.entry_values, Y.T.ravel())
+    targets.entry_values[0] = 99.0
+    assert Y[0, 0] != 99.0
+    holed = Y.copy()
+    holed[2, 1] = np.nan  # the mask route, on the other entries
+    other = validate_regression_targets(holed, 7)
+    keep = ~((targets.entry_rows == 2) & (targets.entry_tasks == 1))
+    assert_array_equal(other.entry_rows, targets.entry_rows[keep])
+    assert_array_equal(other.entry_tasks, targets.entry_tasks[keep])
+    rows, cols = targets.entry_rows, targets.entry_tasks
+    scale = np.array([1.0, 2.0, 0.5, 3.0])
+    equal = Quadratic(rows, cols, Y.T.ravel(), scale[cols] / 7, 7, 4)
+    m, a, g = _shared_rows(equal)
+    assert_array_equal(m, np.arange(7))
+    assert_allclose(a * g[0], np.full(7, 1 / 7), rtol=1e-15)
+    assert_allclose(g / g[0], scale / scale[0], rtol=1e-15)
+    row_weights = rng.uniform(0.5, 2.0, 7)  # a_i g_t: the ratio route
+    product = Quadratic(rows, cols, Y.T.ravel(), row_weights[rows] * scale[cols], 7, 4)
+    m, a, g = _shared_rows(product)
+    assert_allclose(np.outer(g, a), (row_weights[None, :] * scale[:, None]),
+                    rtol=1e-12)
+    rough = product.entry_weights.copy()
+    rough[3] *= 1.01  # not a product a_i g_t: no shared design
+    assert _shared_rows(Quadratic(rows, cols, Y.T.ravel(), rough, 7, 4)) is None

@@ -37,6 +37,7 @@ from scipy import optimize, sparse
 from sklearn.exceptions import ConvergenceWarning
 
 import skmtl.solvers._closed_form as closed_form_module
+import skmtl.solvers._minimize as minimize_module
 import skmtl.solvers._problem as problem_module
 from skmtl import L21Classifier, L21Regressor, TaskRelationRegressor, TraceNormRegressor
 from skmtl._data import (
@@ -815,6 +816,173 @@ def test_lazy_certificate_on_a_factor_model():
         b = best_intercept(X, Y, W, weights)
         results.append(squared_objective(X, Y, W, b, weights, "l21", alpha))
     assert relerr(results[1], results[2]) <= 1e-8
+
+
+def _factor_case(seed, n, d, T, task_weights, rho=0.0, support=None):
+    """A shared design with more features than rows (a factor model),
+    columns AR(1)-correlated with ``rho``, optional per-task weights (the
+    curvatures of a row then differ between its columns)."""
+    rng = np.random.default_rng(seed)
+    E = rng.standard_normal((n, d))
+    X = np.empty((n, d))
+    X[:, 0] = E[:, 0]
+    for j in range(1, d):
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * E[:, j]
+    X += rng.uniform(-1, 1, d)
+    W = rng.standard_normal((d, T)) * (rng.random((d, 1)) < 0.3)
+    if support is not None:
+        W[support:] = 0.0
+    Y = X @ W + 0.3 * rng.standard_normal((n, T))
+    tw = rng.uniform(0.3, 3.0, T) if task_weights else None
+    return X, Y, tw
+
+
+def _compiled_factor_calls(monkeypatch):
+    """Count the compiled factor solves (and the Newton steps taken between
+    them) made from now on."""
+    from skmtl.solvers import _factor_descent, _inner
+
+    calls = {"run": 0, "newton": 0}
+    run, newton = _factor_descent.FactorSolve.run, _inner.support_newton
+
+    def counted_run(self, W, max_epochs):
+        calls["run"] += 1
+        return run(self, W, max_epochs)
+
+    def counted_newton(*args):
+        calls["newton"] += 1
+        return newton(*args)
+
+    monkeypatch.setattr(_factor_descent.FactorSolve, "run", counted_run)
+    monkeypatch.setattr(_inner, "support_newton", counted_newton)
+    return calls
+
+
+@pytest.mark.parametrize("task_weights", [False, True])
+@pytest.mark.parametrize("ridge", [0.0, 0.05])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_compiled_factor_descent(task_weights, ridge, fit_intercept, monkeypatch):
+    """The whole coordinate descent on a factor model compiled
+    (:mod:`skmtl.solvers._factor_descent`): the route is taken, the point it
+    returns meets the L2,1 KKT conditions written in the reference module
+    (``G_j = -alpha w_j / ||w_j||`` on the support, ``||G_j|| <= alpha``
+    elsewhere, ``G`` the gradient of the smooth part recomputed from ``X``
+    and ``Y``), its ``H W`` is the model's product, and its objective is the
+    numpy path's (every epoch measured in Python) to 1e-9."""
+    from skmtl.solvers import _inner, _kernels
+    from skmtl.solvers._gram import factor_model
+
+    if not _kernels.AVAILABLE:
+        pytest.skip("compiled kernels disabled (SKMTL_NO_NUMBA)")
+    n, d, T = 25, 160, 4
+    X, Y, tw = _factor_case(61, n, d, T, task_weights)
+    weights = weights_of(Y, None, tw)
+    b0 = best_intercept(X, Y, np.zeros((d, T)), weights, fit_intercept)
+    G0, _ = squared_gradient(X, Y, np.zeros((d, T)), b0, weights)
+    alpha = 0.05 * np.sqrt(np.sum(G0**2, axis=1)).max()
+    problem = quadratic_problem(X, Y, None, tw, L21(alpha),
+                                fit_intercept=fit_intercept, ridge=ridge)
+    minimize_module.tolerance_scales(problem)  # the gap's scale, as minimize sets it
+    model = factor_model(problem, np.arange(d))
+    D = _inner._row_curvatures(model, problem)
+    assert (np.ptp(D, axis=1).max() > 0) == task_weights  # unequal curvatures
+    calls = _compiled_factor_calls(monkeypatch)
+    values = []
+    for compiled in (True, False):
+        certificate = _inner.Certificate(problem, model, "duality_gap")
+        W, HW, epochs, status = _inner.coordinate_descent(
+            model, problem, np.zeros((d, T)), certificate, tol=1e-11,
+            max_iter=100000, compiled=compiled)
+        assert status == "converged", (compiled, status)
+        assert_allclose(HW, model.hessian_product(W), rtol=0,
+                        atol=1e-11 * np.abs(HW).max())
+        b = best_intercept(X, Y, W, weights, fit_intercept)
+        G, _ = squared_gradient(X, Y, W, b, weights)
+        G = G + ridge * W
+        assert l21_violation(W, G, alpha) <= 1e-5 * alpha
+        values.append(squared_objective(X, Y, W, b, weights, "l21", alpha,
+                                        ridge=ridge))
+        if compiled:
+            assert calls["run"] >= 1
+            runs = calls["run"]
+    assert calls["run"] == runs  # the numpy path did not take the route
+    assert np.count_nonzero(np.any(W != 0, axis=1)) > n  # wider than the rows
+    assert relerr(values[0], values[1]) <= 1e-9
+
+
+def test_compiled_factor_descent_newton_between_solves(monkeypatch):
+    """A badly conditioned design (AR(1) columns, rho = 0.95) whose support
+    is small: the compiled solve returns after an extrapolation that kept
+    the support, Newton steps on it are taken in Python, the solve resumes,
+    and the result meets the KKT conditions and equals an independent FISTA's
+    objective on the support's candidates."""
+    from skmtl.solvers import _inner, _kernels
+    from skmtl.solvers._gram import factor_model
+
+    if not _kernels.AVAILABLE:
+        pytest.skip("compiled kernels disabled (SKMTL_NO_NUMBA)")
+    n, d, T = 30, 90, 3
+    X, Y, _ = _factor_case(62, n, d, T, False, rho=0.95, support=12)
+    weights = weights_of(Y)
+    b0 = best_intercept(X, Y, np.zeros((d, T)), weights)
+    G0, _ = squared_gradient(X, Y, np.zeros((d, T)), b0, weights)
+    alpha = 0.05 * np.sqrt(np.sum(G0**2, axis=1)).max()
+    problem = quadratic_problem(X, Y, None, None, L21(alpha))
+    minimize_module.tolerance_scales(problem)
+    model = factor_model(problem, np.arange(d))
+    calls = _compiled_factor_calls(monkeypatch)
+    certificate = _inner.Certificate(problem, model, "duality_gap")
+    W, HW, epochs, status = _inner.coordinate_descent(
+        model, problem, np.zeros((d, T)), certificate, tol=1e-10, max_iter=100000)
+    assert status == "converged"
+    assert calls["newton"] >= 1 and calls["run"] >= 2, calls  # resumed after it
+    b = best_intercept(X, Y, W, weights)
+    G, _ = squared_gradient(X, Y, W, b, weights)
+    assert l21_violation(W, G, alpha) <= 1e-6 * alpha
+    candidates = np.flatnonzero(np.sqrt(np.sum(G**2, axis=1)) >= 0.9 * alpha)
+    Wr_s, br = squared_reference(X[:, candidates], Y, weights, "l21", alpha)
+    Wr = np.zeros((d, T))
+    Wr[candidates] = Wr_s
+    mine = squared_objective(X, Y, W, b, weights, "l21", alpha)
+    ref = squared_objective(X, Y, Wr, br, weights, "l21", alpha)
+    assert mine <= ref * (1 + 1e-9)
+    assert relerr(mine, ref) <= 1e-7
+
+
+def test_compiled_factor_descent_through_the_estimator(monkeypatch):
+    """``L21Regressor`` on a wide shared design takes the compiled factor
+    solve for its working sets, and its solution has scikit-learn's
+    ``MultiTaskLasso`` objective (the problems coincide) to 1e-8, with the
+    permuted tasks giving the permuted solution."""
+    from sklearn.linear_model import MultiTaskLasso
+
+    from skmtl.solvers import _kernels
+
+    if not _kernels.AVAILABLE:
+        pytest.skip("compiled kernels disabled (SKMTL_NO_NUMBA)")
+    n, d, T = 40, 500, 5
+    X, Y, _ = _factor_case(63, n, d, T, False, rho=0.6)
+    Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
+    alpha = 0.05 * np.sqrt(np.sum((Xc.T @ Yc / n) ** 2, axis=1)).max()
+    calls = _compiled_factor_calls(monkeypatch)
+    mine = L21Regressor(alpha=alpha, tol=1e-10, max_iter=100000).fit(X, Y)
+    assert calls["run"] >= 1
+
+    def objective(W, b):
+        return (0.5 / n * np.sum((Y - X @ W - b) ** 2)
+                + alpha * np.sum(np.sqrt(np.sum(W**2, axis=1))))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = MultiTaskLasso(alpha=alpha, tol=1e-12, max_iter=200000).fit(X, Y)
+    P = objective(mine.coef_.T, mine.intercept_)
+    P_ref = objective(ref.coef_.T, ref.intercept_)
+    assert P <= P_ref * (1 + 1e-9)
+    assert relerr(P, P_ref) <= 1e-8
+    order = np.random.default_rng(0).permutation(T)
+    permuted = L21Regressor(alpha=alpha, tol=1e-10, max_iter=100000).fit(X, Y[:, order])
+    assert relerr(objective(permuted.coef_.T[:, np.argsort(order)],
+                            permuted.intercept_[np.argsort(order)]), P) <= 1e-9
 
 
 def test_l21_row_minimiser_equal_curvatures():

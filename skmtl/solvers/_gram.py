@@ -219,16 +219,17 @@ class FactorModel(GramModel):
     r"""The shared-design model kept as its factor: ``G = F^T F``.
 
     ``F`` (m, s) holds the centred rows of ``X[:, features]`` times the
-    square roots of the row weights. For a working set larger than about
-    twice the number of rows, keeping ``F`` costs less than forming ``G``
-    (``m s`` against ``m s^2``) and a coordinate step costs ``O(m T)``
-    (through ``Z = F W``) instead of ``O(s T)``.
+    square roots of the row weights. For a working set with more features
+    than rows, keeping ``F`` costs less than forming ``G`` (``m s`` against
+    ``m s^2``) and a coordinate step costs ``O(m T)`` (through ``Z = F W``)
+    instead of ``O(s T)``.
     """
 
     def __init__(self, features, C, k, y_mean, x_mean, *, factor, scale):
         super().__init__(features, C, k, y_mean, x_mean, gram=None, scale=scale)
         self.shared = True
         self.factor = factor
+        self.product = None  # (W, F W) left by the compiled solve (_factor_descent)
 
     def hessian_product(self, W):
         return (self.factor.T @ (self.factor @ W)) * self.scale

@@ -17,6 +17,9 @@ the ``H_t`` the way gradient steps do:
   extrapolation of the last iterates (accepted only if it lowers the
   objective). The extrapolated point also gives a second dual point, whose
   residuals converge faster than the iterates' (celer's dual extrapolation).
+  On a factor model (a wide shared design) with an L2,1 penalty the whole
+  loop (epochs, certificates, extrapolations) runs in one compiled call
+  (:mod:`._factor_descent`), which returns here only for the Newton steps.
 * :func:`admm` for spectral penalties (trace norm and its square):
   alternating exact solves with ``H_t + (rho + tau) I`` (from one
   eigendecomposition of the Grams) and the prox of the penalty, with the
@@ -29,9 +32,10 @@ objective no longer decreases in double precision ("stalled").
 import numpy as np
 from scipy import linalg
 
+from . import _factor_descent
 from ._gram import FactorModel
 from ._kernels import compiled_sweep, newton_kind
-from ._problem import sqnorm
+from ._problem import nonzero_rows, sqnorm
 
 _ANDERSON = 5  # iterates per extrapolation
 _STALL = 20  # checks without progress
@@ -170,6 +174,10 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
     """
     W = np.array(W, dtype=np.float64)
     D = _row_curvatures(model, problem)
+    if compiled and polish and _factor_descent.applies(model, problem,
+                                                       certificate.criterion, rows):
+        return _compiled_factor_descent(model, problem, W, certificate, D, tol=tol,
+                                        max_iter=max_iter)
     order = np.arange(W.shape[0]) if rows is None else rows
     sweep = compiled_sweep(model, problem, order) if compiled else None
     if sweep is None:
@@ -213,7 +221,7 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
                 lazy(W, HW)
                 stale = False
             W, HW = _try_extrapolation(product, certificate, W, HW, history)
-            support = np.any(W != 0, axis=1)
+            support = nonzero_rows(W)
             if (polish and np.array_equal(support, previous_support)
                     and _newton_pays(W, order, epoch_flops, measure, cycle_start, tol)):
                 W, HW = support_newton(model, problem, W, HW, certificate, order)
@@ -221,6 +229,35 @@ def coordinate_descent(model, problem, W, certificate, *, tol, max_iter, rows=No
     if stale:
         lazy(W, HW)
     return W, HW, max_iter, "max_iter"
+
+
+def _compiled_factor_descent(model, problem, W, certificate, D, *, tol, max_iter):
+    """:func:`coordinate_descent` on a factor model with an L2,1 penalty, its
+    epochs, certificates and extrapolations in one compiled call
+    (:mod:`._factor_descent`); the Newton steps on a stable support, and the
+    final polish, stay here (the compiled solve returns for them)."""
+    s, T = W.shape
+    order = np.arange(s)
+    epoch_flops = _epoch_flops(model, s, T)
+    solve = _factor_descent.FactorSolve(model, problem, certificate, D, tol,
+                                        _NEWTON_UNKNOWNS // max(T, 1))
+    spent = 0
+    while True:
+        W, HW, epochs, status = solve.run(W, max_iter - spent)
+        spent += epochs
+        model.product = solve.last  # (W, F W): the caller's predictor at W
+        if status == _factor_descent.CONVERGED:
+            W, HW = _final_newton(model, problem, W, HW, certificate, order,
+                                  spent * epoch_flops)
+            return W, HW, spent, "converged"
+        if status == _factor_descent.STALLED:
+            return W, HW, spent, "stalled"
+        if status == _factor_descent.MAX_ITER or spent >= max_iter:
+            return W, HW, spent, "max_iter"
+        measure, previous = solve.cycle  # NEWTON: the support did not change
+        if _newton_pays(W, order, epoch_flops, measure,
+                        None if not np.isfinite(previous) else previous, tol):
+            W, HW = support_newton(model, problem, W, HW, certificate, order)
 
 
 def _epoch_flops(model, n_rows, n_columns):
@@ -231,7 +268,7 @@ def _epoch_flops(model, n_rows, n_columns):
 
 
 def _newton_flops(W, order):
-    unknowns = int(np.count_nonzero(np.any(W[order] != 0, axis=1))) * W.shape[1]
+    unknowns = int(np.count_nonzero(nonzero_rows(W[order]))) * W.shape[1]
     return unknowns, unknowns**3 / 3.0 + 2.0 * unknowns**2
 
 
@@ -307,7 +344,7 @@ def newton_on_support(model, problem, W, HW, certificate, order, l21, l1,
     Hessian 0 (zero entries stay zero when ``l1 > 0``), the L2,1 term
     gradient ``l21 u`` and Hessian ``l21 / ||w|| (I - u u^T)``.
     """
-    active = np.intersect1d(np.flatnonzero(np.any(W != 0, axis=1)), order)
+    active = np.intersect1d(np.flatnonzero(nonzero_rows(W)), order)
     T = W.shape[1]
     if active.size == 0 or active.size * T > max_unknowns:
         return W, HW

@@ -26,6 +26,18 @@ _MAX_GRAM_ENTRIES = 2 * 10**7
 _WIDE = 16  # d / T above which X^T R is computed as (R^T X)^T
 
 
+def nonzero_rows(W):
+    """Whether each row of ``W`` has a non-zero entry (boolean, one per row).
+
+    The sum of the absolute values by a matrix-vector product: for a few
+    columns, numpy's ``np.any(W != 0, axis=1)`` reduces along short rows
+    3.5x slower (88 against 25 us on (5000, 10), measured)."""
+    W = np.asarray(W)
+    if W.ndim != 2 or W.shape[1] == 0:
+        return np.any(W != 0, axis=-1)
+    return np.abs(W) @ np.ones(W.shape[1]) > 0
+
+
 def sqnorm(A):
     """Squared Frobenius norm."""
     return float(np.vdot(A, A)) if A.size else 0.0
@@ -89,6 +101,9 @@ class Problem:
         self._bounds = np.searchsorted(self.cols, np.arange(self.n_columns + 1))
         self.profiled = self.fit_intercept and datafit.profiled_intercept
         self.task_scale = _shared_rows(datafit) if datafit.profiled_intercept else None
+        # the shared rows as products take them (None: every row in order)
+        self._shared_design_rows = (None if self.task_scale is None
+                                    else _all_rows(self.X, self.task_scale[0]))
         # each column's entries consecutive rows of a float64 X (tasks with
         # their own rows, stacked): products by column on slices of X
         self.segments = None
@@ -158,8 +173,7 @@ class Problem:
             return np.zeros(self.rows.size)
         WS = W[features]
         if self.task_scale is not None:  # shared rows: one product, column-major
-            rows = self.task_scale[0]
-            return _dot(X_all, features, WS, rows).T.ravel()
+            return _dot(X_all, features, WS, self._shared_design_rows).T.ravel()
         if self.segments is not None:
             out = np.empty(self.rows.size)
             X = X_all if features.size == X_all.shape[1] else X_all[:, features]
@@ -194,9 +208,8 @@ class Problem:
     def _transposed(self, X_all, g, features):
         n = X_all.shape[0]
         if self.task_scale is not None:  # shared rows: g is (T, m) column-major
-            rows = self.task_scale[0]
             return _transposed_dot(X_all, features, g.reshape(self.n_columns, -1).T,
-                                   rows)
+                                   self._shared_design_rows)
         if self.segments is not None:  # by column, on slices of X
             X = X_all if features.size == X_all.shape[1] else X_all[:, features]
             out = np.zeros((features.size, self.n_columns))
@@ -500,6 +513,10 @@ def _shared_rows(datafit):
         return None
     weights = datafit.entry_weights.reshape(T, m)
     first = weights[0]
+    if first[0] > 0 and np.all(weights == weights[:, :1]):
+        # every column's weights equal (no sample weights): a_i = first, no
+        # ratios to compare (0.4 ms of allclose on 100,000 entries)
+        return R[0], first, weights[:, 0] / first[0]
     positive = first > 0
     if not positive.any() or np.any(weights[:, ~positive] != 0):
         return None
