@@ -124,7 +124,7 @@ def _models(classification, quick, seed, names=None, scoring=None):
     if scoring is None:
         scoring = "roc_auc" if classification else "r2"
     inner_cv = TaskStratifiedKFold(
-        2 if quick else 3, random_state=seed, labels=classification
+        _inner_folds(quick), random_state=seed, labels=classification
     )
     names = model_names(classification) if names is None else names
     models = {}
@@ -134,6 +134,11 @@ def _models(classification, quick, seed, names=None, scoring=None):
         models[label] = model
     models.update(_baselines(classification, quick, seed))
     return models
+
+
+def _inner_folds(quick):
+    """Number of inner folds that tune the multi-task models."""
+    return 2 if quick else 3
 
 
 def _baselines(classification, quick, seed):
@@ -302,7 +307,8 @@ def _csv(args):
     title = (
         f"{args.csv}: {kind}, {names.size} tasks, {len(X)} rows, {X.shape[1]} features"
     )
-    return Bunch(X=X, Y=Y, task=task, classification=args.classification, title=title)
+    return Bunch(X=X, Y=Y, task=task, classification=args.classification, title=title,
+                 task_names=[str(n) for n in names])
 
 
 def _train_size(args, dataset):
@@ -337,9 +343,31 @@ def _splits(args, data):
             splits = _per_task_splits(data, size, args.cv, args.seed)
         except ValueError as exc:
             raise _UsageError(f"{option}: {exc}") from None
+    _check_training_rows(splits, data, option, _inner_folds(args.quick))
     if labels is not None:
         _check_training_classes(splits, data.task, labels, option)
     return splits
+
+
+def _task_name(data, t):
+    names = data.get("task_names")
+    return f"task {names[t]!r}" if names else f"task {t}"
+
+
+def _check_training_rows(splits, data, option, n_inner):
+    """The CV models tune on ``n_inner`` folds of each outer training set:
+    every task needs that many training rows in every outer split (else a
+    traceback from inside the comparison)."""
+    n_tasks = int(data.task.max()) + 1
+    for train, _ in splits:
+        counts = np.bincount(data.task[train], minlength=n_tasks)
+        if counts.min() < n_inner:
+            t = int(np.argmin(counts))
+            raise _UsageError(
+                f"{option}: {_task_name(data, t)} has {counts[t]} training row(s) "
+                f"in an outer split, fewer than the {n_inner} inner folds that "
+                "tune the models; give it more rows, drop it, or use fewer "
+                "outer splits.")
 
 
 def _check_training_classes(splits, task, labels, option):
@@ -653,7 +681,7 @@ def _run(args, data, splits):
         result = compare(
             models,
             data.X,
-            data.Y,
+            _named_targets(data),
             cv=splits,
             scoring=scoring,
             baseline=baseline,
@@ -665,6 +693,17 @@ def _run(args, data, splits):
     for message in dict.fromkeys(str(w.message) for w in caught):
         _log(f"warning: {message}")
     return result
+
+
+def _named_targets(data):
+    """``data.Y``, as a data frame whose columns are the CSV's task names
+    when it has them (the comparison's table and plot then use them)."""
+    names = data.get("task_names")
+    if not names:
+        return data.Y
+    import pandas as pd
+
+    return pd.DataFrame(data.Y, columns=names)
 
 
 def _compare(args):

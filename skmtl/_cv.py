@@ -34,6 +34,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from . import _paths
+from ._data import check_sample_weight
 from ._splitters import TaskStratifiedKFold
 from .estimators import (
     DirtyClassifier,
@@ -488,6 +489,13 @@ class MultiTaskCV(MultiOutputMixin, BaseEstimator):
         self._check_own_parameters()
         classifier = is_classifier(self)
         X, y, sample_weight = (_indexable(a) for a in (X, y, sample_weight))
+        if y.shape[0] != X.shape[0]:  # before the grids read rows of X by y
+            raise ValueError(
+                f"Y has {y.shape[0]} rows but X has {X.shape[0]}: each row of Y "
+                "holds the targets of the same row of X.")
+        if sample_weight is not None:  # before the grids take its rows
+            sample_weight = check_sample_weight(
+                sample_weight, X.shape[0], y.shape[1] if y.ndim == 2 else 1)
         if groups is not None:
             groups = np.asarray(groups)
             if groups.shape != (X.shape[0],):

@@ -274,7 +274,17 @@ def _observed_rows(values, rows, name, kind):
         )
     if kind == "labels":
         return clean_labels(part, name)
-    return _to_float(part, name) if part.ndim == 1 else part.astype(np.float64)
+    part = _to_float(part, name) if part.ndim == 1 else part.astype(np.float64)
+    infinite = ~np.isfinite(part)
+    if infinite.ndim == 2:
+        infinite = infinite.any(axis=1)
+    if infinite.any():  # scikit-learn's metrics refuse them too
+        first = np.flatnonzero(rows)[np.flatnonzero(infinite)[0]]
+        raise ValueError(
+            f"{name} is infinite at {int(infinite.sum())} row(s) that Y_true "
+            f"observes (first: row {first}); predictions must be finite."
+        )
+    return part
 
 
 def _task_weight(sample_weight, t, rows):

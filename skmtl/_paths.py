@@ -78,7 +78,12 @@ def data_scale(X, Y):
     """
     rows, tasks, _, n_samples, _ = observed_entries(Y)
     # data frames, lists: rows are taken by position below
-    X = check_array(X, accept_sparse="csr", dtype=(np.float64, np.float32))
+    X = check_array(X, accept_sparse="csr", dtype=(np.float64, np.float32),
+                    input_name="X")
+    if X.shape[0] != n_samples:
+        raise ValueError(
+            f"Y has {n_samples} rows but X has {X.shape[0]}: each row of Y holds "
+            "the targets of the same row of X.")
     variances = []
     for t in np.unique(tasks):
         block = X[rows[tasks == t]]

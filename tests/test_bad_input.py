@@ -417,7 +417,9 @@ def test_convergence_warning_reports_the_gap_and_the_scale_of_the_features():
     X = rng.standard_normal((80, 6)) * scales
     Y = X @ (rng.standard_normal((6, 3)) / scales[:, None]) * 100
     Y += 1e5 + rng.standard_normal(Y.shape)
-    model = TraceNormRegressor(max_iter=50)
+    # max_iter=10: since the ADMM balances relative residuals it converges
+    # here in 24 iterations (1000 and a warning before)
+    model = TraceNormRegressor(max_iter=10)
     with pytest.warns(ConvergenceWarning) as record:
         model.fit(X, Y)
     message = str(record[0].message)

@@ -543,9 +543,9 @@ def test_iterations_of_a_failed_reduction_are_counted(monkeypatch):
     X = rng.standard_normal((60, 8))
     Y = X[:, :2] @ rng.standard_normal((2, 4)) + 0.1 * rng.standard_normal((60, 4))
     # RobustFeature with beta >= sqrt(n_tasks) alpha: the outlier part is
-    # zero by the strengths; max_iter=2 keeps the one-block solve short of
+    # zero by the strengths; max_iter=1 keeps the one-block solve short of
     # closing the stacked certificate
-    est = RobustFeatureRegressor(alpha=0.05, beta=1.0, max_iter=2)
+    est = RobustFeatureRegressor(alpha=0.05, beta=1.0, max_iter=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, Y)

@@ -291,8 +291,9 @@ class _MultiTaskLinearModel(PublicSignatureMixin, BaseEstimator):
                 verbose=self.verbose,
             )
         if not result.converged:
-            warnings.warn(_convergence_message(self, result, X), ConvergenceWarning,
-                          stacklevel=3)
+            weak = _weak_strengths(self, X, y, sample_weight)
+            warnings.warn(_convergence_message(self, result, X, weak),
+                          ConvergenceWarning, stacklevel=3)
         self.n_iter_ = int(result.n_iter)
         self.kkt_violation_ = float(result.kkt)
         if result.gap is None:
@@ -390,8 +391,9 @@ def _scale_spread(X):
 _BAD_SPREAD = 1e3
 
 
-def _convergence_message(estimator, result, X=None):
-    """Advice that fits the reason the solver stopped."""
+def _convergence_message(estimator, result, X=None, weak=""):
+    """Advice that fits the reason the solver stopped (``weak``: the advice
+    of :func:`_weak_strengths`, which then replaces the others)."""
     name = type(estimator).__name__
     value = result.gap if result.criterion == "duality_gap" and (
         result.gap is not None) else result.measure
@@ -399,6 +401,9 @@ def _convergence_message(estimator, result, X=None):
         f"{result.criterion} {value:.3e} ({result.measure / result.threshold:.3g} "
         f"times the tolerance) after {result.n_iter} iterations"
     )
+    if weak:
+        stopped = "stalled" if result.status == "stalled" else "did not converge"
+        return f"{name} {stopped}: {where} (max_iter={estimator.max_iter}).{weak}"
     if result.status == "stalled":
         return (
             f"{name} stalled at {where}: the objective no longer decreases in "
@@ -416,6 +421,48 @@ def _convergence_message(estimator, result, X=None):
     return (
         f"{name} did not converge: {where} (max_iter={estimator.max_iter}). "
         "Increase max_iter or raise tol."
+    )
+
+
+#: strengths below this fraction of their alpha_max barely act: the cause
+#: to name when such a fit does not converge
+_WEAK = 1e-3
+
+
+def _weak_strengths(estimator, X, y, sample_weight):
+    """A sentence for a convergence warning when every sparsity strength set
+    as a number is below ``_WEAK`` times its ``alpha_max`` (an absolute
+    default on targets of a large scale: the penalty barely acts and the
+    solvers crawl; strengths relative to ``alpha_max`` converge), else "".
+    A strength at 0 is a choice, not a weak one; models with a strength
+    that is not a sparsity one (the task graph's ``alpha``) are left out:
+    that penalty acts whatever the sparsity strengths."""
+    if "alpha" in estimator.get_params() and (
+            "alpha" not in estimator._sparsity_parameters):
+        return ""
+    ratios = []
+    for name in estimator._sparsity_parameters:
+        value = getattr(estimator, name)
+        if isinstance(value, str):
+            return ""  # "auto": relative to alpha_max already
+        if value == 0:
+            continue
+        try:
+            top = alpha_max(estimator, X, y, sample_weight, param=name)
+        except (ValueError, TypeError):
+            return ""
+        if top > 0:
+            ratios.append((name, value / top))
+    if not ratios or max(r for _, r in ratios) >= _WEAK:
+        return ""
+    names = "; ".join(f"{name}={getattr(estimator, name):g}: {r:.1e} alpha_max"
+                      for name, r in ratios)
+    return (
+        f" The strengths are tiny for these targets ({names}), so the penalty "
+        "barely acts and the solver crawls: set them "
+        "relative to skmtl.alpha_max(model, X, y, param=...) (0.1 times, say), "
+        "standardise the targets, or tune them with the model's CV class (if "
+        "they are meant, raise max_iter)."
     )
 
 

@@ -36,8 +36,10 @@ tol : float, default=1e-4
     objective a few ``1e-4`` (relative) above its minimum.
 max_iter : int, default=1000
     Maximum number of iterations of the solver chosen by
-    :func:`skmtl.solvers.minimize`: coordinate-descent epochs (summed over
-    working sets) or ADMM iterations for the squared loss,
+    :func:`skmtl.solvers.minimize`: coordinate-descent epochs, counted in
+    passes over all the features (an epoch over a working set of ``s`` of
+    the ``d`` features counts ``s / d``, as one of scikit-learn's epochs
+    visits every feature), or ADMM iterations for the squared loss,
     conjugate-gradient steps for its linear systems, proximal Newton steps
     for the logistic loss. A fit that stops early warns; the warning says
     whether more iterations would help ("did not converge") or not

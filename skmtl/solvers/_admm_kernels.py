@@ -436,14 +436,17 @@ _JUMP = 16.0  # largest change of tau at one iteration
 
 
 def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
-         factors, codes, strengths, starts, W_last, zero_start):
+         factors, codes, strengths, starts, W_last, zero_start, jump, tau_min,
+         tau_max):
     """Up to ``n_steps`` ADMM iterations from ``(V, U, tau)``, in place, the
     last exact solve (before relaxation) into ``W_last``; returns ``(n_done,
     tau)``. With Cholesky ``factors`` (for this ``tau``)
     the run ends after an iteration that changes ``tau`` (the caller
     refactors); with eigenvectors it goes on. ``zero_start``: the first
     iteration's right-hand side is zero (a cold start, ``V = 0`` and ``U =
-    C / tau``), so is its solve: no factors needed for it."""
+    C / tau``), so is its solve: no factors needed for it. ``jump``: the
+    largest change of ``tau`` at one iteration (1: ``tau`` fixed); ``tau``
+    stays within ``[tau_min, tau_max]``."""
     n, T = V.shape
     B = codes.size
     factored = factors.shape[0] > 0
@@ -478,19 +481,22 @@ def _run(n_steps, V, U, tau, C, ridge, relax, values, vectors, vectors_t,
                 V[i, t] = V_new[i, t]
         primal, dual = np.sqrt(primal2), tau * np.sqrt(dual2)
         factor = 1.0
-        if primal > 10 * dual or dual > 10 * primal:
+        if jump > 1.0 and (primal > 10 * dual or dual > 10 * primal):
             # the residuals move like tau^-1 and tau: one jump towards their
             # balance (at most _JUMP), not doublings (each new tau costs new
             # Cholesky factors of per-column Grams); by a power of 2, so that
             # a tau returning to an earlier value finds its cached factors
             if dual <= 0.0:
-                factor = _JUMP
+                factor = jump
             else:
                 balance = 0.5 * np.log2(primal / dual)
                 power = np.floor(abs(balance) + 0.5)
-                factor = min(2.0**power, _JUMP)
+                factor = min(2.0**power, jump)
                 if balance < 0:
                     factor = 1.0 / factor
+            # within the bounds (powers of 2 of the initial tau: factor
+            # cache hits are kept)
+            factor = min(max(tau * factor, tau_min), tau_max) / tau
         changed = factor != 1.0
         if changed:
             tau *= factor
@@ -555,27 +561,33 @@ def stepper(model, problem, relax):
 
     last_solve = np.zeros_like(C)
 
-    def step(n_steps, V, U, tau, zero_start=False):
+    def step(n_steps, V, U, tau, zero_start=False, jump=_JUMP):
         done = 0
         if zero_start and factors_of is not None:  # no factors for it
             done, tau = run(1, V, U, float(tau), C, ridge, float(relax), values,
                             vectors, vectors_t, _EMPTY3, codes, strengths,
-                            starts, last_solve, True)
+                            starts, last_solve, True, float(jump), *bounds)
         while done < n_steps:
             factors = _EMPTY3 if factors_of is None else factors_of(tau)
             n_done, tau = run(int(n_steps - done), V, U, float(tau), C, ridge,
                               float(relax), values, vectors, vectors_t, factors,
                               codes, strengths, starts, last_solve,
-                              zero_start and done == 0)
+                              zero_start and done == 0, float(jump), *bounds)
             done += n_done
         return tau
 
     step.initial_tau = initial_tau(model, H)
+    # sqrt(top small) is the best tau of a quadratic problem; the residuals'
+    # balance can drive tau 1e9 below it (features scaled by 1e4: tau from
+    # 1e8 to 0.2 in 20 iterations, then a duality gap that no longer
+    # decreases), so tau stays within 2^+-_TAU_RANGE of it
+    bounds = (step.initial_tau * 2.0**-_TAU_RANGE, step.initial_tau * 2.0**_TAU_RANGE)
     step.last_solve = last_solve  # W of the last iteration's exact solve
     return step
 
 
 _EMPTY3 = np.zeros((0, 0, 0))
+_TAU_RANGE = 20  # tau within 2^+-20 (about 1e6) times its initial value
 _CACHED_FACTORS = 4
 
 
