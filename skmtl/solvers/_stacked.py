@@ -432,7 +432,13 @@ def admm(model, problem, W, certificate, *, tol, max_iter, check_every=4):
 
 _RELAX = 1.6  # over-relaxation of the compiled iterations (about 1/3 fewer)
 _FIRST_CHECKS = 4  # compiled iterations before the first certificates
-_MAX_BETWEEN = 12  # compiled iterations between certificates, at most (see README)
+# compiled iterations between certificates, at most: 12 for decomposed models
+# (a plateau of the gap made the predicted rate small and runs of 25
+# overshoot: RobustLowRank at (5000, 100, 20) 49 -> 40 iterations, see
+# benchmarks/README.md), 25 for one block (the clustered and fused
+# penalties: their fits as before)
+_MAX_BETWEEN = 12
+_MAX_BETWEEN_ONE_BLOCK = 25
 _FREEZE = 3  # certificates without progress before tau is fixed
 
 
@@ -460,7 +466,8 @@ def _compiled_admm(step, model, certificate, V, U, tau, tol, max_iter):
         if previous is not None and 0 < measure < previous and tol > 0:
             rate = np.log(previous / measure) / between  # per iteration
             needed = np.ceil(np.log(measure / tol) / rate)
-            between = int(min(max(needed, _FIRST_CHECKS), _MAX_BETWEEN))
+            most = _MAX_BETWEEN if model.n_blocks > 1 else _MAX_BETWEEN_ONE_BLOCK
+            between = int(min(max(needed, _FIRST_CHECKS), most))
         previous = measure
         between = min(between, max_iter - n_iter)
         V = V.copy()  # the certificate may keep the previous point
