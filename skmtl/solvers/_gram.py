@@ -84,9 +84,9 @@ class GramModel:
         """``(H_t w_t)_t`` as an (s, n_columns) array."""
         if self.shared:
             return (self.gram @ W) * self.scale
-        if self._H is None:  # the (T, s, s) layout: one batched product
-            return np.matmul(self._column_grams,
-                             np.asarray(W, dtype=np.float64).T[:, :, None])[:, :, 0].T
+        # H laid out (s, s, T) if it was not: the same arithmetic as before
+        # the (T, s, s) layout (solvers' certificates compare its rounding);
+        # the stacked ADMM's batched product reads the (T, s, s) Grams
         return column_products(self.H, W)
 
     def diagonal(self):

@@ -209,7 +209,7 @@ def model_result(problem, model, W, HW, n_iter, status, criterion, threshold,
     cw = float(np.vdot(S, base.C))
     # a fresh product: a solver's HW may carry its updates' rounding (the
     # dirty model's descent updates H S row by row)
-    HS = base.hessian_product(S)
+    HS = model._product(S)
     HW = np.vstack([HS] * model.n_blocks)
     shs = float(np.vdot(S, HS))
     rr = max(k - 2.0 * cw + shs, 0.0)
