@@ -744,3 +744,152 @@ def test_weak_strengths_on_an_ill_conditioned_design_converge_at_the_defaults(
         tight = cls(**params, tol=1e-8, max_iter=50000).fit(X, Y)
     best = min(objective(default), objective(tight))
     assert (objective(default) - best) / best <= 1e-4
+
+
+# -- certificates from the quadratic model (skmtl.solvers._stacked) ----------------
+
+
+def _dual_by_definition(X, Y, S, scales):
+    """Residuals at ``S`` with the profiled intercepts, the dual point
+    ``theta_t = scales_t w_t r_t`` (``w = 1 / n_t`` on the observed
+    entries), its dual value ``sum theta y - sum theta^2 / (2 w)`` and
+    ``M = X^T theta`` (the gradient of the data term is ``-M`` at scale 1)."""
+    mask = ~np.isnan(Y)
+    counts = mask.sum(axis=0)
+    Y0 = np.where(mask, Y, 0.0)
+    Z = X @ S
+    b = np.sum(mask * (Y0 - Z), axis=0) / counts
+    R = mask * (Y0 - Z - b)
+    theta = R / counts * scales
+    value = float(np.sum(theta * Y0) - 0.5 * np.sum(theta**2 * counts))
+    return value, X.T @ theta, b
+
+
+def _dual_norms(model, M):
+    (kind_p, _), (kind_q, _), _ = MODELS[model]
+    norms = []
+    for kind in (kind_p, kind_q):
+        if kind == "trace":
+            norms.append(np.linalg.svd(M, compute_uv=False)[0])
+        elif kind == "columns":
+            norms.append(np.linalg.norm(M, axis=0).max())
+        elif kind == "l1":
+            norms.append(np.abs(M).max())
+        else:  # l21: rows
+            norms.append(np.linalg.norm(M, axis=1).max())
+    return norms
+
+
+def _capture_final_state(monkeypatch, model, strengths, X, Y, tol):
+    """``(problem, model, W, HW, threshold)`` at the end of the stacked
+    ADMM of a fit (RobustLowRank and SparseLowRank: ADMM)."""
+    from skmtl.solvers import _stacked
+
+    captured = {}
+    original = _stacked.model_result
+
+    def spy(problem, quadratic, W, HW, *args):
+        captured["state"] = (problem, quadratic, W.copy(), HW.copy(), args[3])
+        return original(problem, quadratic, W, HW, *args)
+
+    monkeypatch.setattr(_stacked, "model_result", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted(model, False, strengths, X, Y, tol=tol)
+    return captured["state"]
+
+
+@pytest.mark.parametrize("model", ["RobustLowRank", "SparseLowRank"])
+def test_column_scaled_dual_point_by_definition(monkeypatch, model):
+    """The residuals scaled column by column (``_stacked.column_scaled_dual``)
+    at an iterate of a loose fit: the dual point rebuilt here from the
+    returned scales is feasible for both blocks, its dual value is the one
+    returned and at most the optimum (FISTA reference); the certificate
+    keeps the better of it and the one scaling of all columns."""
+    from skmtl.solvers._stacked import (
+        ColumnScaledCertificate,
+        column_scaled_dual,
+        stacked_duals,
+    )
+
+    X, Y = data(False, seed=1, n=60, d=8, T=5)
+    strengths = STRENGTHS[model, False]
+    problem, quadratic, W, HW, _ = _capture_final_state(
+        monkeypatch, model, strengths, X, Y, tol=1e-2)
+    d = X.shape[1]
+    S = W[:d] + W[d:]
+    value, scales = column_scaled_dual(problem, quadratic, W, HW)
+    assert np.any(scales < 1.0)
+    expected, M, _ = _dual_by_definition(X, Y, S, scales)
+    norms = _dual_norms(model, M)
+    assert norms[0] <= strengths[0] * (1 + 1e-10), norms
+    assert norms[1] <= strengths[1] * (1 + 1e-10), norms
+    np.testing.assert_allclose(value, expected, rtol=1e-10)
+    *_, best = reference(X, Y, model, strengths, False)
+    assert value <= best * (1 + 1e-10), (value, best)
+    _, M1, _ = _dual_by_definition(X, Y, S, np.ones(Y.shape[1]))
+    s = min(1.0, *(a / n for a, n in zip(strengths, _dual_norms(model, M1),
+                                           strict=True)))
+    uniform = _dual_by_definition(X, Y, S, np.full(Y.shape[1], s))[0]
+    # the one scaling from the same moments (the certificate's other point;
+    # either may be the better), and the certificate keeps the better
+    one, _ = stacked_duals(problem, quadratic, W, HW)
+    np.testing.assert_allclose(one, uniform, rtol=1e-10)
+    certificate = ColumnScaledCertificate(problem, quadratic, "duality_gap")
+    certificate.offer(W, HW)
+    np.testing.assert_allclose(certificate.best_dual, max(value, uniform),
+                               rtol=1e-10)
+
+
+@pytest.mark.parametrize("model", ["RobustLowRank", "SparseLowRank"])
+def test_final_certificates_from_the_model_match_the_definition(monkeypatch, model):
+    """``_stacked.model_result`` (the certificates from the model's
+    moments): its primal value, duality gap (with the residuals' one
+    scaling, no earlier dual point) and KKT distance at an iterate, against
+    the definitions here and the design's certificates; with a threshold
+    below its rounding bound it leaves them to the design (None)."""
+    from skmtl.solvers._minimize import final_result
+    from skmtl.solvers._stacked import model_result
+
+    X, Y = data(False, seed=2, n=60, d=8, T=5)
+    strengths = STRENGTHS[model, False]
+    problem, quadratic, W, HW, threshold = _capture_final_state(
+        monkeypatch, model, strengths, X, Y, tol=1e-3)
+    d = X.shape[1]
+    P, Q = W[:d], W[d:]
+    result = model_result(problem, quadratic, W, HW, 7, "max_iter", "duality_gap",
+                          threshold, "ADMM", -np.inf)
+    assert result is not None
+    _, M1, b = _dual_by_definition(X, Y, P + Q, np.ones(Y.shape[1]))
+    np.testing.assert_allclose(result.b, b, rtol=1e-10, atol=1e-12)
+    primal = objective(X, Y, P, Q, b, model, strengths, False)
+    s = min(1.0, *(a / n for a, n in zip(strengths, _dual_norms(model, M1),
+                                           strict=True)))
+    dual = _dual_by_definition(X, Y, P + Q, np.full(Y.shape[1], s))[0]
+    np.testing.assert_allclose(result.gap, primal - dual, rtol=1e-9,
+                               atol=1e-13 * abs(primal))
+    design = final_result(problem, W, quadratic.intercept(W), 7, "max_iter",
+                          "duality_gap", threshold, "ADMM")
+    np.testing.assert_allclose(result.kkt, design.kkt, rtol=1e-9)
+    np.testing.assert_allclose(result.measure, design.measure, rtol=1e-9)
+    assert result.status == design.status
+    assert model_result(problem, quadratic, W, HW, 7, "max_iter", "duality_gap",
+                        1e-300, "ADMM", -np.inf) is None
+
+
+@pytest.mark.parametrize("tol", [1e-3, 1e-5])
+@pytest.mark.parametrize("model", ["RobustFeature", "RobustLowRank", "SparseLowRank"])
+def test_reported_gap_bounds_the_suboptimality(model, tol):
+    """Loose fits (their certificate from the model's moments): the reported
+    duality gap bounds the objective's distance to the optimum of the FISTA
+    reference, and the gap is within the tolerance (relative to the
+    objective, as ``tol``)."""
+    X, Y = data(False, seed=4, n=60, d=8, T=5)
+    strengths = STRENGTHS[model, False]
+    est = fitted(model, False, strengths, X, Y, tol=tol)
+    mine = objective(X, Y, *parts(est, model), est.intercept_, model, strengths,
+                     False)
+    *_, best = reference(X, Y, model, strengths, False)
+    assert mine - best <= est.dual_gap_ + 1e-12 * abs(best), (mine, best,
+                                                              est.dual_gap_)
+    assert est.dual_gap_ <= tol * mine, (est.dual_gap_, tol * mine)

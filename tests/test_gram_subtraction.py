@@ -68,16 +68,20 @@ def _count_subtractions(monkeypatch):
     return calls
 
 
+@pytest.mark.parametrize("whole", [True, False])
 @pytest.mark.parametrize("route", ["gemm", "syrk"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("center", [True, False])
 @pytest.mark.parametrize("weighting", ["columns", "rows", "entries"])
 @pytest.mark.parametrize("shape", [(300, 12, 7), (60, 40, 5)])
 def test_subtracted_grams_match_definition(monkeypatch, shape, weighting, center,
-                                           dtype, route):
+                                           dtype, route, whole):
     # the batched product or the symmetric rank-k updates (negative
-    # coefficients: rows weighing more than the column's first entry)
+    # coefficients: rows weighing more than the column's first entry); with
+    # X[:, features] shifted as a whole (one SYRK per column: uniform and
+    # mixed coefficients) or by chunks of rows
     monkeypatch.setattr(_gram, "_SYRK_ROWS", np.inf if route == "gemm" else 0.0)
+    monkeypatch.setattr(_gram, "_WHOLE_ENTRIES", 2**22 if whole else 0)
     n, d, T = shape
     X, Y, mask, weights, datafit = make(0, n, d, T, 0.15, weighting, dtype)
     problem = Problem(X, datafit, L21(0.1), fit_intercept=center)
@@ -252,3 +256,55 @@ def test_column_products_match_definition(monkeypatch, compiled):
                         atol=1e-12 * np.abs(expected).max())
         assert_allclose(model.hessian_product(np.asfortranarray(W)), expected,
                         rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("center", [True, False])
+def test_stacked_design_grams_from_its_block(monkeypatch, center):
+    """A design declared ``[X, X]`` (a decomposed model's): the Grams of the
+    first block's features, and of the second's, by subtraction equal the
+    definition on ``X``."""
+    X, Y, mask, weights, datafit = make(5, 200, 7, 6, 0.2, "columns", np.float64)
+    problem = Problem(np.hstack([X, X]), datafit, L21(0.1), fit_intercept=center)
+    problem.declare_stacked(2, X)
+    calls = _count_subtractions(monkeypatch)
+    H, C, k, xm, ym = definition(X, mask, Y, weights, np.arange(7), center)
+    for features in (np.arange(7), np.arange(7, 14), np.array([8, 2, 3])):
+        model = _gram.gram_model(problem, features)
+        local = features % 7
+        index = np.ix_(local, local)
+        assert_allclose(model.H, H[index], rtol=1e-10,
+                        atol=1e-12 * np.abs(H).max())
+        assert_allclose(model.C, C[local], rtol=1e-10,
+                        atol=1e-12 * np.abs(C).max())
+        assert_allclose(model.k, k, rtol=1e-10)
+    assert len(calls) == 3
+
+
+def test_grams_laid_out_by_column_serve_before_h_is_laid_out():
+    """A model built from (T, s, s) Grams: products, diagonal, row updates,
+    restriction and eigenvalues against the per-column matrices, without
+    and with ``H`` laid out (s, s, T)."""
+    rng = np.random.default_rng(6)
+    s, T = 9, 4
+    A = rng.standard_normal((T, s, s))
+    grams = A @ A.transpose(0, 2, 1)
+    W = rng.standard_normal((s, T))
+    positions = np.array([6, 1, 4])
+    for laid_out in (False, True):
+        model = _gram.GramModel(np.arange(s), np.zeros((s, T)), np.zeros(T),
+                                np.zeros(T), None, grams=grams.copy())
+        if laid_out:
+            assert_allclose(model.H, np.moveaxis(grams, 0, 2), rtol=0, atol=0)
+        assert_allclose(model.hessian_product(W),
+                        np.column_stack([grams[t] @ W[:, t] for t in range(T)]),
+                        rtol=1e-12)
+        assert_allclose(model.diagonal(), np.column_stack(
+            [np.diag(grams[t]) for t in range(T)]), rtol=0)
+        assert_allclose(model.column_update(2, W[2]),
+                        np.column_stack([grams[t][:, 2] * W[2, t] for t in range(T)]),
+                        rtol=1e-12)
+        small = model.restrict(positions)
+        assert_allclose(small.column_grams(),
+                        grams[:, positions[:, None], positions[None, :]], rtol=0)
+        values, _ = model.eigen()
+        assert_allclose(values, np.linalg.eigvalsh(grams), rtol=1e-10)

@@ -488,6 +488,11 @@ def _segments(X, rows, bounds):
     firsts = np.zeros(T, dtype=np.intp)
     observed = counts > 0
     firsts[observed] = rows[bounds[:-1][observed]]
+    # consecutive rows end count - 1 rows after their first: most other
+    # entries (missing targets) fail this O(T) test before the O(N) one
+    lasts = rows[bounds[1:][observed] - 1]
+    if np.any(lasts - firsts[observed] != counts[observed] - 1):
+        return None
     offsets = np.arange(rows.size) - np.repeat(bounds[:-1], counts)
     if not np.array_equal(rows, np.repeat(firsts, counts) + offsets):
         return None
