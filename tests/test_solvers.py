@@ -1010,7 +1010,8 @@ def test_compiled_factor_descent_one_task(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ref = Lasso(alpha=alpha, tol=1e-12, max_iter=500000).fit(X, y)
-    P, P_ref = objective(mine.coef_, mine.intercept_), objective(ref.coef_, ref.intercept_)
+    P = objective(mine.coef_, mine.intercept_)
+    P_ref = objective(ref.coef_, ref.intercept_)
     assert P <= P_ref * (1 + 1e-9)
     assert relerr(P, P_ref) <= 1e-8
 
