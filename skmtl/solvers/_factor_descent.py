@@ -46,8 +46,9 @@ _RESYNC = 4  # extrapolation cycles between products Z = F W from W
 
 CONVERGED, MAX_ITER, STALLED, NEWTON = 0, 1, 2, 3
 
-#: primal and dual values from the moments (compiled by _kernel)
+#: shared with the compiled L2,1 path (compiled by _kernel)
 _cert = _gram_path._certificate
+_anderson_weights, _combine = _gram_path._anderson_weights, _gram_path._combine
 
 _compiled = {}
 
@@ -185,75 +186,6 @@ def _primal(W, Z, C, scale, ksum, ridge, alpha):
         zz += scale[t] * acc
     rr = max(ksum - 2.0 * cw + zz, 0.0)
     return 0.5 * rr + alpha * penalty + 0.5 * ridge * wsq
-
-
-def _anderson_weights(history, slots, c):
-    """Into ``c``: the weights (summing to 1) of the Anderson extrapolation
-    of the iterates ``history[slots]`` (oldest first), the formulas of
-    :func:`._inner.anderson_weights`; returns False when it is ill-posed."""
-    K = slots.size - 1
-    s, T = history.shape[1], history.shape[2]
-    M = np.zeros((K, K))
-    for i in range(K):
-        for k in range(i, K):
-            acc = 0.0
-            for j in range(s):
-                for t in range(T):
-                    acc += ((history[slots[i + 1], j, t] - history[slots[i], j, t])
-                            * (history[slots[k + 1], j, t] - history[slots[k], j, t]))
-            M[i, k] = acc
-            M[k, i] = acc
-    norm = 0.0
-    for i in range(K):
-        for k in range(K):
-            norm += M[i, k] * M[i, k]
-    norm = max(np.sqrt(norm), 1e-300)
-    for i in range(K):
-        for k in range(K):
-            M[i, k] /= norm
-        M[i, i] += 1e-10
-    for i in range(K):
-        c[i] = 1.0
-    for i in range(K):  # Gaussian elimination with partial pivoting
-        p = i
-        for r in range(i + 1, K):
-            if abs(M[r, i]) > abs(M[p, i]):
-                p = r
-        if M[p, i] == 0.0:
-            return False
-        if p != i:
-            for k in range(K):
-                M[i, k], M[p, k] = M[p, k], M[i, k]
-            c[i], c[p] = c[p], c[i]
-        for r in range(i + 1, K):
-            f = M[r, i] / M[i, i]
-            for k in range(i, K):
-                M[r, k] -= f * M[i, k]
-            c[r] -= f * c[i]
-    total = 0.0
-    for i in range(K - 1, -1, -1):
-        acc = c[i]
-        for k in range(i + 1, K):
-            acc -= M[i, k] * c[k]
-        c[i] = acc / M[i, i]
-        if not np.isfinite(c[i]):
-            return False
-        total += c[i]
-    if total == 0.0:
-        return False
-    for i in range(K):
-        c[i] /= total
-    return True
-
-
-def _combine(stack, slots, c, out):
-    """``out = sum_i c_i stack[slots[i + 1]]`` (2-D slices)."""
-    for a in range(out.shape[0]):
-        for b in range(out.shape[1]):
-            acc = 0.0
-            for i in range(c.size):
-                acc += c[i] * stack[slots[i + 1], a, b]
-            out[a, b] = acc
 
 
 def _gap_measure(primal, dual, gap_scale):
@@ -407,8 +339,10 @@ def _kernel():
         namespace["_sweep_l21"] = fast(_sweep_l21)
         namespace["_refresh"] = jit(_refresh)
         namespace["_primal"] = fast(_primal)
-        for name in ("_gap_measure", "_copy", "_same_support", "_anderson_weights",
-                     "_combine"):
+        for name in ("_anderson_weights", "_combine"):  # shared with the path
+            function = getattr(_gram_path, name)
+            namespace[name] = jit(getattr(function, "py_func", function))
+        for name in ("_gap_measure", "_copy", "_same_support"):
             namespace[name] = jit(namespace[name])
         _compiled["solve"] = jit(_solve)
     return _compiled["solve"]

@@ -287,35 +287,33 @@ def _hessian_product(W, gram, scale, Ht, out):
                 out[j, t] = result[j]
 
 
-def _anderson(history, order, out):
-    """Into ``out``: the extrapolation of the iterates ``history[order]``
-    (oldest first), as :func:`skmtl.solvers._inner._anderson`; returns
-    False when it is ill-posed."""
-    K = order.size - 1
-    d, T = out.shape
-    # the differences' Gram matrix by loops (K is 5: no BLAS needed, and
-    # np.dot's returning form took seconds of numba compilation)
+def _anderson_weights(history, slots, c):
+    """Into ``c``: the weights (summing to 1) of the Anderson extrapolation
+    of the iterates ``history[slots]`` (oldest first), the formulas of
+    :func:`._inner.anderson_weights`; returns False when it is ill-posed."""
+    K = slots.size - 1
+    s, T = history.shape[1], history.shape[2]
     M = np.zeros((K, K))
     for i in range(K):
-        for m in range(i, K):
+        for k in range(i, K):
             acc = 0.0
-            for j in range(d):
+            for j in range(s):
                 for t in range(T):
-                    acc += ((history[order[i + 1], j, t] - history[order[i], j, t])
-                            * (history[order[m + 1], j, t] - history[order[m], j, t]))
-            M[i, m] = acc
-            M[m, i] = acc
+                    acc += ((history[slots[i + 1], j, t] - history[slots[i], j, t])
+                            * (history[slots[k + 1], j, t] - history[slots[k], j, t]))
+            M[i, k] = acc
+            M[k, i] = acc
     norm = 0.0
     for i in range(K):
-        for m in range(K):
-            norm += M[i, m] * M[i, m]
-    norm = np.sqrt(norm)
+        for k in range(K):
+            norm += M[i, k] * M[i, k]
+    norm = max(np.sqrt(norm), 1e-300)
     for i in range(K):
-        for m in range(K):
-            M[i, m] /= max(norm, 1e-300)
-    for i in range(K):
+        for k in range(K):
+            M[i, k] /= norm
         M[i, i] += 1e-10
-    z = np.ones(K)
+    for i in range(K):
+        c[i] = 1.0
     for i in range(K):  # Gaussian elimination with partial pivoting
         p = i
         for r in range(i + 1, K):
@@ -324,32 +322,48 @@ def _anderson(history, order, out):
         if M[p, i] == 0.0:
             return False
         if p != i:
-            for c in range(K):
-                M[i, c], M[p, c] = M[p, c], M[i, c]
-            z[i], z[p] = z[p], z[i]
+            for k in range(K):
+                M[i, k], M[p, k] = M[p, k], M[i, k]
+            c[i], c[p] = c[p], c[i]
         for r in range(i + 1, K):
             f = M[r, i] / M[i, i]
-            for c in range(i, K):
-                M[r, c] -= f * M[i, c]
-            z[r] -= f * z[i]
-    for i in range(K - 1, -1, -1):
-        acc = z[i]
-        for c in range(i + 1, K):
-            acc -= M[i, c] * z[c]
-        z[i] = acc / M[i, i]
+            for k in range(i, K):
+                M[r, k] -= f * M[i, k]
+            c[r] -= f * c[i]
     total = 0.0
-    for i in range(K):
-        if not np.isfinite(z[i]):
+    for i in range(K - 1, -1, -1):
+        acc = c[i]
+        for k in range(i + 1, K):
+            acc -= M[i, k] * c[k]
+        c[i] = acc / M[i, i]
+        if not np.isfinite(c[i]):
             return False
-        total += z[i]
+        total += c[i]
     if total == 0.0:
         return False
-    for j in range(d):
-        for t in range(T):
+    for i in range(K):
+        c[i] /= total
+    return True
+
+
+def _combine(stack, slots, c, out):
+    """``out = sum_i c_i stack[slots[i + 1]]`` (2-D slices)."""
+    for a in range(out.shape[0]):
+        for b in range(out.shape[1]):
             acc = 0.0
-            for i in range(K):
-                acc += (z[i] / total) * history[order[i + 1], j, t]
-            out[j, t] = acc
+            for i in range(c.size):
+                acc += c[i] * stack[slots[i + 1], a, b]
+            out[a, b] = acc
+
+
+def _anderson(history, order, out):
+    """Into ``out``: the extrapolation of the iterates ``history[order]``
+    (oldest first), as :func:`skmtl.solvers._inner._anderson`; returns
+    False when it is ill-posed."""
+    c = np.empty(order.size - 1)
+    if not _anderson_weights(history, order, c):
+        return False
+    _combine(history, order, c, out)
     return True
 
 
@@ -471,6 +485,8 @@ def _kernel():
             globals()[name] = jit(globals()[name])
         globals()["_hessian_product"] = jit(_hessian_product)
         globals()["_copy"] = jit(_copy)
+        globals()["_anderson_weights"] = jit(_anderson_weights)
+        globals()["_combine"] = jit(_combine)
         globals()["_anderson"] = jit(_anderson)
         globals()["_measure"] = jit(_measure)
         globals()["_predict"] = jit(_predict)
