@@ -652,6 +652,13 @@ def test_wide_shared_design():
     assert mine - ref <= result.gap + 1e-12 * abs(ref)  # the gap bounds the excess
 
 
+def _lasso_objective(X, Y, W, b, alpha):
+    """scikit-learn's ``MultiTaskLasso`` objective (``Lasso``'s for 1-D
+    ``Y``): ``1/(2n) ||Y - XW - b||^2 + alpha sum_j ||W_j||``."""
+    rows = np.abs(W) if W.ndim == 1 else np.sqrt(np.sum(W**2, axis=1))
+    return 0.5 / X.shape[0] * np.sum((Y - X @ W - b) ** 2) + alpha * np.sum(rows)
+
+
 def _wide_support_case(seed=43, n=30, d=400, T=3):
     """A shared design with a support wider than ``n``: the solution is not
     unique, the working sets are factor models (more than twice the rows)."""
@@ -712,8 +719,7 @@ def test_wide_support_matches_sklearn_multitask_lasso():
     assert np.sqrt(np.sum(G[~on] ** 2, axis=1)).max() <= alpha * (1 + 1e-4)
 
     def objective(W, b):
-        return (0.5 / n * np.sum((Y - X @ W - b) ** 2)
-                + alpha * np.sum(np.sqrt(np.sum(W**2, axis=1))))
+        return _lasso_objective(X, Y, W, b, alpha)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -969,8 +975,7 @@ def test_compiled_factor_descent_through_the_estimator(monkeypatch):
     assert calls["run"] >= 1
 
     def objective(W, b):
-        return (0.5 / n * np.sum((Y - X @ W - b) ** 2)
-                + alpha * np.sum(np.sqrt(np.sum(W**2, axis=1))))
+        return _lasso_objective(X, Y, W, b, alpha)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -1005,7 +1010,7 @@ def test_compiled_factor_descent_one_task(monkeypatch):
     assert np.count_nonzero(mine.coef_) > 2  # several features enter
 
     def objective(w, b):
-        return 0.5 / n * np.sum((y - X @ w - b) ** 2) + alpha * np.abs(w).sum()
+        return _lasso_objective(X, y, w, b, alpha)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

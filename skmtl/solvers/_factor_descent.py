@@ -36,7 +36,9 @@ compare with.
 
 import numpy as np
 
+from ..penalties import L21
 from . import _gram_path, _kernels
+from ._gram import FactorModel
 
 _ANDERSON = 5  # as _inner._ANDERSON
 _LAZY_CHECK = 2  # as _inner._LAZY_CHECK
@@ -350,9 +352,6 @@ def _kernel():
 
 def applies(model, problem, criterion, rows):
     """Whether the compiled solve serves this call of coordinate descent."""
-    from ..penalties import L21
-    from ._gram import FactorModel
-
     return (
         _kernels.AVAILABLE
         and rows is None

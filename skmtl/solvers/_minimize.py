@@ -515,7 +515,12 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
         del null_gradient  # entry-sized arrays: not kept beyond their use
     criterion, threshold = criterion_of(problem, kkt_tol, tol, scales)
     size = _first_size(problem, state) if W0 is None else _MIN_WORKING_SET
-    n_iter, status, loose_tol = 0.0, "max_iter", np.inf
+    # iterations in passes over all the features: an epoch over s of the d
+    # features counts s / d (the row updates of one full epoch are d), so
+    # that max_iter bounds the work as one of scikit-learn's epochs does,
+    # whatever the sizes of the working sets; counted in row updates
+    budget, updates = max_iter * W.shape[0], 0
+    status, loose_tol = "max_iter", np.inf
     previous = None
     xw = None  # the predictor at W when the last working set's model gave it
     for outer in range(_MAX_OUTER):
@@ -523,8 +528,7 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
         if verbose:
             print(f"[skmtl] outer {outer}: {criterion} {measure:.3e} (tol "
                   f"{threshold:.3e}), support {nonzero_rows(W).sum()}")
-        if (measure <= threshold or n_iter >= max_iter - 1e-9
-                or status == "stalled"):
+        if measure <= threshold or updates >= budget or status == "stalled":
             break
         in_support = nonzero_rows(W)
         rows = _select(problem, W, G, size, in_support=in_support)
@@ -545,20 +549,15 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
                             0.3 * threshold)
             inner_tol = loose_tol
         sub = Certificate(problem, state.restrict(rows), criterion)
-        # iterations in passes over all the features: an epoch over s of the
-        # d features counts s / d (the row updates of one full epoch are d),
-        # so that max_iter bounds the work as one of scikit-learn's epochs
-        # does, whatever the sizes of the working sets
-        fraction = rows.size / W.shape[0]
         WS, _, epochs, status = inner(
             sub.model, problem, W[rows], sub, tol=inner_tol,
-            max_iter=max(1, int(np.ceil((max_iter - n_iter) / fraction - 1e-9))),
+            max_iter=-(-(budget - updates) // max(rows.size, 1)),  # epochs left
         )
         W = np.zeros_like(W)
         W[rows] = WS
         if isinstance(state, _DesignState):
             xw = state.predictor(sub.model, WS)
-        n_iter += max(epochs, 1) * fraction
+        updates += max(epochs, 1) * rows.size
         if sub.best_point is not None:  # the extrapolated dual, made global
             W_dual = np.zeros_like(W)
             W_dual[rows] = sub.best_point
@@ -566,7 +565,7 @@ def _working_sets(problem, W0, b0, *, tol, max_iter, verbose, kkt_tol,
         if status == "stalled" and not stable:
             status = "max_iter"  # a larger working set may still progress
     b = state.intercept(W, b)
-    n_iter = min(int(np.ceil(n_iter - 1e-9)), max_iter)
+    n_iter = min(-(-updates // W.shape[0]), max_iter)  # passes, rounded up
     solver = "working sets + coordinate descent"
     if not problem.certified and isinstance(state, _ModelState):
         if measure <= threshold:

@@ -165,17 +165,17 @@ def decomposed_admm(problem, model, W0, b0, *, tol, max_iter, verbose, kkt_tol):
 
 _ROUNDING = 64.0  # the moments' rounding bound, in units of n eps
 _MARGIN = 0.01  # that bound at most this fraction of the threshold
-def _model_certifies(problem, model, S, HS, primal, threshold):
+
+
+def _model_certifies(problem, model, S, k, cw, primal, threshold):
     """Whether the model's rounding bound (:func:`model_result`) at ``S =
-    sum of the blocks`` (``HS = H S``, objective ``primal``) is at most
-    ``_MARGIN`` of ``threshold`` (as a gap measure)."""
+    sum of the blocks`` (``k = sum_t k_t``, ``cw = <C, S>``, objective
+    ``primal``) is at most ``_MARGIN`` of ``threshold`` (as a gap measure)."""
     from ._minimize import gap_measure
 
     base = model.base
     if getattr(model, "_traces", None) is None:
         model._traces = np.sum(base.diagonal(), axis=0)  # tr H_t
-    k = float(np.sum(base.k))
-    cw = float(np.vdot(S, base.C))
     size = float(np.dot(np.einsum("jt,jt->t", S, S), model._traces))
     rounding = (_ROUNDING * problem.X.shape[0] * np.finfo(float).eps
                 * (k + 2.0 * abs(cw) + size))
@@ -215,7 +215,7 @@ def model_result(problem, model, W, HW, n_iter, status, criterion, threshold,
     rr = max(k - 2.0 * cw + shs, 0.0)
     G = model.gradient(W, HW) + problem.quadratic_gradient(W)
     primal = problem.primal_from_moments(W, 0.5 * rr)
-    if not _model_certifies(problem, model, S, HS, primal, threshold):
+    if not _model_certifies(problem, model, S, k, cw, primal, threshold):
         return None
     dual = max(problem.dual_at(W, G, k - cw, rr), best_dual)
     gap = max(primal - dual, 0.0)
@@ -227,8 +227,6 @@ def model_result(problem, model, W, HW, n_iter, status, criterion, threshold,
         status = "stalled"
     return Result(W, model.intercept(W), n_iter, status, kkt, gap, criterion,
                   measure, threshold, solver)
-
-
 
 
 def _column_scaling_pays(problem, solve):
